@@ -1,0 +1,117 @@
+/**
+ * Every error threadloop raises. Each class has a stable `code` so callers can branch on
+ * `err.code` without `instanceof` (which fails across realms and package copies).
+ */
+
+/** Base class of every threadloop error. */
+export class ThreadloopError extends Error {
+  /** Stable machine-readable code, e.g. `'ERR_CANCELLED'`. */
+  readonly code: string = 'ERR_THREADLOOP';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** The future was cancelled before its task started (or the executor cancelled it). */
+export class CancelledError extends ThreadloopError {
+  override readonly code = 'ERR_CANCELLED';
+  constructor(message = 'the future was cancelled', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A wait ran out of time (`result({ timeoutMs })`), or a task exceeded its `timeoutMs`. */
+export class TimeoutError extends ThreadloopError {
+  override readonly code = 'ERR_TIMEOUT';
+}
+
+/** A task's `signal` was aborted; the abort reason is in `cause`. */
+export class AbortError extends ThreadloopError {
+  override readonly code = 'ERR_ABORTED';
+}
+
+/** `submit` was called on an executor that is shutting down or shut down. */
+export class ExecutorShutdownError extends ThreadloopError {
+  override readonly code = 'ERR_EXECUTOR_SHUTDOWN';
+}
+
+/** The executor cannot run tasks any more (its initializer failed, or workers cannot start). */
+export class BrokenExecutorError extends ThreadloopError {
+  override readonly code = 'ERR_BROKEN_EXECUTOR';
+}
+
+/** The worker running the task died (exit, crash, out of memory) before the task settled. */
+export class WorkerCrashedError extends ThreadloopError {
+  override readonly code = 'ERR_WORKER_CRASHED';
+  /** The worker's exit code, when it exited. */
+  readonly exitCode: number | undefined;
+  /** The signal that killed a child process, when one did. */
+  readonly signal: string | undefined;
+
+  constructor(
+    message: string,
+    details: { exitCode?: number; signal?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+  }
+}
+
+/** The executor's queue (or a ThreadQueue) is at capacity. */
+export class QueueFullError extends ThreadloopError {
+  override readonly code = 'ERR_QUEUE_FULL';
+}
+
+/** The ThreadQueue was closed and holds nothing more. */
+export class QueueClosedError extends ThreadloopError {
+  override readonly code = 'ERR_QUEUE_CLOSED';
+}
+
+/** A task, argument or result cannot cross to another thread. */
+export class TaskSerializationError extends ThreadloopError {
+  override readonly code = 'ERR_TASK_SERIALIZATION';
+}
+
+/** A module task names an export the module does not have (or that is not a function). */
+export class TaskNotFoundError extends ThreadloopError {
+  override readonly code = 'ERR_TASK_NOT_FOUND';
+}
+
+/** The loop was stopped: it takes no more calls, and calls in flight were rejected. */
+export class LoopClosedError extends ThreadloopError {
+  override readonly code = 'ERR_LOOP_CLOSED';
+}
+
+/** Blocking on this future could never end: only the blocked thread could settle it. */
+export class DeadlockError extends ThreadloopError {
+  override readonly code = 'ERR_DEADLOCK';
+}
+
+/** A Barrier was broken (a waiter timed out or aborted, or it was reset) while others waited. */
+export class BrokenBarrierError extends ThreadloopError {
+  override readonly code = 'ERR_BROKEN_BARRIER';
+}
+
+/** Every threadloop error class by name, so errors can be revived on the other side of a wire. */
+export const threadloopErrorClasses = {
+  ThreadloopError,
+  CancelledError,
+  TimeoutError,
+  AbortError,
+  ExecutorShutdownError,
+  BrokenExecutorError,
+  WorkerCrashedError,
+  QueueFullError,
+  QueueClosedError,
+  TaskSerializationError,
+  TaskNotFoundError,
+  LoopClosedError,
+  DeadlockError,
+  BrokenBarrierError,
+} as const;

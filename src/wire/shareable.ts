@@ -1,0 +1,165 @@
+/**
+ * Shareable values: threadloop objects that live in shared memory (queues, locks, events) and
+ * must arrive on the other thread *live* — the same queue, not a copy.
+ *
+ * Structured clone keeps SharedArrayBuffers shared but drops prototypes, so a Mutex sent as-is
+ * would arrive as a plain object. Before a message is sent, `encodeShareables` swaps every
+ * Shareable (also nested in arrays, plain objects, Maps and Sets) for a small tagged record of its
+ * shared state; `decodeShareables` turns those records back into instances on arrival.
+ *
+ * The walk costs nothing until the first Shareable is created in a thread: `shareablesInUse()`
+ * stays false and senders skip it.
+ */
+import { TaskSerializationError } from '../core/errors.js';
+
+/** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
+export const toShared: unique symbol = Symbol('threadloop.toShared');
+
+/** What a Shareable hands to the wire. `state` must be structured-cloneable. */
+export interface SharedDescriptor {
+  /** Registered kind, e.g. `'Mutex'`; selects the reviver on the receiving side. */
+  kind: string;
+  /** The shared state: SharedArrayBuffers and plain data. */
+  state: unknown;
+}
+
+/** A threadloop object that crosses threads live. */
+export interface Shareable {
+  [toShared](): SharedDescriptor;
+}
+
+const TAG = '__threadloop_shared__';
+
+interface TaggedRecord {
+  [TAG]: string;
+  state: unknown;
+}
+
+const revivers = new Map<string, (state: unknown) => Shareable>();
+let created = false;
+
+/**
+ * Registers how to rebuild a Shareable of `kind` from its state. Call once per kind, at module
+ * load, in the module that defines the class (every thread that imports threadloop gets it).
+ */
+export function registerShareable(kind: string, revive: (state: unknown) => Shareable): void {
+  revivers.set(kind, revive);
+}
+
+/** A Shareable's constructor calls this, so senders start walking messages for Shareables. */
+export function noteShareableCreated(): void {
+  created = true;
+}
+
+/** True once any Shareable exists in this thread (created here or received). */
+export function shareablesInUse(): boolean {
+  return created;
+}
+
+function isShareable(value: object): value is Shareable {
+  return typeof (value as Partial<Shareable>)[toShared] === 'function';
+}
+
+function isPlainContainer(value: object): boolean {
+  if (Array.isArray(value) || value instanceof Map || value instanceof Set) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Returns `value` with every Shareable replaced by a tagged record, copying only the containers
+ * on the path to one (the rest is shared by reference). `found` says whether any was replaced.
+ * With `where` set (e.g. `'a child process'`), a Shareable throws TaskSerializationError instead:
+ * shared memory cannot reach that place.
+ */
+export function encodeShareables(
+  value: unknown,
+  where?: string,
+): { value: unknown; found: boolean } {
+  if (!created) return { value, found: false };
+  let found = false;
+  const seen = new Map<object, unknown>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (isShareable(v)) {
+      const d = v[toShared]();
+      if (where !== undefined) {
+        throw new TaskSerializationError(
+          `a ${d.kind} lives in shared memory and cannot be sent to ${where}; ` +
+            'use a worker thread (ThreadPoolExecutor or a loop thread) to share it',
+        );
+      }
+      found = true;
+      return { [TAG]: d.kind, state: d.state } satisfies TaggedRecord;
+    }
+    if (!isPlainContainer(v)) return v;
+    if (seen.has(v)) return seen.get(v);
+    seen.set(v, v);
+    let out: unknown = v;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const w = walk(v[i]);
+        if (w !== v[i]) {
+          if (out === v) out = v.slice();
+          (out as unknown[])[i] = w;
+        }
+      }
+    } else if (v instanceof Map) {
+      let changed = false;
+      const entries = [...v].map(([k, x]) => {
+        const w = walk(x);
+        if (w !== x) changed = true;
+        return [k, w] as const;
+      });
+      if (changed) out = new Map(entries);
+    } else if (v instanceof Set) {
+      const items = [...v].map(walk);
+      if (items.some((x, i) => x !== [...v][i])) out = new Set(items);
+    } else {
+      for (const key of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[key];
+        const w = walk(x);
+        if (w !== x) {
+          if (out === v) out = { ...v };
+          (out as Record<string, unknown>)[key] = w;
+        }
+      }
+    }
+    seen.set(v, out);
+    return out;
+  };
+  const result = walk(value);
+  return { value: result, found };
+}
+
+/** Rebuilds the Shareables that `encodeShareables` replaced, in place. */
+export function decodeShareables(value: unknown): unknown {
+  const walk = (v: unknown, seen: Set<object>): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    const tag = (v as Partial<TaggedRecord>)[TAG];
+    if (typeof tag === 'string') {
+      const revive = revivers.get(tag);
+      if (revive === undefined) {
+        throw new TaskSerializationError(`no reviver registered for shared kind '${tag}'`);
+      }
+      created = true;
+      return revive((v as TaggedRecord).state);
+    }
+    if (!isPlainContainer(v) || seen.has(v)) return v;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i], seen);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) v.set(k, walk(x, seen));
+    } else if (v instanceof Set) {
+      const items = [...v];
+      v.clear();
+      for (const x of items) v.add(walk(x, seen));
+    } else {
+      const rec = v as Record<string, unknown>;
+      for (const key of Object.keys(rec)) rec[key] = walk(rec[key], seen);
+    }
+    return v;
+  };
+  return walk(value, new Set());
+}
