@@ -1,2 +1,16 @@
-/** threadloop — async/await and threads together for Node.js. */
+/**
+ * threadloop — async/await and threads together for Node.js.
+ *
+ * The public API: tasks, futures, executors, and (from other modules of this folder) loops and
+ * shared-memory primitives. See README.md for the tour and the Python → threadloop table.
+ */
 export * from './core/errors.js';
+export { Future, type FutureState, type WaitOptions } from './core/future.js';
+export type { Executor, ExecutorOptions, ThreadPoolOptions, MapOptions, ShutdownOptions, Submitted } from './core/executor.js';
+export type { ExecutorStats, DurationSummary } from './core/stats.js';
+export { ThreadPoolExecutor } from './core/thread-pool.js';
+export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions, type Runnable, type AnyFunction } from './api/task.js';
+export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from './api/to-thread.js';
+export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
+export { currentTask, type TaskContext } from './runtime/current-task.js';
+export { move } from './runtime/connection.js';

@@ -1,0 +1,213 @@
+/**
+ * Tasks: what can cross a thread. Functions cannot be sent between JavaScript threads, so a task
+ * is a *reference* to one — an export of a module (`taskModule`), or the source of a
+ * self-contained function (inline) — plus per-call options (`task.with(...)`).
+ */
+import { TaskSerializationError } from '../core/errors.js';
+import { checkTimeout, describe } from '../core/future.js';
+import type { TransferListItem } from 'node:worker_threads';
+import type { TaskRef } from '../wire/protocol.js';
+
+/** Any function a task may stand for. */
+export type AnyFunction = (...args: never[]) => unknown;
+
+/** Per-call options, attached with `task.with(...)`. */
+export interface TaskOptions {
+  /** Aborting it cancels a queued call, or fires `currentTask().signal` in a running one. */
+  signal?: AbortSignal;
+  /** Ends the call with a `TimeoutError` if it runs longer than this (queue time excluded). */
+  timeoutMs?: number;
+  /** ArrayBuffers (and other transferables) among the arguments to move instead of copy. */
+  transfer?: readonly TransferListItem[];
+}
+
+declare const signature: unique symbol;
+
+/**
+ * A reference to a function another thread can run, typed by that function.
+ *
+ * @example
+ * const math = taskModule<typeof import('./math.js')>(new URL('./math.js', import.meta.url));
+ * const f = executor.submit(math.fib.with({ timeoutMs: 1000 }), 30); // Future<number>
+ */
+export interface Task<F extends AnyFunction = AnyFunction> {
+  /** The function's name, for messages and stats. */
+  readonly name: string;
+  /** The per-call options this task carries. */
+  readonly options: Readonly<TaskOptions>;
+  /** The same task with these options merged in. */
+  with(options: TaskOptions): Task<F>;
+  /** @internal */
+  readonly ref: TaskRef;
+  /** @internal A number naming `ref` within this thread, so it is sent only once per worker. */
+  readonly id: number;
+  /** Type-only: the function this task stands for. */
+  readonly [signature]?: F;
+}
+
+/** A task, or a self-contained function to run as an inline task. */
+export type Runnable<F extends AnyFunction> = Task<F> | F;
+
+/** The typed tasks of a module: one per exported function. */
+export type TaskModule<M> = {
+  readonly [K in keyof M as M[K] extends AnyFunction ? K : never]: M[K] extends AnyFunction
+    ? Task<M[K]>
+    : never;
+};
+
+let nextTaskId = 1;
+
+class TaskImpl<F extends AnyFunction> implements Task<F> {
+  declare readonly [signature]?: F;
+
+  constructor(
+    readonly ref: TaskRef,
+    readonly id: number,
+    readonly options: Readonly<TaskOptions>,
+  ) {}
+
+  get name(): string {
+    return this.ref.name;
+  }
+
+  with(options: TaskOptions): Task<F> {
+    return new TaskImpl<F>(this.ref, this.id, { ...this.options, ...checkTaskOptions(options) });
+  }
+
+  toString(): string {
+    return this.ref.kind === 'module' ? `Task(${this.ref.url}#${this.ref.name})` : `Task(${this.ref.name})`;
+  }
+}
+
+/**
+ * The typed tasks of a module. The module is imported on the thread that runs a task, once per
+ * thread; on the main thread that is the application's own module instance. Every export is a
+ * task; one the module turns out not to have fails with `TaskNotFoundError` when run.
+ *
+ * @example
+ * const math = taskModule<typeof import('./math.js')>(new URL('./math.js', import.meta.url));
+ * await toThread(math.fib, 30);
+ */
+export function taskModule<M = Record<string, (...args: unknown[]) => unknown>>(
+  url: URL | string,
+): TaskModule<M> {
+  const href = moduleHref(url);
+  const tasks = new Map<string, Task>();
+  return new Proxy(Object.create(null) as TaskModule<M>, {
+    get(_target, prop) {
+      // `then` must stay undefined, or `await taskModule(...)` would treat it as a thenable.
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      let task = tasks.get(prop);
+      if (task === undefined) {
+        task = new TaskImpl({ kind: 'module', url: href, name: prop }, nextTaskId++, {});
+        tasks.set(prop, task);
+      }
+      return task;
+    },
+    has: (_target, prop) => typeof prop === 'string' && prop !== 'then',
+  });
+}
+
+/**
+ * A task for the export `name` of the module at `url`, for when the module's type is not at hand.
+ *
+ * @example
+ * const fib = moduleTask<(n: number) => number>(new URL('./math.js', import.meta.url), 'fib');
+ */
+export function moduleTask<F extends AnyFunction>(url: URL | string, name = 'default'): Task<F> {
+  if (typeof name !== 'string' || name === '') throw new TypeError('moduleTask: name must be a non-empty string');
+  return (taskModule(url) as unknown as Record<string, Task<F>>)[name]!;
+}
+
+const inlineTasks = new WeakMap<AnyFunction, Task>();
+
+/**
+ * Turns a function or task into a task. A function becomes an inline task: its source is sent
+ * and compiled once per thread, so it must be self-contained — it may use its parameters,
+ * globals and `require()`, but not variables of the scope it was written in.
+ * @internal
+ */
+export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
+  if (runnable instanceof TaskImpl) return runnable;
+  if (typeof runnable !== 'function') {
+    throw new TypeError(`expected a task or a function, got ${describe(runnable)}`);
+  }
+  let task = inlineTasks.get(runnable);
+  if (task === undefined) {
+    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, nextTaskId++, {});
+    inlineTasks.set(runnable, task);
+  }
+  return task as Task<F>;
+}
+
+/** Whether `value` is a task made by this module. */
+export function isTask(value: unknown): value is Task {
+  return value instanceof TaskImpl;
+}
+
+function inlineSource(fn: AnyFunction): string {
+  const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new TaskSerializationError(
+      `${fn.name || 'this function'} is native or bound and has no source to send to another thread; ` +
+        'wrap it in a self-contained function, or export it from a module and use taskModule()',
+    );
+  }
+  if (/^class[\s{]/.test(source)) {
+    throw new TaskSerializationError(`${fn.name || 'a class'} is a class, not a function; a task must be a function`);
+  }
+  try {
+    compileInline(source, fn.name);
+  } catch (error) {
+    throw new TaskSerializationError(
+      `the source of ${fn.name || 'this function'} cannot be compiled on its own: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return source;
+}
+
+/**
+ * Compiles an inline task's source in this thread's global scope, with `require` at hand.
+ * Method shorthand (`name(a) {…}`) is not an expression on its own, so it is retried as one.
+ * @internal
+ */
+export function compileInline(source: string, name: string, req?: unknown): AnyFunction {
+  let factory: (req: unknown) => AnyFunction;
+  try {
+    factory = new Function('require', `"use strict"; return (${source}\n);`) as typeof factory;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    factory = new Function('require', `"use strict"; return ({${source}\n})[${JSON.stringify(name)}];`) as typeof factory;
+  }
+  return factory(req);
+}
+
+/** Validates per-call task options. @internal */
+export function checkTaskOptions(options: TaskOptions): TaskOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`task.with() expects an options object, got ${describe(options)}`);
+  }
+  const { signal, timeoutMs, transfer } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  checkTimeout(timeoutMs);
+  if (timeoutMs === 0) throw new RangeError('timeoutMs must be > 0');
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new TypeError(`transfer must be an array of transferables, got ${describe(transfer)}`);
+  }
+  return options;
+}
+
+function moduleHref(url: URL | string): string {
+  if (url instanceof URL) return url.href;
+  if (typeof url !== 'string' || url === '') {
+    throw new TypeError(`taskModule expects a URL (e.g. new URL('./tasks.js', import.meta.url)), got ${describe(url)}`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) return new URL(url).href;
+  throw new TypeError(
+    `taskModule expects an absolute URL such as new URL('./tasks.js', import.meta.url); '${url}' is relative ` +
+      'and would resolve differently on the worker thread',
+  );
+}

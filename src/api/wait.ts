@@ -1,0 +1,129 @@
+/**
+ * `wait` and `asCompleted` over futures, as in `concurrent.futures`. Cancelled futures count as
+ * done, so neither can hang on one (CPython gh-92001).
+ */
+import { TimeoutError } from '../core/errors.js';
+import { checkTimeout, type Future } from '../core/future.js';
+
+/** When `wait` returns. */
+export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
+
+/** The futures that are done, and those that are not, when `wait` returned. */
+export interface WaitResult<T> {
+  done: Set<Future<T>>;
+  notDone: Set<Future<T>>;
+}
+
+function failed<T>(future: Future<T>): boolean {
+  if (future.cancelled()) return false;
+  try {
+    future.resultSync();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Waits until the futures are done (`ALL_COMPLETED`, the default), one is (`FIRST_COMPLETED`),
+ * or one fails (`FIRST_EXCEPTION`), or `timeoutMs` passes; never rejects.
+ *
+ * @example
+ * const { done, notDone } = await wait(futures, { returnWhen: 'FIRST_COMPLETED', timeoutMs: 500 });
+ */
+export function wait<T>(
+  futures: Iterable<Future<T>>,
+  options: { timeoutMs?: number; returnWhen?: ReturnWhen } = {},
+): Promise<WaitResult<T>> {
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
+  if (!['FIRST_COMPLETED', 'FIRST_EXCEPTION', 'ALL_COMPLETED'].includes(returnWhen)) {
+    throw new RangeError(`wait: returnWhen must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${String(returnWhen)}`);
+  }
+  const all = new Set(futures);
+  const split = (): WaitResult<T> => {
+    const done = new Set<Future<T>>();
+    const notDone = new Set<Future<T>>();
+    for (const f of all) (f.done() ? done : notDone).add(f);
+    return { done, notDone };
+  };
+  const satisfied = (): boolean => {
+    let doneCount = 0;
+    for (const f of all) {
+      if (!f.done()) continue;
+      doneCount++;
+      if (returnWhen === 'FIRST_COMPLETED') return true;
+      if (returnWhen === 'FIRST_EXCEPTION' && failed(f)) return true;
+    }
+    return doneCount === all.size;
+  };
+  if (satisfied()) return Promise.resolve(split());
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(split());
+    };
+    if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
+    for (const f of all) f.addDoneCallback(() => { if (satisfied()) finish(); });
+  });
+}
+
+/**
+ * Yields the futures as they finish (cancelled ones included). Throws `TimeoutError` if they are
+ * not all done within `timeoutMs`.
+ *
+ * (Not an async generator: `yield` in one would await the future and yield its value instead.)
+ *
+ * @example
+ * for await (const f of asCompleted(futures)) console.log(await f);
+ */
+export function asCompleted<T>(
+  futures: Iterable<Future<T>>,
+  options: { timeoutMs?: number } = {},
+): AsyncIterableIterator<Future<T>> {
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+  const all = [...new Set(futures)];
+  const finished: Future<T>[] = [];
+  let wake: (() => void) | undefined;
+  let yielded = 0;
+  for (const f of all) {
+    f.addDoneCallback(() => {
+      finished.push(f);
+      wake?.();
+    });
+  }
+  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
+    if (yielded === all.length) return { done: true, value: undefined };
+    while (finished.length === 0) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        yielded = all.length;
+        throw new TimeoutError(`${all.length - finished.length - yielded} of ${all.length} futures did not finish within ${timeoutMs} ms`);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (remaining !== Infinity) timer = setTimeout(resolve, remaining);
+      });
+      wake = undefined;
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    yielded++;
+    return { done: false, value: finished.shift()! };
+  };
+  return {
+    next,
+    return: async () => {
+      yielded = all.length;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

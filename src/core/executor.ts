@@ -1,0 +1,192 @@
+/**
+ * The Executor interface that thread and process pools share, and their options.
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { AnyFunction, Runnable } from '../api/task.js';
+import type { Future } from './future.js';
+import type { ExecutorStats } from './stats.js';
+import { describe } from './future.js';
+
+/** Options of `executor.map`. */
+export interface MapOptions {
+  /** Items sent to a worker per task (the task still gets one item per call). Default 1. */
+  chunkSize?: number;
+  /** One deadline for the whole map; when it passes, what is left is cancelled. */
+  timeoutMs?: number;
+  /** Yield results in input order (default) or as they finish. */
+  ordered?: boolean;
+  /** Most tasks in flight at once. Default: 32 per worker (never more than `maxQueue` allows). */
+  concurrency?: number;
+}
+
+/** Options of `executor.shutdown`. */
+export interface ShutdownOptions {
+  /** Resolve only when running and queued work has finished and workers have exited. Default true. */
+  wait?: boolean;
+  /** Cancel tasks that have not started. Default false. */
+  cancelFutures?: boolean;
+}
+
+/** What `submitAsync` resolves to once the task is queued. */
+export interface Submitted<T> {
+  readonly future: Future<T>;
+}
+
+/** What thread and process pools have in common. */
+export interface Executor extends AsyncDisposable {
+  /**
+   * Schedules `task(...args)` and returns its Future.
+   * @example const f = executor.submit(math.fib, 30);
+   */
+  submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Like `submit`, but waits for room in a full queue instead of throwing `QueueFullError`.
+   * Resolves to `{ future }` (a promise resolved with a Future would wait for its result).
+   */
+  submitAsync<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Promise<Submitted<Awaited<ReturnType<F>>>>;
+  /**
+   * Runs `task` over the items, lazily, yielding results (in order by default).
+   * @example for await (const size of executor.map(files.size, paths)) total += size;
+   */
+  map<T, R>(
+    task: Runnable<(item: T) => R>,
+    items: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>>;
+  /** Stops taking tasks; see ShutdownOptions. Idempotent. */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  /** Counters and timings. */
+  stats(): ExecutorStats;
+  /** Resolves when no task is waiting in the queue. */
+  drained(): Promise<void>;
+  /** Resolves when no task is queued or running. */
+  idle(): Promise<void>;
+}
+
+/** Options shared by ThreadPoolExecutor and ProcessPoolExecutor. */
+export interface ExecutorOptions {
+  /** Most workers at once. Default `os.availableParallelism()`. */
+  maxWorkers?: number;
+  /** Workers kept alive when idle (started lazily). Default 0. */
+  minWorkers?: number;
+  /** Idle workers above `minWorkers` exit after this long. Default 30,000 ms. */
+  idleTimeoutMs?: number;
+  /** Most tasks waiting for a worker; `submit` beyond it throws `QueueFullError`. Default unbounded. */
+  maxQueue?: number;
+  /** Run once in each worker before its first task; if it fails the executor is broken. */
+  initializer?: Runnable<AnyFunction>;
+  /** Arguments of the initializer. */
+  initArgs?: unknown[];
+  /** A name for the workers (thread names, error messages). */
+  name?: string;
+  /** Environment of the workers. Default: a copy of `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Node.js flags of the workers. */
+  execArgv?: string[];
+  /** How long an aborted or timed-out task may take to stop before its worker is terminated. Default 1,000 ms. */
+  abortGraceMs?: number;
+  /** Replace a worker after it has run this many tasks (for leaky native code). Default unlimited. */
+  maxTasksPerWorker?: number;
+  /**
+   * Append the submitting call's stack to a task's error stack. It costs a stack capture on
+   * every submit (~3 µs), so it is off by default; turn it on while debugging.
+   */
+  callerStacks?: boolean;
+}
+
+/** Options only thread pools take. */
+export interface ThreadPoolOptions extends ExecutorOptions {
+  /** Heap limits of each worker thread; overflowing fails its tasks with `WorkerCrashedError`. */
+  resourceLimits?: ResourceLimits;
+  /** The worker thread's entry script, for bundled apps that move threadloop's files. */
+  workerEntry?: URL | string;
+}
+
+/** Options after validation, with defaults filled in. @internal */
+export interface ResolvedOptions {
+  maxWorkers: number;
+  minWorkers: number;
+  idleTimeoutMs: number;
+  maxQueue: number;
+  initializer: Runnable<AnyFunction> | undefined;
+  initArgs: unknown[];
+  name: string;
+  env: Record<string, string | undefined> | undefined;
+  execArgv: string[] | undefined;
+  abortGraceMs: number;
+  maxTasksPerWorker: number;
+  callerStacks: boolean;
+}
+
+const commonKeys = [
+  'maxWorkers', 'minWorkers', 'idleTimeoutMs', 'maxQueue', 'initializer', 'initArgs', 'name',
+  'env', 'execArgv', 'abortGraceMs', 'maxTasksPerWorker', 'callerStacks',
+];
+
+let executorCount = 0;
+
+/**
+ * Validates options at construction, naming the option at fault, and fills in defaults.
+ * `extraKeys` are the options a particular executor adds. @internal
+ */
+export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys: string[]): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${kind} options must be an object, got ${describe(options)}`);
+  }
+  const known = new Set([...commonKeys, ...extraKeys]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`${kind}: unknown option '${key}'`);
+  }
+  const maxWorkers = count(kind, 'maxWorkers', options.maxWorkers, availableParallelism(), 1);
+  const minWorkers = count(kind, 'minWorkers', options.minWorkers, 0, 0);
+  if (minWorkers > maxWorkers) {
+    throw new RangeError(`${kind}: minWorkers (${minWorkers}) must not exceed maxWorkers (${maxWorkers})`);
+  }
+  const { initializer, initArgs = [], name, env, execArgv, callerStacks = false } = options;
+  if (initializer !== undefined && typeof initializer !== 'function' && typeof initializer !== 'object') {
+    throw new TypeError(`${kind}: initializer must be a task or a function, got ${describe(initializer)}`);
+  }
+  if (!Array.isArray(initArgs)) throw new TypeError(`${kind}: initArgs must be an array, got ${describe(initArgs)}`);
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`${kind}: name must be a string, got ${describe(name)}`);
+  if (env !== undefined && (typeof env !== 'object' || env === null)) {
+    throw new TypeError(`${kind}: env must be an object of strings, got ${describe(env)}`);
+  }
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
+    throw new TypeError(`${kind}: execArgv must be an array of strings`);
+  }
+  if (typeof callerStacks !== 'boolean') throw new TypeError(`${kind}: callerStacks must be a boolean`);
+  return {
+    maxWorkers,
+    minWorkers,
+    idleTimeoutMs: duration(kind, 'idleTimeoutMs', options.idleTimeoutMs, 30_000),
+    maxQueue: count(kind, 'maxQueue', options.maxQueue, Infinity, 0),
+    initializer,
+    initArgs,
+    name: name ?? `threadloop-${++executorCount}`,
+    env,
+    execArgv,
+    abortGraceMs: duration(kind, 'abortGraceMs', options.abortGraceMs, 1_000),
+    maxTasksPerWorker: count(kind, 'maxTasksPerWorker', options.maxTasksPerWorker, Infinity, 1),
+    callerStacks,
+  };
+}
+
+function count(kind: string, name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${kind}: ${name} must be a number, got ${describe(value)}`);
+  }
+  if (value !== Infinity && !Number.isInteger(value)) throw new RangeError(`${kind}: ${name} must be an integer, got ${value}`);
+  if (value < min) throw new RangeError(`${kind}: ${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+function duration(kind: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${kind}: ${name} must be a number of milliseconds, got ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${kind}: ${name} must be >= 0, got ${value}`);
+  return value;
+}

@@ -1,0 +1,309 @@
+/**
+ * Future<T>: the result of work that runs somewhere else, in one clear state machine
+ * (after CPython's `concurrent.futures._base.Future`):
+ *
+ *     pending ──▶ running ──▶ finished
+ *        │
+ *        └──────▶ cancelled
+ *
+ * A future settles exactly once. It is PromiseLike, so `await future` works; the Promise behind
+ * it is only made when someone awaits, which keeps fire-and-forget submissions cheap and keeps an
+ * unawaited cancelled future from raising an unhandled rejection.
+ *
+ * Whoever holds the work (a pool's queue, a worker) attaches a {@link FutureLink} so that
+ * `cancel()` can withdraw work that has not started, `state` can tell whether it has started, and
+ * `resultSync()` can block on the place the result will come from.
+ */
+import { CancelledError, DeadlockError, TimeoutError } from './errors.js';
+
+/** Where a future is in its life. */
+export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
+
+/** Options of the waits on a future. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds with a `TimeoutError`; the work is not cancelled. */
+  timeoutMs?: number;
+}
+
+/**
+ * The holder of a future's work. Implemented by the scheduling core, never by users.
+ * @internal
+ */
+export interface FutureLink {
+  /** Take the work back if it has not started; true if it was taken back. */
+  withdraw(): boolean;
+  /** Whether the work has started on its thread. */
+  hasStarted(): boolean;
+  /**
+   * Block this thread until the future settles or `deadline` (a `performance.now()` time) passes.
+   * Throws DeadlockError where only this thread could settle it.
+   */
+  waitSync(future: Future<unknown>, deadline: number): void;
+}
+
+type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * The eventual result of a task. `await` it, or use the concurrent.futures-style methods.
+ *
+ * @example
+ * const f = executor.submit(math.fib, 30);
+ * f.addDoneCallback((f) => console.log('done', f.state));
+ * console.log(await f); // 832040
+ */
+export class Future<T> implements PromiseLike<T> {
+  #state: 'pending' | 'running' | 'finished' | 'cancelled' = 'pending';
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  #failed = false;
+  #callbacks: DoneCallback<T>[] | undefined = undefined;
+  #promise: Promise<T> | undefined = undefined;
+  #resolvePromise: ((v: T) => void) | undefined = undefined;
+  #rejectPromise: ((e: unknown) => void) | undefined = undefined;
+  /** @internal */
+  link: FutureLink | undefined = undefined;
+
+  /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */
+  get state(): FutureState {
+    if (this.#state === 'pending' && this.link?.hasStarted() === true) this.#state = 'running';
+    return this.#state;
+  }
+
+  /** True once finished or cancelled. */
+  done(): boolean {
+    return this.#state === 'finished' || this.#state === 'cancelled';
+  }
+
+  /** True while the task runs. */
+  running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** True if the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === 'cancelled';
+  }
+
+  /**
+   * Cancels the future if its task has not started. Returns true if the future is cancelled
+   * (now or before), false if the task is running or finished. To stop a *running* task, submit
+   * it with `task.with({ signal })` and abort the signal.
+   *
+   * @example
+   * const f = executor.submit(slow);
+   * if (f.cancel()) console.log('never ran');
+   */
+  cancel(): boolean {
+    const state = this.state;
+    if (state === 'cancelled') return true;
+    if (state !== 'pending') return false;
+    if (this.link !== undefined && !this.link.withdraw()) {
+      this.#state = 'running';
+      return false;
+    }
+    this.#settle('cancelled', undefined, new CancelledError(), true);
+    return true;
+  }
+
+  /**
+   * Resolves with the result; rejects with the task's error, a `CancelledError`, or a
+   * `TimeoutError` when `timeoutMs` passes first (the task goes on).
+   *
+   * @example
+   * const value = await future.result({ timeoutMs: 1000 });
+   */
+  result(options: WaitOptions = {}): Promise<T> {
+    return this.#waitDone(options).then(() => this.#outcome());
+  }
+
+  /**
+   * Resolves with the task's error, or undefined if it succeeded. Rejects with `CancelledError`
+   * if cancelled, `TimeoutError` if `timeoutMs` passes first.
+   *
+   * @example
+   * const err = await future.exception();
+   */
+  exception(options: WaitOptions = {}): Promise<unknown> {
+    return this.#waitDone(options).then(() => {
+      if (this.#state === 'cancelled') throw this.#error;
+      return this.#failed ? this.#error : undefined;
+    });
+  }
+
+  /**
+   * Blocks the calling thread until the future settles, then returns the result or throws its
+   * error — from any thread, the main one included. Throws `TimeoutError` after `timeoutMs`
+   * (the task goes on) and `DeadlockError` at once if only this thread could settle the future.
+   *
+   * @example
+   * const hash = executor.submit(hashFile, path).resultSync({ timeoutMs: 5000 });
+   */
+  resultSync(options: WaitOptions = {}): T {
+    if (!this.done()) {
+      const timeoutMs = checkTimeout(options.timeoutMs);
+      if (this.link === undefined) {
+        throw new DeadlockError(
+          'resultSync() would block forever: this future is settled by code on this same thread',
+        );
+      }
+      const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+      this.link.waitSync(this as Future<unknown>, deadline);
+      if (!this.done()) {
+        throw new TimeoutError(`the future did not settle within ${timeoutMs} ms`);
+      }
+    }
+    return this.#outcome();
+  }
+
+  /**
+   * Calls `fn(future)` once when the future is done — at once if it already is. An exception
+   * thrown by `fn` is reported as a process warning, never swallowed.
+   *
+   * @example
+   * future.addDoneCallback((f) => { if (!f.cancelled()) log(f.state); });
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== 'function') throw new TypeError('addDoneCallback expects a function');
+    if (this.done()) {
+      runCallback(fn, this);
+      return;
+    }
+    (this.#callbacks ??= []).push(fn);
+  }
+
+  /** Awaiting a future resolves with its result or rejects with its error. */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#asPromise().then(onFulfilled, onRejected);
+  }
+
+  /** Like `Promise.prototype.catch`. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#asPromise().catch(onRejected);
+  }
+
+  /** Like `Promise.prototype.finally`. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onFinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `Future<${this.#state}>`;
+  }
+
+  // ── settling: called by the scheduling core ──────────────────────────────────────────────
+
+  /**
+   * Moves a pending future to running. Returns false if it was cancelled (the caller must then
+   * not run the work) — CPython's `set_running_or_notify_cancel`.
+   * @internal
+   */
+  setRunning(): boolean {
+    if (this.#state === 'cancelled') return false;
+    if (this.#state === 'pending') this.#state = 'running';
+    return true;
+  }
+
+  /** Settles with a value. Ignored if already settled. @internal */
+  resolve(value: T): void {
+    this.#settle('finished', value, undefined, false);
+  }
+
+  /** Settles with an error. Ignored if already settled. @internal */
+  reject(error: unknown): void {
+    this.#settle('finished', undefined, error, true);
+  }
+
+  /** Settles as cancelled, with `error` as the reason awaiting rejects with. @internal */
+  cancelWith(error: unknown): void {
+    this.#settle('cancelled', undefined, error, true);
+  }
+
+  #settle(state: 'finished' | 'cancelled', value: T | undefined, error: unknown, failed: boolean) {
+    if (this.#state === 'finished' || this.#state === 'cancelled') return;
+    this.#state = state;
+    this.#value = value;
+    this.#error = error;
+    this.#failed = failed;
+    this.link = undefined;
+    if (this.#resolvePromise !== undefined) {
+      if (failed) this.#rejectPromise!(error);
+      else this.#resolvePromise(value as T);
+      this.#resolvePromise = this.#rejectPromise = undefined;
+    }
+    const callbacks = this.#callbacks;
+    if (callbacks !== undefined) {
+      this.#callbacks = undefined;
+      for (const fn of callbacks) runCallback(fn, this);
+    }
+  }
+
+  #outcome(): T {
+    if (this.#failed) throw this.#error;
+    return this.#value as T;
+  }
+
+  #asPromise(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.done()) {
+        this.#promise = this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
+      } else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolvePromise = resolve;
+          this.#rejectPromise = reject;
+        });
+      }
+    }
+    return this.#promise;
+  }
+
+  #waitDone(options: WaitOptions): Promise<void> {
+    const timeoutMs = checkTimeout(options.timeoutMs);
+    if (this.done()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(
+          () => reject(new TimeoutError(`the future did not settle within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }
+      this.addDoneCallback(() => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
+  try {
+    fn(future);
+  } catch (error) {
+    process.emitWarning(
+      `a Future done callback threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      { code: 'THREADLOOP_DONE_CALLBACK' },
+    );
+  }
+}
+
+/** Validates a `timeoutMs` option: undefined, or a number >= 0. */
+export function checkTimeout(timeoutMs: unknown, name = 'timeoutMs'): number | undefined {
+  if (timeoutMs === undefined) return undefined;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeoutMs)}`);
+  }
+  if (timeoutMs < 0) throw new RangeError(`${name} must be >= 0, got ${timeoutMs}`);
+  return timeoutMs;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,51 @@
+/** Workers as worker threads: the transport of ThreadPoolExecutor. */
+import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
+import { portChannel } from '../runtime/channels.js';
+import type { WorkerBootstrap } from '../wire/protocol.js';
+import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
+
+/** Where the worker runtime's entry script is, next to this file in the build. */
+export const defaultWorkerEntry = new URL('../runtime/worker-entry.js', import.meta.url);
+
+export interface ThreadTransportOptions {
+  entry: URL | string;
+  env: Record<string, string | undefined> | undefined;
+  execArgv: string[] | undefined;
+  resourceLimits: ResourceLimits | undefined;
+}
+
+export function threadTransport(options: ThreadTransportOptions): Transport {
+  return {
+    kind: 'worker thread',
+    sharedMemory: true,
+    spawn(boot: WorkerBootstrap): SpawnedWorker {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(options.entry, {
+        workerData: { boot, port: port2 },
+        transferList: [port2],
+        env: options.env === undefined ? process.env : { ...options.env },
+        execArgv: options.execArgv,
+        resourceLimits: options.resourceLimits,
+        name: boot.name,
+        stdout: false,
+        stderr: false,
+      } as ConstructorParameters<typeof Worker>[1]);
+      // An idle worker must never keep the process alive; busy ones are kept alive by the port.
+      worker.unref();
+      let error: unknown;
+      worker.on('error', (e) => (error = e));
+      return {
+        channel: portChannel(port1),
+        onExit(listener: (exit: WorkerExit) => void) {
+          worker.once('exit', (exitCode) => {
+            port1.close();
+            listener({ exitCode, error });
+          });
+        },
+        terminate() {
+          void worker.terminate();
+        },
+      };
+    },
+  };
+}

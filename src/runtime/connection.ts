@@ -1,0 +1,341 @@
+/**
+ * A connection joins the event loops of two threads (or a parent and a child process) and does
+ * both jobs of the wire protocol on each side: it sends calls and settles their results, and it
+ * serves the calls the other side sends by running tasks here. The same class serves a pool
+ * worker, a loop thread, and the main thread answering calls from its workers — one mechanism.
+ *
+ * Outgoing ops collect in an outbox that is flushed as one frame at the end of the current
+ * microtask turn, so a burst of calls (or results) costs one message.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { TaskSerializationError } from '../core/errors.js';
+import { decodeShareables, encodeShareables, shareablesInUse } from '../wire/shareable.js';
+import { encodeError, type EncodedError } from '../wire/error-codec.js';
+import { CallFlag, NO_SLOT, Op, type Frame, type TaskRef } from '../wire/protocol.js';
+import type { Slots } from '../wire/slots.js';
+import type { Task } from '../api/task.js';
+import { RunningCall, withCurrent } from './current-task.js';
+import { TaskTable } from './task-registry.js';
+
+/** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
+export interface Channel {
+  /** Sends a frame; throws (DataCloneError) if something in it cannot be cloned. */
+  post(frame: Frame, transfer: TransferListItem[]): void;
+  /** Calls `handler` for each frame that arrives. */
+  listen(handler: (frame: Frame) => void): void;
+  /** Takes an arrived frame without the event loop (threads only); undefined if none. */
+  receiveSync(): Frame | undefined;
+  /** Whether an open channel keeps this thread's event loop alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** What the owner of a connection (a pool, a loop handle, a worker) hears from it. */
+export interface ConnectionEvents {
+  /** An outgoing call settled: `ok` with its value, or not with an encoded error. */
+  result(id: number, ok: boolean, value: unknown): void;
+  /** The peer finished starting (READY) or could not (FAILED, with an encoded error). */
+  control?(op: number, value: unknown): void;
+  /** A fire-and-forget call served here threw. */
+  uncaught?(error: unknown): void;
+}
+
+/** A value a task returns together with the buffers to move (not copy) back. */
+export class Moved<T> {
+  constructor(
+    readonly value: T,
+    readonly transfer: readonly TransferListItem[],
+  ) {}
+}
+
+/**
+ * Marks a task's result (or part of it) to be transferred instead of copied.
+ *
+ * @example
+ * export function render(w, h) {
+ *   const pixels = new Uint8Array(w * h * 4);
+ *   return move(pixels, [pixels.buffer]);
+ * }
+ */
+export function move<T>(value: T, transfer: readonly TransferListItem[] = defaultTransfer(value)): T {
+  return new Moved(value, transfer) as unknown as T;
+}
+
+function defaultTransfer(value: unknown): TransferListItem[] {
+  if (value instanceof ArrayBuffer) return [value];
+  if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) return [value.buffer];
+  return [];
+}
+
+/** A frame may take this long to serve before the results so far are sent ahead. */
+const SLICE_MS = 2;
+
+export class Connection {
+  #out: unknown[] = [];
+  #transfer: TransferListItem[] = [];
+  #flushQueued = false;
+  /** Task ids this side has defined to the peer. */
+  readonly #defined = new Set<number>();
+  /** Tasks the peer has defined to this side. */
+  readonly #table = new TaskTable();
+  /** Calls served here that have not settled (async ones, or waiting for their module). */
+  readonly #running = new Map<number, RunningCall>();
+  #closed = false;
+
+  constructor(
+    readonly channel: Channel,
+    readonly events: ConnectionEvents,
+    /** Arbitration cells for calls the peer sends ahead (pool workers only). */
+    readonly slots?: Slots,
+    /** Bumped and notified after each frame sent, for a peer blocked in `resultSync`. */
+    readonly wake?: Int32Array,
+  ) {
+    channel.listen((frame) => this.receive(frame));
+  }
+
+  /** How many calls served here are still running. */
+  get servingCount(): number {
+    return this.#running.size;
+  }
+
+  // ── calling ──────────────────────────────────────────────────────────────────────────────
+
+  /** Queues a call of `task` on the peer; the result comes back through `events.result`. */
+  call(id: number, task: Task, args: unknown[], slot: number, flags: number, transfer?: readonly TransferListItem[]): void {
+    if (!this.#defined.has(task.id)) {
+      this.#defined.add(task.id);
+      this.#out.push(Op.Define, task.id, task.ref);
+    }
+    this.#out.push(Op.Call, id, task.id, args, slot, flags);
+    if (transfer !== undefined && transfer.length > 0) this.#transfer.push(...transfer);
+    this.#schedule();
+  }
+
+  /** Asks the peer to fire the abort signal of call `id`. */
+  abort(id: number, reason: unknown): void {
+    this.#out.push(Op.Abort, id, encodeError(reason));
+    this.#schedule();
+  }
+
+  /** Sends a control op (READY, FAILED) to the peer. */
+  control(op: number, value: unknown): void {
+    this.#out.push(op, 0, value);
+    this.#schedule();
+  }
+
+  /** Sends everything queued now, as one frame. */
+  flush(): void {
+    this.#flushQueued = false;
+    if (this.#out.length === 0 || this.#closed) return;
+    const frame = this.#out;
+    const transfer = this.#transfer;
+    this.#out = [];
+    this.#transfer = [];
+    try {
+      this.channel.post(frame, transfer);
+    } catch (error) {
+      this.#postOneByOne(frame, transfer, error);
+    }
+    if (this.wake !== undefined) {
+      Atomics.add(this.wake, 0, 1);
+      Atomics.notify(this.wake, 0);
+    }
+  }
+
+  /** Stops sending and serving; nothing more goes out. */
+  close(): void {
+    this.#closed = true;
+    this.#out = [];
+    this.#transfer = [];
+  }
+
+  #schedule(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /**
+   * A frame failed to clone: send its ops one at a time, so that only the op that cannot be
+   * cloned fails — a call fails back to its caller here, a result fails on the other side.
+   */
+  #postOneByOne(frame: Frame, transfer: TransferListItem[], firstError: unknown): void {
+    for (let i = 0; i < frame.length; ) {
+      const op = frame[i] as number;
+      const size = op === Op.Call ? 6 : 3;
+      const single = frame.slice(i, i + size);
+      i += size;
+      try {
+        this.channel.post(single, transfer.filter((t) => !isDetached(t)));
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(firstError);
+        const id = single[1] as number;
+        if (op === Op.Call) {
+          this.events.result(id, false, encodeError(new TaskSerializationError(`an argument cannot be sent to the other thread: ${reason}`, { cause: error })));
+        } else if (op === Op.Ok || op === Op.Err) {
+          const failure = new TaskSerializationError(`the task's result cannot be sent back to the calling thread: ${reason}`);
+          this.channel.post([Op.Err, id, encodeError(failure)], []);
+        }
+      }
+    }
+  }
+
+  // ── receiving ────────────────────────────────────────────────────────────────────────────
+
+  /** Handles one frame from the peer. */
+  receive(frame: Frame): void {
+    const started = performance.now();
+    for (let i = 0; i < frame.length; ) {
+      const op = frame[i] as number;
+      switch (op) {
+        case Op.Call:
+          this.#serve(frame[i + 1] as number, frame[i + 2] as number, frame[i + 3] as unknown[], frame[i + 4] as number, frame[i + 5] as number);
+          i += 6;
+          // A long batch sends the results it has so far ahead of the rest.
+          if (this.#out.length > 0 && i < frame.length && performance.now() - started > SLICE_MS) this.flush();
+          continue;
+        case Op.Ok:
+          this.events.result(frame[i + 1] as number, true, frame[i + 2]);
+          break;
+        case Op.OkShared:
+          this.events.result(frame[i + 1] as number, true, decodeShareables(frame[i + 2]));
+          break;
+        case Op.Err:
+          this.events.result(frame[i + 1] as number, false, frame[i + 2]);
+          break;
+        case Op.Define:
+          this.#table.define(frame[i + 1] as number, frame[i + 2] as TaskRef);
+          break;
+        case Op.Abort:
+          this.#running.get(frame[i + 1] as number)?.abort(reviveReason(frame[i + 2] as EncodedError));
+          break;
+        default:
+          this.events.control?.(op, frame[i + 2]);
+      }
+      i += 3;
+    }
+  }
+
+  /** Drains frames that have arrived, without the event loop. Returns how many it handled. */
+  receivePending(): number {
+    let n = 0;
+    for (let frame = this.channel.receiveSync(); frame !== undefined; frame = this.channel.receiveSync()) {
+      this.receive(frame);
+      n++;
+    }
+    return n;
+  }
+
+  // ── serving ──────────────────────────────────────────────────────────────────────────────
+
+  #serve(id: number, taskId: number, args: unknown[], slot: number, flags: number): void {
+    if (slot !== NO_SLOT && !this.slots!.start(slot, id)) return; // taken back by the pool
+    const entry = this.#table.get(taskId);
+    if (typeof entry === 'function') {
+      this.#run(entry, id, taskId, args, flags, undefined);
+      return;
+    }
+    const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown');
+    this.#running.set(id, call);
+    entry.then(
+      (fn) => this.#run(fn, id, taskId, args, flags, call),
+      (error) => {
+        this.#running.delete(id);
+        this.#fail(id, taskId, flags, error);
+      },
+    );
+  }
+
+  #run(fn: (...args: unknown[]) => unknown, id: number, taskId: number, args: unknown[], flags: number, call: RunningCall | undefined): void {
+    call ??= new RunningCall(id, fn.name);
+    let result: unknown;
+    try {
+      if ((flags & CallFlag.Shared) !== 0) args = decodeShareables(args) as unknown[];
+      result = withCurrent(call, () => ((flags & CallFlag.Chunk) !== 0 ? runChunk(fn, args[0] as unknown[]) : fn(...args)));
+    } catch (error) {
+      this.#running.delete(id);
+      this.#fail(id, taskId, flags, error);
+      return;
+    }
+    if (isThenable(result)) {
+      this.#running.set(id, call);
+      result.then(
+        (value) => {
+          this.#running.delete(id);
+          this.#succeed(id, flags, value);
+        },
+        (error) => {
+          this.#running.delete(id);
+          this.#fail(id, taskId, flags, error);
+        },
+      );
+    } else {
+      this.#running.delete(id);
+      this.#succeed(id, flags, result);
+    }
+  }
+
+  #succeed(id: number, flags: number, value: unknown): void {
+    if ((flags & CallFlag.NoReply) !== 0 || this.#closed) return;
+    let op: number = Op.Ok;
+    if (value instanceof Moved) {
+      this.#transfer.push(...value.transfer);
+      value = value.value;
+    }
+    if (shareablesInUse()) {
+      const encoded = encodeShareables(value);
+      if (encoded.found) {
+        op = Op.OkShared;
+        value = encoded.value;
+      }
+    }
+    this.#out.push(op, id, value);
+    this.#schedule();
+  }
+
+  #fail(id: number, taskId: number, flags: number, error: unknown): void {
+    error = explainMissingIdentifier(error, this.#table.ref(taskId));
+    if ((flags & CallFlag.NoReply) !== 0) {
+      if (this.events.uncaught !== undefined) this.events.uncaught(error);
+      else queueMicrotask(() => { throw error; });
+      return;
+    }
+    if (this.#closed) return;
+    this.#out.push(Op.Err, id, encodeError(error));
+    this.#schedule();
+  }
+}
+
+function runChunk(fn: (...args: unknown[]) => unknown, items: unknown[]): unknown {
+  const results = items.map((item) => fn(item));
+  return results.some(isThenable) ? Promise.all(results) : results;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function isDetached(t: TransferListItem): boolean {
+  return t instanceof ArrayBuffer && t.byteLength === 0 && (t as ArrayBuffer & { detached?: boolean }).detached === true;
+}
+
+function reviveReason(encoded: EncodedError): unknown {
+  return encoded.error ? Object.assign(new Error(encoded.message), { name: encoded.name }) : encoded.value;
+}
+
+/**
+ * An inline task that uses a variable of the scope it was written in fails on the worker with
+ * "x is not defined". Say what happened and what to do instead.
+ */
+function explainMissingIdentifier(error: unknown, ref: TaskRef | undefined): unknown {
+  if (ref?.kind !== 'inline' || !(error instanceof ReferenceError)) return error;
+  const match = /^(\S+) is not defined$/.exec(error.message);
+  if (match === null) return error;
+  const name = match[1];
+  return new TaskSerializationError(
+    `inline task '${ref.name}' uses '${name}', which does not exist on the thread that runs it: ` +
+      `an inline task must be self-contained. Pass ${name} as an argument, or export the function ` +
+      'from a module and use taskModule()',
+    { cause: error },
+  );
+}

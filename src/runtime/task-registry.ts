@@ -1,0 +1,80 @@
+/**
+ * Turns the tasks a connection defines into callable functions on this thread: modules are
+ * imported once per thread (on the main thread, the application's own instance), inline sources
+ * are compiled once per thread.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { TaskNotFoundError } from '../core/errors.js';
+import { compileInline, type AnyFunction } from '../api/task.js';
+import type { TaskRef } from '../wire/protocol.js';
+
+type Callable = (...args: unknown[]) => unknown;
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+const inline = new Map<string, Callable>();
+// Inline tasks resolve `require()` from the application's working directory.
+const requireFromCwd = createRequire(join(process.cwd(), '__threadloop_inline__.js'));
+
+/** Imports a module once per thread. */
+export function importOnce(url: string): Promise<Record<string, unknown>> {
+  let mod = modules.get(url);
+  if (mod === undefined) {
+    mod = import(url) as Promise<Record<string, unknown>>;
+    modules.set(url, mod);
+  }
+  return mod;
+}
+
+/** Resolves a task reference to a function: at once for inline tasks, later for modules. */
+export function resolveTask(ref: TaskRef): Callable | Promise<Callable> {
+  if (ref.kind === 'inline') {
+    let fn = inline.get(ref.source);
+    if (fn === undefined) {
+      fn = compileInline(ref.source, ref.name, requireFromCwd) as AnyFunction as Callable;
+      inline.set(ref.source, fn);
+    }
+    return fn;
+  }
+  return importOnce(ref.url).then((mod) => {
+    const fn = mod[ref.name];
+    if (typeof fn !== 'function') {
+      const what = fn === undefined ? 'has no export' : 'has an export that is not a function named';
+      throw new TaskNotFoundError(`module ${ref.url} ${what} '${ref.name}'`);
+    }
+    return fn as Callable;
+  });
+}
+
+/** The tasks one connection has defined, by the id its peer gave them. */
+export class TaskTable {
+  readonly #entries = new Map<number, Callable | Promise<Callable>>();
+  readonly #refs = new Map<number, TaskRef>();
+
+  define(id: number, ref: TaskRef): void {
+    this.#refs.set(id, ref);
+    let entry: Callable | Promise<Callable>;
+    try {
+      entry = resolveTask(ref);
+    } catch (error) {
+      entry = Promise.reject(error);
+    }
+    if (entry instanceof Promise) {
+      entry.then(
+        (fn) => this.#entries.set(id, fn),
+        () => {}, // each call that uses it reports the failure
+      );
+    }
+    this.#entries.set(id, entry);
+  }
+
+  get(id: number): Callable | Promise<Callable> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return Promise.reject(new TaskNotFoundError(`task #${id} was never defined`));
+    return entry;
+  }
+
+  ref(id: number): TaskRef | undefined {
+    return this.#refs.get(id);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Errors across the wire. Structured clone keeps an Error's message and stack but loses its own
+ * properties (`code`, `errno`, …) and flattens classes, so errors travel as plain records and
+ * are rebuilt on arrival: built-in classes come back as themselves, threadloop's as themselves,
+ * other classes as an `Error` carrying the original `name`. The `cause` chain and
+ * AggregateError's `errors` travel too. A thrown value that is not an Error arrives as thrown.
+ */
+import { threadloopErrorClasses } from '../core/errors.js';
+
+/** An error as sent: either a rebuilt Error, or a thrown non-Error value. */
+export type EncodedError =
+  | {
+      readonly error: true;
+      readonly ctor: string;
+      readonly name: string;
+      readonly message: string;
+      readonly stack: string | undefined;
+      readonly props: Record<string, unknown> | undefined;
+      readonly cause: EncodedError | undefined;
+      readonly hasCause: boolean;
+      readonly errors: EncodedError[] | undefined;
+    }
+  | { readonly error: false; readonly value: unknown };
+
+const builtins: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+const skipProps = new Set(['stack', 'message', 'cause', 'errors']);
+
+/** Turns anything thrown into a record that survives structured clone. */
+export function encodeError(thrown: unknown, depth = 0): EncodedError {
+  if (!(thrown instanceof Error) || depth > 16) {
+    return { error: false, value: cloneable(thrown) ? thrown : String(thrown) };
+  }
+  let props: Record<string, unknown> | undefined;
+  for (const key of Object.keys(thrown)) {
+    if (skipProps.has(key)) continue;
+    const v = (thrown as unknown as Record<string, unknown>)[key];
+    (props ??= {})[key] = cloneable(v) ? v : String(v);
+  }
+  const hasCause = 'cause' in thrown;
+  return {
+    error: true,
+    ctor: constructorName(thrown),
+    name: thrown.name,
+    message: thrown.message,
+    stack: thrown.stack,
+    props,
+    hasCause,
+    cause: hasCause ? encodeError(thrown.cause, depth + 1) : undefined,
+    errors:
+      thrown instanceof AggregateError && Array.isArray(thrown.errors)
+        ? thrown.errors.map((e: unknown) => encodeError(e, depth + 1))
+        : undefined,
+  };
+}
+
+/**
+ * Rebuilds what `encodeError` made. `callerStack`, when given, is appended to the stack so the
+ * error shows both where it was thrown (on the other thread) and where the call was made.
+ */
+export function decodeError(encoded: EncodedError, callerStack?: string): unknown {
+  if (!encoded.error) return encoded.value;
+  const error = construct(encoded);
+  if (encoded.props !== undefined) Object.assign(error, encoded.props);
+  if (encoded.hasCause) {
+    Object.defineProperty(error, 'cause', {
+      value: decodeError(encoded.cause!),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  if (encoded.errors !== undefined) {
+    Object.defineProperty(error, 'errors', {
+      value: encoded.errors.map((e) => decodeError(e)),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  let stack = encoded.stack;
+  if (callerStack !== undefined) {
+    const frames = callerStack.slice(callerStack.indexOf('\n') + 1);
+    stack = `${stack ?? `${encoded.name}: ${encoded.message}`}\n    --- called from another thread ---\n${frames}`;
+  }
+  Object.defineProperty(error, 'stack', {
+    value: stack,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  return error;
+}
+
+function construct(encoded: Extract<EncodedError, { error: true }>): Error {
+  if (encoded.ctor === 'AggregateError') return new AggregateError([], encoded.message);
+  const builtin = builtins[encoded.ctor];
+  if (builtin !== undefined) {
+    const error = new builtin(encoded.message);
+    if (encoded.name !== builtin.name) setName(error, encoded.name);
+    return error;
+  }
+  const ours = (threadloopErrorClasses as Record<string, new (...a: never[]) => Error>)[encoded.ctor];
+  if (ours !== undefined) return Reflect.construct(Error, [encoded.message], ours) as Error;
+  const error = new Error(encoded.message);
+  setName(error, encoded.name);
+  return error;
+}
+
+function setName(error: Error, name: string): void {
+  Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+}
+
+function constructorName(error: Error): string {
+  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = proto.constructor?.name;
+    if (typeof name === 'string' && (name in builtins || name === 'AggregateError' || name in threadloopErrorClasses)) {
+      // A user subclass of a built-in keeps its own name but comes back as the nearest built-in.
+      return name;
+    }
+  }
+  return 'Error';
+}
+
+function cloneable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) {
+    return true;
+  }
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

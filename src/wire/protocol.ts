@@ -1,0 +1,76 @@
+/**
+ * The wire protocol: what two threads (or a parent and a child process) say to each other.
+ *
+ * Every thread runs an event loop; a connection joins two of them. Either side may call the
+ * other (a pool calls its workers; a worker calls back into the main loop), so both speak the
+ * same small set of ops. Ops are packed flat into one array per message — a *frame* — because one
+ * postMessage per tick costs far less than one per task; each op's arity is fixed by its code.
+ *
+ *     DEFINE  taskId ref                   the task behind taskId, sent once per connection
+ *     CALL    id taskId args slot flags    run a task; reply with OK or ERR under the same id
+ *     OK      id value                     the call returned value
+ *     OKSHARED id value                    the same, with Shareables inside to revive
+ *     ERR     id error                     the call threw (an encoded error, see error-codec)
+ *     ABORT   id reason                    the caller aborted the call; fire its signal
+ *     READY   0 0                          the worker finished starting (initializer done)
+ *     FAILED  0 error                      the worker could not start
+ */
+
+/** Op codes, the first element of each op in a frame. */
+export const Op = {
+  Define: 1,
+  Call: 2,
+  Ok: 3,
+  Err: 4,
+  Abort: 5,
+  Ready: 6,
+  Failed: 7,
+  /** OK whose value holds encoded Shareables. */
+  OkShared: 8,
+} as const;
+
+/** How many elements each op takes in a frame, the op code included. */
+export const opArity: Record<number, number> = {
+  [Op.Define]: 3,
+  [Op.Call]: 6,
+  [Op.Ok]: 3,
+  [Op.Err]: 3,
+  [Op.Abort]: 3,
+  [Op.Ready]: 3,
+  [Op.Failed]: 3,
+  [Op.OkShared]: 3,
+};
+
+/** Bits of a CALL's flags. */
+export const CallFlag = {
+  /** Args hold encoded Shareables: decode them before the call. */
+  Shared: 1,
+  /** Fire and forget: run it, report a failure locally, send no reply. */
+  NoReply: 2,
+  /** args[0] is a chunk of items: call the task on each, reply with the array of results. */
+  Chunk: 4,
+} as const;
+
+/** A CALL's slot when the call takes no part in start/withdraw arbitration (see slots.ts). */
+export const NO_SLOT = -1;
+
+/** What a task is, as sent across: an export of a module, or the source of a function. */
+export type TaskRef =
+  | { readonly kind: 'module'; readonly url: string; readonly name: string }
+  | { readonly kind: 'inline'; readonly source: string; readonly name: string };
+
+/** A frame: ops packed flat. */
+export type Frame = unknown[];
+
+/** What a worker receives at start, in `workerData` or the first IPC message. */
+export interface WorkerBootstrap {
+  /** Start/withdraw arbitration cells shared with the pool (threads only). */
+  slots: SharedArrayBuffer | undefined;
+  /** Counter the worker bumps after each frame it sends, so a blocked caller wakes. */
+  signal: SharedArrayBuffer | undefined;
+  /** Run once before any task; failing breaks the executor. */
+  initializer: TaskRef | undefined;
+  initArgs: unknown[];
+  /** A name for the thread, shown in stack traces and by `currentLoop().name`. */
+  name: string;
+}
