@@ -14,3 +14,7 @@ export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from 
 export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { move } from './runtime/connection.js';
+export * from './shared/index.js';
+export { startLoopThread, runCoroutineThreadsafe, startThread, LoopThread, type LoopThreadOptions, type ThreadHandle } from './api/loop-thread.js';
+export { mainLoop, currentLoop } from './runtime/loops.js';
+export type { Loop } from './runtime/loop.js';

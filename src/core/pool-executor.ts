@@ -2,11 +2,10 @@
  * The public face of a pool: argument checks, `submit`, `map`, backpressure and shutdown over
  * the Scheduler. ThreadPoolExecutor and ProcessPoolExecutor are this class with a transport.
  */
-import { isTask, toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
-import { findUncloneable } from '../wire/clone-check.js';
+import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
+import { prepareArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
-import { encodeShareables } from '../wire/shareable.js';
-import { AbortError, TaskSerializationError, TimeoutError } from './errors.js';
+import { AbortError, TimeoutError } from './errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from './executor.js';
 import { checkTimeout, describe, Future } from './future.js';
 import { Scheduler } from './scheduler.js';
@@ -216,20 +215,9 @@ export abstract class PoolExecutor implements Executor {
     return this.#scheduler.idle();
   }
 
-  /** Encodes Shareables and checks that every argument can be sent; throws naming the bad one. */
   #prepareArgs(task: Task, args: unknown[]): [unknown[], number] {
-    const where = this.#scheduler.transport.sharedMemory ? undefined : `a ${this.#scheduler.transport.kind}`;
-    const encoded = encodeShareables(args, where);
-    for (let i = 0; i < args.length; i++) {
-      const problem = findUncloneable(args[i]);
-      if (problem !== undefined) {
-        throw new TaskSerializationError(
-          `argument ${i} of task '${task.name}' cannot be sent to a ${this.#scheduler.transport.kind}: it is ${problem}` +
-            (isTask(args[i]) ? '' : ' (only structured-cloneable values cross threads)'),
-        );
-      }
-    }
-    return [encoded.value as unknown[], encoded.found ? CallFlag.Shared : 0];
+    const { kind, sharedMemory } = this.#scheduler.transport;
+    return prepareArgs(task, args, kind, sharedMemory);
   }
 }
 

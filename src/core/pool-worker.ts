@@ -4,6 +4,7 @@
  */
 import { Connection, type ConnectionEvents } from '../runtime/connection.js';
 import { SLOT_COUNT, Slots } from '../wire/slots.js';
+import type { Wake } from '../wire/wake.js';
 import type { SpawnedWorker } from './transport.js';
 import type { TaskRecord } from './task-record.js';
 
@@ -27,9 +28,11 @@ export class PoolWorker {
     readonly index: number,
     readonly spawned: SpawnedWorker,
     readonly slots: Slots | undefined,
+    /** Bumped when this side sends the worker a frame (for a worker blocked in resultSync). */
+    readonly wake: Wake | undefined,
     events: ConnectionEvents,
   ) {
-    this.conn = new Connection(spawned.channel, events);
+    this.conn = new Connection(spawned.channel, events, undefined, wake);
     this.#freeSlots = slots === undefined ? undefined : Array.from({ length: SLOT_COUNT }, (_, i) => SLOT_COUNT - 1 - i);
     spawned.channel.unref();
   }

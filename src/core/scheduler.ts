@@ -15,6 +15,7 @@
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
 import { Op, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
+import { Wake } from '../wire/wake.js';
 import { toTask, type Task } from '../api/task.js';
 import {
   AbortError,
@@ -55,7 +56,7 @@ export class Scheduler {
   readonly #runTimes = new Samples();
   readonly #waitTimes = new Samples();
   /** Every worker bumps this after sending a frame, so `resultSync` can sleep until one does. */
-  readonly #wake: Int32Array | undefined;
+  readonly #wake: Wake | undefined;
   readonly #initializer: Task | undefined;
   #roomWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
@@ -67,7 +68,7 @@ export class Scheduler {
     readonly options: ResolvedOptions,
     readonly transport: Transport,
   ) {
-    this.#wake = transport.sharedMemory ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    this.#wake = transport.sharedMemory ? new Wake() : undefined;
     this.#initializer = options.initializer === undefined ? undefined : toTask(options.initializer);
     for (let i = 0; i < options.minWorkers; i++) this.#spawn();
   }
@@ -296,15 +297,17 @@ export class Scheduler {
   #spawn(): PoolWorker {
     const index = this.#spawned++;
     const slots = this.transport.sharedMemory ? new Slots() : undefined;
+    const wakeWorker = this.transport.sharedMemory ? new Wake() : undefined;
     const boot: WorkerBootstrap = {
       slots: slots?.buffer,
-      signal: this.#wake?.buffer as SharedArrayBuffer | undefined,
+      wakeCaller: this.#wake?.buffer,
+      wakeWorker: wakeWorker?.buffer,
       initializer: this.#initializer?.ref,
       initArgs: this.options.initArgs,
       name: `${this.options.name}#${index}`,
     };
     const spawned = this.transport.spawn(boot);
-    const worker: PoolWorker = new PoolWorker(index, spawned, slots, {
+    const worker: PoolWorker = new PoolWorker(index, spawned, slots, wakeWorker, {
       result: (id, ok, value) => this.#onResult(worker, id, ok, value),
       control: (op, value) => this.#onControl(worker, op, value),
     });
@@ -445,7 +448,7 @@ export class Scheduler {
       throw new DeadlockError(`resultSync() cannot wait for a ${this.transport.kind}: its results only arrive through the event loop; await the future instead`);
     }
     for (;;) {
-      const seen = Atomics.load(wake, 0);
+      const seen = wake.read();
       for (const worker of this.#workers) worker.conn.flush();
       for (const worker of [...this.#workers]) worker.conn.receivePending();
       if (future.done()) return;
@@ -455,7 +458,7 @@ export class Scheduler {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) return;
-      Atomics.wait(wake, 0, seen, remaining === Infinity ? undefined : remaining);
+      wake.sleep(seen, remaining);
     }
   }
 

@@ -13,6 +13,7 @@ import { decodeShareables, encodeShareables, shareablesInUse } from '../wire/sha
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
 import { CallFlag, NO_SLOT, Op, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
+import type { Wake } from '../wire/wake.js';
 import type { Task } from '../api/task.js';
 import { RunningCall, withCurrent } from './current-task.js';
 import { TaskTable } from './task-registry.js';
@@ -87,8 +88,8 @@ export class Connection {
     readonly events: ConnectionEvents,
     /** Arbitration cells for calls the peer sends ahead (pool workers only). */
     readonly slots?: Slots,
-    /** Bumped and notified after each frame sent, for a peer blocked in `resultSync`. */
-    readonly wake?: Int32Array,
+    /** Bumped after each frame sent, for a peer blocked in `resultSync`. */
+    readonly wake?: Wake,
   ) {
     channel.listen((frame) => this.receive(frame));
   }
@@ -136,10 +137,7 @@ export class Connection {
     } catch (error) {
       this.#postOneByOne(frame, transfer, error);
     }
-    if (this.wake !== undefined) {
-      Atomics.add(this.wake, 0, 1);
-      Atomics.notify(this.wake, 0);
-    }
+    this.wake?.bump();
   }
 
   /** Stops sending and serving; nothing more goes out. */

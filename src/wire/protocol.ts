@@ -14,6 +14,7 @@
  *     ABORT   id reason                    the caller aborted the call; fire its signal
  *     READY   0 0                          the worker finished starting (initializer done)
  *     FAILED  0 error                      the worker could not start
+ *     UNCAUGHT 0 error                     a fire-and-forget call threw here
  */
 
 /** Op codes, the first element of each op in a frame. */
@@ -27,6 +28,8 @@ export const Op = {
   Failed: 7,
   /** OK whose value holds encoded Shareables. */
   OkShared: 8,
+  /** A fire-and-forget call threw on the loop's thread; the caller's side reports it. */
+  Uncaught: 9,
 } as const;
 
 /** How many elements each op takes in a frame, the op code included. */
@@ -39,6 +42,7 @@ export const opArity: Record<number, number> = {
   [Op.Ready]: 3,
   [Op.Failed]: 3,
   [Op.OkShared]: 3,
+  [Op.Uncaught]: 3,
 };
 
 /** Bits of a CALL's flags. */
@@ -66,8 +70,10 @@ export type Frame = unknown[];
 export interface WorkerBootstrap {
   /** Start/withdraw arbitration cells shared with the pool (threads only). */
   slots: SharedArrayBuffer | undefined;
-  /** Counter the worker bumps after each frame it sends, so a blocked caller wakes. */
-  signal: SharedArrayBuffer | undefined;
+  /** Bumped by the worker after each frame it sends, so a caller blocked in resultSync wakes. */
+  wakeCaller: SharedArrayBuffer | undefined;
+  /** Bumped by the caller after each frame it sends, so the worker can block in resultSync. */
+  wakeWorker: SharedArrayBuffer | undefined;
   /** Run once before any task; failing breaks the executor. */
   initializer: TaskRef | undefined;
   initArgs: unknown[];

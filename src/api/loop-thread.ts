@@ -1,0 +1,247 @@
+/**
+ * Loop threads: a thread whose event loop runs until it is stopped (asyncio's new loop +
+ * `run_forever` in a `threading.Thread`), `runCoroutineThreadsafe` to send it work, and
+ * `startThread` for one task on a fresh thread (`Thread(target=lambda: asyncio.run(c))`).
+ *
+ * A loop thread runs the same worker runtime as a pool worker; it just has no queue in front.
+ */
+import { EventEmitter } from 'node:events';
+import type { ResourceLimits } from 'node:worker_threads';
+import { LoopClosedError, WorkerCrashedError } from '../core/errors.js';
+import { describe, type Future } from '../core/future.js';
+import { defaultWorkerEntry, threadTransport } from '../core/thread-transport.js';
+import type { SpawnedWorker, WorkerExit } from '../core/transport.js';
+import { Connection } from '../runtime/connection.js';
+import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '../runtime/loop.js';
+import { prepareArgs } from '../wire/args.js';
+import { Wake } from '../wire/wake.js';
+import { toTask, type AnyFunction, type Runnable } from './task.js';
+
+/** Options of `startLoopThread`. */
+export interface LoopThreadOptions {
+  /** The thread's name. Default `loop-<n>`. */
+  name?: string;
+  /** Environment of the thread. Default: a copy of `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Node.js flags of the thread. */
+  execArgv?: string[];
+  /** Heap limits of the thread. */
+  resourceLimits?: ResourceLimits;
+  /** How long `stop()` lets calls in flight finish after aborting them. Default 1,000 ms. */
+  stopGraceMs?: number;
+  /** The worker runtime's entry script (bundled apps). */
+  workerEntry?: URL | string;
+}
+
+let loopCount = 0;
+
+/**
+ * A thread running its own event loop until `stop()`. Send it work with `submit` (or
+ * `runCoroutineThreadsafe`) from any thread; timers and I/O it starts keep running between
+ * calls, and module state persists. An idle loop thread does not keep the process alive.
+ * Emits `'error'` when a `callSoonThreadsafe` callback throws (a warning if nobody listens).
+ *
+ * @example
+ * const loop = await startLoopThread({ name: 'cache' });
+ * await loop.submit(cache.warm);
+ * loop.callSoonThreadsafe(cache.log, 'warmed');
+ * await loop.stop();
+ */
+export class LoopThread extends EventEmitter implements Loop {
+  readonly #client: LoopClient;
+  readonly #loop: ClientLoop;
+  readonly #spawned: SpawnedWorker;
+  readonly #stopGraceMs: number;
+  readonly #exited: Promise<WorkerExit>;
+  #stopping: Promise<void> | undefined = undefined;
+
+  /** @internal use startLoopThread() */
+  constructor(name: string, options: LoopThreadOptions, ready: (error?: unknown) => void) {
+    super();
+    this.#stopGraceMs = options.stopGraceMs ?? 1000;
+    const wakeCaller = new Wake();
+    const wakeWorker = new Wake();
+    this.#spawned = threadTransport({
+      entry: options.workerEntry ?? defaultWorkerEntry,
+      env: options.env,
+      execArgv: options.execArgv,
+      resourceLimits: options.resourceLimits,
+    }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, initializer: undefined, initArgs: [], name });
+    this.#client = new LoopClient(name, wakeCaller, 'worker thread', (error) => this.#uncaught(error));
+    this.#client.onReady = () => {
+      this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
+      ready();
+    };
+    this.#client.attach(
+      new Connection(
+        this.#spawned.channel,
+        {
+          result: (id, ok, value) => this.#client.result(id, ok, value),
+          control: (op, value) => this.#client.control(op, value),
+          uncaught: (error) => reportUncaught(error, 'main'),
+        },
+        undefined,
+        wakeWorker,
+      ),
+    );
+    this.#loop = new ClientLoop(this.#client);
+    this.#exited = new Promise((resolve) => {
+      this.#spawned.onExit((exit) => {
+        const error =
+          this.#stopping !== undefined
+            ? new LoopClosedError(`loop '${name}' was stopped before the call finished`)
+            : new WorkerCrashedError(`loop thread '${name}' ended unexpectedly (${exit.error instanceof Error ? exit.error.message : `exit code ${exit.exitCode}`})`, { exitCode: exit.exitCode, cause: exit.error });
+        this.#client.close(error);
+        ready(error);
+        this.emit('exit', exit);
+        resolve(exit);
+      });
+    });
+  }
+
+  get name(): string {
+    return this.#client.name;
+  }
+
+  /**
+   * Runs `task(...args)` on this thread; sync or async; the Future settles on the caller's side.
+   * @example const n = await loop.submit(counter.increment);
+   */
+  submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
+    return this.#loop.submit(task, ...args);
+  }
+
+  /**
+   * Runs `task(...args)` on this thread, fire and forget; calls from one thread run in order.
+   * @example loop.callSoonThreadsafe(log.write, 'hello');
+   */
+  callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void {
+    this.#loop.callSoonThreadsafe(task, ...args);
+  }
+
+  isRunning(): boolean {
+    return this.#loop.isRunning();
+  }
+
+  isClosed(): boolean {
+    return this.#loop.isClosed();
+  }
+
+  /**
+   * Stops the loop: new calls throw `LoopClosedError`; calls in flight have their signal aborted
+   * and `stopGraceMs` to finish; then the thread ends and any call still pending rejects with
+   * `LoopClosedError` — none is left pending. Idempotent.
+   *
+   * @example await loop.stop();
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const closed = new LoopClosedError(`loop '${this.name}' is stopped`);
+      this.#client.refuse(closed);
+      this.#client.abortAll(closed);
+      await this.#client.idle(this.#stopGraceMs);
+      this.#spawned.terminate();
+      await this.#exited;
+    })();
+    return this.#stopping;
+  }
+
+  /** `await using loop = await startLoopThread()` stops it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  #uncaught(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else reportUncaught(error, `loop thread '${this.name}'`);
+  }
+}
+
+/**
+ * Starts a thread running its own event loop; resolves once it is ready for calls.
+ *
+ * @example
+ * const loop = await startLoopThread({ name: 'worker-loop' });
+ * const f = runCoroutineThreadsafe(tasks.fetchAll, loop, urls);
+ * f.addDoneCallback((f) => console.log('done', f.state));
+ */
+export function startLoopThread(options: LoopThreadOptions = {}): Promise<LoopThread> {
+  checkLoopOptions(options);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const loop: LoopThread = new LoopThread(options.name ?? `loop-${++loopCount}`, options, (error) => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) resolve(loop);
+      else reject(error);
+    });
+  });
+}
+
+/**
+ * Runs `task(...args)` (sync or async) on `loop`'s thread and returns a Future — from any
+ * thread, to any loop: a loop thread, `mainLoop()`, or `currentLoop()`.
+ * Throws `LoopClosedError` if the loop is stopped.
+ *
+ * @example
+ * const f = runCoroutineThreadsafe(async (ms) => { await new Promise((r) => setTimeout(r, ms)); return ms; }, loop, 100);
+ * console.log(f.resultSync({ timeoutMs: 5000 })); // 100
+ */
+export function runCoroutineThreadsafe<F extends AnyFunction>(
+  task: Runnable<F>,
+  loop: Loop,
+  ...args: Parameters<F>
+): Future<Awaited<ReturnType<F>>> {
+  checkLoop(loop);
+  return loop.submit(task, ...args);
+}
+
+/** A thread running one task, from `startThread`. */
+export interface ThreadHandle<T> {
+  /** Resolves with the task's result (rejects with its error) once the thread has ended. */
+  join(): Promise<T>;
+}
+
+/**
+ * Runs one task on a fresh thread with its own event loop, which ends when the task does —
+ * Python's `threading.Thread(target=lambda: asyncio.run(coro))`. It cannot use the main
+ * thread's resources except through `mainLoop()`; for many calls, prefer a pool or a loop thread.
+ *
+ * @example
+ * const t = startThread(async (url) => (await fetch(url)).status, 'http://127.0.0.1:8080/');
+ * console.log(await t.join());
+ */
+export function startThread<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): ThreadHandle<Awaited<ReturnType<F>>> {
+  const t = toTask(task);
+  prepareArgs(t, args as unknown[], 'worker thread', true); // fail here, not later, on bad arguments
+  let joined = false;
+  const run = async (): Promise<Awaited<ReturnType<F>>> => {
+    const loop = await startLoopThread({ name: `thread-${t.name}` });
+    try {
+      const value: unknown = await loop.submit(t, ...args);
+      return value as Awaited<ReturnType<F>>;
+    } finally {
+      await loop.stop();
+    }
+  };
+  const result = run();
+  result.catch((error: unknown) => {
+    if (!joined) reportUncaught(error, `thread '${t.name}' (nobody joined it)`);
+  });
+  return {
+    join() {
+      joined = true;
+      return result;
+    },
+  };
+}
+
+function checkLoopOptions(options: LoopThreadOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`startLoopThread options must be an object, got ${describe(options)}`);
+  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'workerEntry'];
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
+  if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
+  const grace = options.stopGraceMs;
+  if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: stopGraceMs must be a number, got ${describe(grace)}`);
+  if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: stopGraceMs must be >= 0, got ${grace}`);
+}

@@ -1,0 +1,60 @@
+/**
+ * `mainLoop()` and `currentLoop()`: the loops of this process a task can be sent to from here.
+ * In a worker, the main loop is reached over the connection the worker already has; a thread's
+ * own loop is reached through a MessageChannel within the thread, so a call to it behaves
+ * exactly like a call to any other loop (cloned arguments, ordering, errors).
+ */
+import { MessageChannel, isMainThread, threadId } from 'node:worker_threads';
+import { portChannel } from './channels.js';
+import { Connection } from './connection.js';
+import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
+
+let main: Loop | undefined;
+let own: Loop | undefined;
+let ownName = isMainThread ? 'main' : `thread-${threadId}`;
+
+/** Set by the worker runtime at start. @internal */
+export function setMainLoop(loop: Loop, name: string): void {
+  main = loop;
+  ownName = name;
+}
+
+/**
+ * The main thread's event loop, from any thread threadloop started (pool workers, loop threads).
+ * Tasks sent to it run in the application's own module instances, so they can use the main
+ * thread's connection pools and sessions. On the main thread it is `currentLoop()`.
+ *
+ * @example
+ * // in a worker task:
+ * const user = await mainLoop().submit(db.findUser, id); // runs on the main thread
+ */
+export function mainLoop(): Loop {
+  if (isMainThread) return currentLoop();
+  if (main === undefined) {
+    throw new Error('mainLoop() is only available in threads started by threadloop (pool workers and loop threads)');
+  }
+  return main;
+}
+
+/**
+ * The calling thread's own event loop. Blocking on a future from it (`resultSync`) throws
+ * `DeadlockError`: only this thread could settle it.
+ *
+ * @example
+ * currentLoop().callSoonThreadsafe(() => console.log('later, on this thread'));
+ */
+export function currentLoop(): Loop {
+  return (own ??= loopback());
+}
+
+function loopback(): Loop {
+  const { port1, port2 } = new MessageChannel();
+  const report = (error: unknown) => reportUncaught(error, ownName);
+  const client = new LoopClient(ownName, undefined, 'this thread', report);
+  client.attach(new Connection(portChannel(port1), client));
+  // The serving end: never holds the process open by itself.
+  new Connection(portChannel(port2), { result: () => {}, uncaught: report });
+  port1.unref();
+  port2.unref();
+  return new ClientLoop(client);
+}

@@ -1,0 +1,38 @@
+/**
+ * A wake-up counter in shared memory. The side that sends a frame bumps it; a thread blocked in
+ * `resultSync` sleeps on it with `Atomics.wait` and, when woken, reads the frames synchronously.
+ * Reading the count *before* draining and waiting only while it is unchanged means no bump is
+ * ever missed.
+ */
+export class Wake {
+  readonly cell: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+    this.cell = new Int32Array(buffer);
+  }
+
+  get buffer(): SharedArrayBuffer {
+    return this.cell.buffer as SharedArrayBuffer;
+  }
+
+  /** Something was sent: wake whoever waits. */
+  bump(): void {
+    Atomics.add(this.cell, 0, 1);
+    Atomics.notify(this.cell, 0);
+  }
+
+  /** The count now; pass it to `sleep` after checking for work. */
+  read(): number {
+    return Atomics.load(this.cell, 0);
+  }
+
+  /** Sleeps until the count is no longer `seen`, or `ms` pass (Infinity: no limit). */
+  sleep(seen: number, ms: number): void {
+    Atomics.wait(this.cell, 0, seen, ms === Infinity ? undefined : Math.max(0, ms));
+  }
+}
+
+/** Makes a Wake from a buffer sent across, if one was. */
+export function wakeFrom(buffer: SharedArrayBuffer | undefined): Wake | undefined {
+  return buffer === undefined ? undefined : new Wake(buffer);
+}
