@@ -234,7 +234,7 @@ export class Scheduler {
 
   #onWorkerIdle(worker: PoolWorker): void {
     if (worker.retiring) {
-      worker.spawned.terminate();
+      this.#retire(worker, true);
       return;
     }
     if (this.#queued === 0) this.#steal(worker);
@@ -285,10 +285,7 @@ export class Scheduler {
     worker.conn.abort(record.id, error.cause ?? error);
     if (record.timer !== undefined) clearTimeout(record.timer);
     record.timer = setTimeout(() => {
-      if (!record.future.done()) {
-        worker.retiring = true;
-        worker.spawned.terminate();
-      }
+      if (!record.future.done()) this.#retire(worker, true);
     }, this.options.abortGraceMs);
   }
 
@@ -339,7 +336,10 @@ export class Scheduler {
       worker.retiring = true;
       this.#live--;
     }
-    if (now || worker.inflight === 0) worker.spawned.terminate();
+    if (now || worker.inflight === 0) {
+      worker.spawned.channel.ref(); // hold on until its exit is heard
+      worker.spawned.terminate();
+    }
   }
 
   #onExit(worker: PoolWorker, exit: WorkerExit): void {

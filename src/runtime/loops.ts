@@ -22,18 +22,18 @@ export function setMainLoop(loop: Loop, name: string): void {
 /**
  * The main thread's event loop, from any thread threadloop started (pool workers, loop threads).
  * Tasks sent to it run in the application's own module instances, so they can use the main
- * thread's connection pools and sessions. On the main thread it is `currentLoop()`.
+ * thread's connection pools and sessions. In a ProcessPoolExecutor's child it is the parent's
+ * main loop. On the main thread it is `currentLoop()`.
  *
  * @example
  * // in a worker task:
  * const user = await mainLoop().submit(db.findUser, id); // runs on the main thread
  */
 export function mainLoop(): Loop {
+  // A pool's child process is a main thread too, but its "main loop" is the parent's.
+  if (main !== undefined) return main;
   if (isMainThread) return currentLoop();
-  if (main === undefined) {
-    throw new Error('mainLoop() is only available in threads started by threadloop (pool workers and loop threads)');
-  }
-  return main;
+  throw new Error('mainLoop() is only available in threads started by threadloop (pool workers and loop threads)');
 }
 
 /**

@@ -1,0 +1,55 @@
+/** Workers as child processes: the transport of ProcessPoolExecutor. */
+import { fork } from 'node:child_process';
+import { ipcChannel } from '../runtime/channels.js';
+import type { WorkerBootstrap } from '../wire/protocol.js';
+import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
+
+/** The child runtime's entry script, next to this file in the build. */
+export const defaultProcessEntry = new URL('../runtime/process-entry.js', import.meta.url);
+
+export interface ProcessTransportOptions {
+  entry: URL | string;
+  env: Record<string, string | undefined> | undefined;
+  execArgv: string[] | undefined;
+  cwd: string | undefined;
+}
+
+export function processTransport(options: ProcessTransportOptions): Transport {
+  return {
+    kind: 'child process',
+    sharedMemory: false,
+    spawn(boot: WorkerBootstrap): SpawnedWorker {
+      const child = fork(options.entry, [], {
+        serialization: 'advanced',
+        env: options.env === undefined ? process.env : { ...options.env },
+        execArgv: options.execArgv ?? process.execArgv,
+        cwd: options.cwd,
+        // The child's output goes straight to ours.
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      // An idle child must never keep the parent alive; busy ones are kept alive by the channel.
+      child.unref();
+      child.channel?.unref();
+      child.send(boot);
+      let error: unknown;
+      let exited = false;
+      const listeners: ((exit: WorkerExit) => void)[] = [];
+      const done = (exit: WorkerExit) => {
+        if (exited) return;
+        exited = true;
+        for (const listener of listeners) listener(exit);
+      };
+      child.on('error', (e) => {
+        error = e;
+        // A child that could not be spawned at all never emits 'exit'.
+        if (child.pid === undefined) done({ error: e });
+      });
+      child.once('exit', (exitCode, signal) => done({ exitCode: exitCode ?? undefined, signal: signal ?? undefined, error }));
+      return {
+        channel: ipcChannel(child),
+        onExit: (listener) => listeners.push(listener),
+        terminate: () => child.kill('SIGKILL'),
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * What every worker runs, thread or process: the executor's initializer (if any), then a
+ * Connection serving the calls that arrive, with `mainLoop()` reaching back over the same
+ * connection. The two entry scripts only differ in how they get their channel.
+ */
+import { encodeError } from '../wire/error-codec.js';
+import { Op, type WorkerBootstrap } from '../wire/protocol.js';
+import { Slots } from '../wire/slots.js';
+import { wakeFrom } from '../wire/wake.js';
+import { Connection, type Channel } from './connection.js';
+import { ClientLoop, LoopClient, reportUncaught } from './loop.js';
+import { setMainLoop } from './loops.js';
+import { resolveTask } from './task-registry.js';
+import '../shared/index.js'; // so Shareables (queues, locks) sent here can be revived
+
+/** Starts serving on `channel`; reports READY, or FAILED if the initializer throws. */
+export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap): Promise<void> {
+  try {
+    if (boot.initializer !== undefined) {
+      const fn = await resolveTask(boot.initializer);
+      await fn(...boot.initArgs);
+    }
+  } catch (error) {
+    channel.post([Op.Failed, 0, encodeError(error)], []);
+    return;
+  }
+  const toMain = new LoopClient('main', wakeFrom(boot.wakeWorker), 'main thread', (e) => reportUncaught(e, 'main'), false);
+  const conn: Connection = new Connection(
+    channel,
+    {
+      result: (id, ok, value) => toMain.result(id, ok, value),
+      control: (op, value) => toMain.control(op, value),
+      // A fire-and-forget call from the caller threw here: the caller's side reports it.
+      uncaught: (error) => conn.control(Op.Uncaught, encodeError(error)),
+    },
+    boot.slots === undefined ? undefined : new Slots(boot.slots),
+    wakeFrom(boot.wakeCaller),
+  );
+  toMain.attach(conn);
+  setMainLoop(new ClientLoop(toMain), boot.name);
+  conn.control(Op.Ready, 0);
+}
