@@ -250,10 +250,9 @@ export class Future<T> implements PromiseLike<T> {
       if (this.done()) {
         this.#promise = this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
       } else {
-        this.#promise = new Promise<T>((resolve, reject) => {
-          this.#resolvePromise = resolve;
-          this.#rejectPromise = reject;
-        });
+        this.#promise = new Promise<T>(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
+        this.#resolvePromise = capturedResolve as (v: T) => void;
+        this.#rejectPromise = capturedReject;
       }
     }
     return this.#promise;
@@ -276,6 +275,14 @@ export class Future<T> implements PromiseLike<T> {
       });
     });
   }
+}
+
+// One executor function for every future's promise, instead of a new closure each time.
+let capturedResolve: ((v: unknown) => void) | undefined;
+let capturedReject: ((e: unknown) => void) | undefined;
+function captureResolvers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
