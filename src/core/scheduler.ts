@@ -343,6 +343,7 @@ export class Scheduler {
   }
 
   #onExit(worker: PoolWorker, exit: WorkerExit): void {
+    if (worker.dead) return; // already handled from resultSync
     // Results the worker sent before it died may still wait in the channel: take them first, so
     // a task that finished is not counted as crashed.
     worker.conn.receivePending();
@@ -450,7 +451,11 @@ export class Scheduler {
     for (;;) {
       const seen = wake.read();
       for (const worker of this.#workers) worker.conn.flush();
-      for (const worker of [...this.#workers]) worker.conn.receivePending();
+      for (const worker of [...this.#workers]) {
+        worker.conn.receivePending();
+        const exitCode = worker.wake?.exitCode();
+        if (exitCode !== undefined) this.#onExit(worker, { exitCode }); // its 'exit' event cannot arrive while we block
+      }
       if (future.done()) return;
       for (const worker of this.#workers) worker.conn.flush();
       if (this.#workers.length === 0) {

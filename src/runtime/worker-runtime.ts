@@ -15,6 +15,13 @@ import '../shared/index.js'; // so Shareables (queues, locks) sent here can be r
 
 /** Starts serving on `channel`; reports READY, or FAILED if the initializer throws. */
 export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap): Promise<void> {
+  // A caller blocked in resultSync cannot hear the 'exit' event: tell it through shared memory.
+  const wakeWorker = wakeFrom(boot.wakeWorker);
+  const wakeCaller = wakeFrom(boot.wakeCaller);
+  process.once('exit', (code) => {
+    wakeWorker?.markExited(code);
+    wakeCaller?.bump();
+  });
   try {
     if (boot.initializer !== undefined) {
       const fn = await resolveTask(boot.initializer);
@@ -24,7 +31,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     channel.post([Op.Failed, 0, encodeError(error)], []);
     return;
   }
-  const toMain = new LoopClient('main', wakeFrom(boot.wakeWorker), 'main thread', (e) => reportUncaught(e, 'main'), false);
+  const toMain = new LoopClient('main', wakeWorker, 'main thread', (e) => reportUncaught(e, 'main'), false);
   const conn: Connection = new Connection(
     channel,
     {
@@ -34,7 +41,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
       uncaught: (error) => conn.control(Op.Uncaught, encodeError(error)),
     },
     boot.slots === undefined ? undefined : new Slots(boot.slots),
-    wakeFrom(boot.wakeCaller),
+    wakeCaller,
   );
   toMain.attach(conn);
   setMainLoop(new ClientLoop(toMain), boot.name);

@@ -7,7 +7,8 @@
 export class Wake {
   readonly cell: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+  // cell[0] counts frames sent; cell[1] is 0 while the sender lives, its exit code + 1 after.
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
     this.cell = new Int32Array(buffer);
   }
 
@@ -24,6 +25,17 @@ export class Wake {
   /** The count now; pass it to `sleep` after checking for work. */
   read(): number {
     return Atomics.load(this.cell, 0);
+  }
+
+  /** The sender is exiting with `code`: say so to a thread blocked waiting for it. */
+  markExited(code: number): void {
+    Atomics.store(this.cell, 1, code + 1);
+  }
+
+  /** The sender's exit code once it has exited, else undefined. */
+  exitCode(): number | undefined {
+    const v = Atomics.load(this.cell, 1);
+    return v === 0 ? undefined : v - 1;
   }
 
   /** Sleeps until the count is no longer `seen`, or `ms` pass (Infinity: no limit). */
