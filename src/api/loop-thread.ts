@@ -6,7 +6,7 @@
  * A loop thread runs the same worker runtime as a pool worker; it just has no queue in front.
  */
 import { EventEmitter } from 'node:events';
-import type { ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { LoopClosedError, WorkerCrashedError } from '../core/errors.js';
 import { describe, type Future } from '../core/future.js';
 import { defaultWorkerEntry, threadTransport } from '../core/thread-transport.js';
@@ -14,6 +14,9 @@ import type { SpawnedWorker, WorkerExit } from '../core/transport.js';
 import { Connection } from '../runtime/connection.js';
 import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '../runtime/loop.js';
 import { prepareArgs } from '../wire/args.js';
+import { Op } from '../wire/protocol.js';
+import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
+import type { AttachedLoopState } from '../runtime/loops.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from './task.js';
 
@@ -49,6 +52,7 @@ let loopCount = 0;
  */
 export class LoopThread extends EventEmitter implements Loop {
   readonly #client: LoopClient;
+  readonly #conn: Connection;
   readonly #loop: ClientLoop;
   readonly #spawned: SpawnedWorker;
   readonly #stopGraceMs: number;
@@ -67,13 +71,13 @@ export class LoopThread extends EventEmitter implements Loop {
       execArgv: options.execArgv,
       resourceLimits: options.resourceLimits,
     }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, initializer: undefined, initArgs: [], name });
-    this.#client = new LoopClient(name, wakeCaller, 'worker thread', (error) => this.#uncaught(error));
+    this.#client = new LoopClient(name, wakeCaller, 'worker thread', true, (error) => this.#uncaught(error));
+    noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
       ready();
     };
-    this.#client.attach(
-      new Connection(
+    this.#conn = new Connection(
         this.#spawned.channel,
         {
           result: (id, ok, value) => this.#client.result(id, ok, value),
@@ -82,8 +86,8 @@ export class LoopThread extends EventEmitter implements Loop {
         },
         undefined,
         wakeWorker,
-      ),
-    );
+      );
+    this.#client.attach(this.#conn);
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {
       this.#spawned.onExit((exit) => {
@@ -144,6 +148,18 @@ export class LoopThread extends EventEmitter implements Loop {
       await this.#exited;
     })();
     return this.#stopping;
+  }
+
+  /**
+   * Sent to another thread (as a task argument), a LoopThread arrives as a Loop with its own
+   * direct channel to this loop's thread: calls from there do not pass through this thread.
+   */
+  [toShared](): SharedDescriptor {
+    if (this.isClosed()) throw new LoopClosedError(`loop '${this.name}' is stopped and cannot be sent to another thread`);
+    const { port1, port2 } = new MessageChannel();
+    const wake = new Wake();
+    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer } satisfies AttachedLoopState, [port2]);
+    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer } satisfies AttachedLoopState, transfer: [port1] };
   }
 
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */

@@ -3,7 +3,7 @@
  * the Scheduler. ThreadPoolExecutor and ProcessPoolExecutor are this class with a transport.
  */
 import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
-import { prepareArgs } from '../wire/args.js';
+import { prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
 import { AbortError, TimeoutError } from './errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from './executor.js';
@@ -40,8 +40,7 @@ export abstract class PoolExecutor implements Executor {
   submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
     const t = toTask(task);
     this.#scheduler.checkOpen();
-    const [sendArgs, flags] = this.#prepareArgs(t, args as unknown[]);
-    return this.#scheduler.submit(t, sendArgs, flags) as Future<Awaited<ReturnType<F>>>;
+    return this.#scheduler.submit(t, this.#prepareArgs(t, args as unknown[])) as Future<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -176,8 +175,7 @@ export abstract class PoolExecutor implements Executor {
 
   #submitChunk(task: Task, chunk: unknown[]): Future<unknown> {
     this.#scheduler.checkOpen();
-    const [args, flags] = this.#prepareArgs(task, [chunk]);
-    return this.#scheduler.submit(task, args, flags | CallFlag.Chunk);
+    return this.#scheduler.submit(task, this.#prepareArgs(task, [chunk]), CallFlag.Chunk);
   }
 
   /**
@@ -215,7 +213,7 @@ export abstract class PoolExecutor implements Executor {
     return this.#scheduler.idle();
   }
 
-  #prepareArgs(task: Task, args: unknown[]): [unknown[], number] {
+  #prepareArgs(task: Task, args: unknown[]): PreparedArgs {
     const { kind, sharedMemory } = this.#scheduler.transport;
     return prepareArgs(task, args, kind, sharedMemory);
   }

@@ -13,6 +13,7 @@
  * The scheduler knows nothing of threads or processes; a Transport makes the workers.
  */
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
+import type { PreparedArgs } from '../wire/args.js';
 import { Op, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
@@ -88,7 +89,7 @@ export class Scheduler {
   }
 
   /** Queues a task whose arguments are ready to send; returns its future. */
-  submit(task: Task, args: unknown[], flags: number): Future<unknown> {
+  submit(task: Task, prepared: PreparedArgs, extraFlags = 0): Future<unknown> {
     this.checkOpen();
     const future = new Future<unknown>();
     const { signal, timeoutMs } = task.options;
@@ -102,7 +103,7 @@ export class Scheduler {
     const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
     const id = this.#nextId;
     this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
-    const record = new TaskRecord(this, id, task, args, flags, future, performance.now(), stack);
+    const record = new TaskRecord(this, id, task, prepared.args, prepared.flags | extraFlags, prepared.transfer, future, performance.now(), stack);
     future.link = record;
     if (signal !== undefined) {
       record.onAbort = () => this.#stop(record, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
@@ -172,7 +173,7 @@ export class Scheduler {
         );
       }
     }
-    worker.conn.call(record.id, record.task, record.args, record.slot, record.flags, record.task.options.transfer);
+    worker.conn.call(record.id, record.task, record.args, record.slot, record.flags, record.transfer);
   }
 
   /** A worker ran dry: take half of the busiest worker's unstarted tasks. */
@@ -189,7 +190,7 @@ export class Scheduler {
     const candidates = [...victim.records.values()];
     for (let i = candidates.length - 1; i >= 0 && stolen.length < candidates.length >> 1; i--) {
       const record = candidates[i]!;
-      if (record.task.options.transfer !== undefined || !victim.withdraw(record)) break;
+      if (record.transfer !== undefined || !victim.withdraw(record)) break;
       stolen.push(record);
     }
     for (let i = stolen.length - 1; i >= 0; i--) this.#send(stolen[i]!, thief);
@@ -363,7 +364,7 @@ export class Scheduler {
         this.#settle(record, false, record.stopError);
       } else if (this.#broken !== undefined) {
         this.#settle(record, false, this.#broken);
-      } else if (record.task.options.transfer === undefined && worker.withdraw(record)) {
+      } else if (record.transfer === undefined && worker.withdraw(record)) {
         requeue.push(record);
       } else {
         this.#settle(record, false, this.#crashError(worker, record, exit));

@@ -2,6 +2,7 @@
  * A submitted task as the scheduler tracks it, from submit to settled. It is also the future's
  * link to the scheduler: `cancel()`, `state` and `resultSync()` on the future ask it.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import type { Task } from '../api/task.js';
 import type { Future, FutureLink } from './future.js';
 import type { PoolWorker } from './pool-worker.js';
@@ -33,6 +34,8 @@ export class TaskRecord implements FutureLink {
     readonly task: Task,
     readonly args: unknown[],
     readonly flags: number,
+    /** Moved, not copied, with the call; such a task cannot be re-sent once it was sent. */
+    readonly transfer: readonly TransferListItem[] | undefined,
     readonly future: Future<unknown>,
     readonly submittedAt: number,
     readonly callerStack: Error | undefined,

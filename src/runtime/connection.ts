@@ -118,9 +118,10 @@ export class Connection {
     this.#schedule();
   }
 
-  /** Sends a control op (READY, FAILED) to the peer. */
-  control(op: number, value: unknown): void {
+  /** Sends a control op (READY, FAILED, ATTACH, …) to the peer. */
+  control(op: number, value: unknown, transfer?: readonly TransferListItem[]): void {
     this.#out.push(op, 0, value);
+    if (transfer !== undefined) this.#transfer.push(...transfer);
     this.#schedule();
   }
 

@@ -59,6 +59,8 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     readonly wakeIn: Wake | undefined,
     /** Where the loop is, for messages: 'worker thread', 'main thread', … */
     readonly where: string,
+    /** Whether the loop's thread shares memory with this one (Shareables may be sent). */
+    readonly sharedMemory: boolean,
     /** A fire-and-forget call failed on the loop's side. */
     readonly onUncaught: (error: unknown) => void,
     /** Keep this thread alive while calls are in flight (not for a worker's own channel). */
@@ -86,7 +88,7 @@ export class LoopClient implements ConnectionEvents, FutureLink {
       future.reject(new AbortError(`task '${task.name}' was aborted before it was submitted`, { cause: signal.reason }));
       return future;
     }
-    const [sendArgs, argFlags] = prepareArgs(task, args, this.where, this.wakeIn !== undefined);
+    const prepared = prepareArgs(task, args, this.where, this.sharedMemory);
     const id = this.#nextId;
     this.#nextId = id === 0x7fffffff ? 1 : id + 1;
     const conn = this.#conn!;
@@ -106,7 +108,7 @@ export class LoopClient implements ConnectionEvents, FutureLink {
       this.#pending.set(id, { future, task, onAbort, timer });
       future.link = this;
     }
-    conn.call(id, task, sendArgs, NO_SLOT, flags | argFlags, task.options.transfer);
+    conn.call(id, task, prepared.args, NO_SLOT, flags | prepared.flags, prepared.transfer);
     return future;
   }
 

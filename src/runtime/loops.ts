@@ -4,7 +4,9 @@
  * own loop is reached through a MessageChannel within the thread, so a call to it behaves
  * exactly like a call to any other loop (cloned arguments, ordering, errors).
  */
-import { MessageChannel, isMainThread, threadId } from 'node:worker_threads';
+import { MessageChannel, isMainThread, threadId, type MessagePort } from 'node:worker_threads';
+import { registerShareable } from '../wire/shareable.js';
+import { Wake } from '../wire/wake.js';
 import { portChannel } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
@@ -50,7 +52,7 @@ export function currentLoop(): Loop {
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
   const report = (error: unknown) => reportUncaught(error, ownName);
-  const client = new LoopClient(ownName, undefined, 'this thread', report);
+  const client = new LoopClient(ownName, undefined, 'this thread', true, report);
   client.attach(new Connection(portChannel(port1), client));
   // The serving end: never holds the process open by itself.
   new Connection(portChannel(port2), { result: () => {}, uncaught: report });
@@ -58,3 +60,29 @@ function loopback(): Loop {
   port2.unref();
   return new ClientLoop(client);
 }
+
+/** How a loop handle travels to another thread: its own port to the loop's thread. @internal */
+export interface AttachedLoopState {
+  port: MessagePort;
+  name: string;
+  /** Bumped by the loop's thread when it answers on `port`. */
+  wake: SharedArrayBuffer;
+}
+
+/** On the receiving thread: a Loop over the port that came with a loop handle. */
+function attachedLoop(state: AttachedLoopState): ClientLoop {
+  const report = (error: unknown) => reportUncaught(error, `loop '${state.name}'`);
+  const client = new LoopClient(state.name, new Wake(state.wake), 'worker thread', true, report);
+  client.attach(new Connection(portChannel(state.port), client));
+  state.port.unref();
+  return new ClientLoop(client);
+}
+
+/** On the loop's thread: serve the calls that arrive on an attached port. @internal */
+export function serveAttached(state: AttachedLoopState): void {
+  const report = (error: unknown) => reportUncaught(error, ownName);
+  new Connection(portChannel(state.port), { result: () => {}, uncaught: report }, undefined, new Wake(state.wake));
+  state.port.unref();
+}
+
+registerShareable('Loop', (state) => attachedLoop(state as AttachedLoopState));

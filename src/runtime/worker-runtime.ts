@@ -9,7 +9,7 @@ import { Slots } from '../wire/slots.js';
 import { wakeFrom } from '../wire/wake.js';
 import { Connection, type Channel } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught } from './loop.js';
-import { setMainLoop } from './loops.js';
+import { serveAttached, setMainLoop, type AttachedLoopState } from './loops.js';
 import { resolveTask } from './task-registry.js';
 import '../shared/index.js'; // so Shareables (queues, locks) sent here can be revived
 
@@ -31,12 +31,12 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     channel.post([Op.Failed, 0, encodeError(error)], []);
     return;
   }
-  const toMain = new LoopClient('main', wakeWorker, 'main thread', (e) => reportUncaught(e, 'main'), false);
+  const toMain = new LoopClient('main', wakeWorker, 'main thread', boot.wakeWorker !== undefined, (e) => reportUncaught(e, 'main'), false);
   const conn: Connection = new Connection(
     channel,
     {
       result: (id, ok, value) => toMain.result(id, ok, value),
-      control: (op, value) => toMain.control(op, value),
+      control: (op, value) => (op === Op.Attach ? serveAttached(value as AttachedLoopState) : toMain.control(op, value)),
       // A fire-and-forget call from the caller threw here: the caller's side reports it.
       uncaught: (error) => conn.control(Op.Uncaught, encodeError(error)),
     },

@@ -2,18 +2,27 @@
  * Getting a call's arguments ready to cross: Shareables become tagged records, and anything
  * structured clone would refuse fails here, at the call that passed it, naming the argument.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from '../core/errors.js';
 import type { Task } from '../api/task.js';
 import { findUncloneable } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
 
+/** What prepareArgs found besides the arguments: CALL flags and things to transfer. */
+export interface PreparedArgs {
+  args: unknown[];
+  flags: number;
+  transfer: readonly TransferListItem[] | undefined;
+}
+
 /**
- * Returns the arguments to send and the CALL flags they need. `where` names the destination
- * ('worker thread', 'child process'); without shared memory, a Shareable argument is an error.
+ * Returns the arguments to send, the CALL flags they need and what to transfer with them (the
+ * task's `transfer` option plus ports of loop handles). `where` names the destination ('worker
+ * thread', 'child process'); without shared memory, a Shareable argument is an error.
  */
-export function prepareArgs(task: Task, args: unknown[], where: string, sharedMemory: boolean): [unknown[], number] {
-  if (!shareablesInUse() && allPrimitive(args)) return [args, 0]; // the common case, allocation-free
+export function prepareArgs(task: Task, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
+  if (!shareablesInUse() && allPrimitive(args)) return { args, flags: 0, transfer: task.options.transfer }; // the common case
   const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
   for (let i = 0; i < args.length; i++) {
     const problem = findUncloneable(args[i]);
@@ -24,7 +33,9 @@ export function prepareArgs(task: Task, args: unknown[], where: string, sharedMe
       );
     }
   }
-  return [encoded.value as unknown[], encoded.found ? CallFlag.Shared : 0];
+  const own = task.options.transfer;
+  const transfer = encoded.transfer === undefined ? own : [...(own ?? []), ...encoded.transfer];
+  return { args: encoded.value as unknown[], flags: encoded.found ? CallFlag.Shared : 0, transfer };
 }
 
 function allPrimitive(args: unknown[]): boolean {

@@ -15,6 +15,7 @@
  *     READY   0 0                          the worker finished starting (initializer done)
  *     FAILED  0 error                      the worker could not start
  *     UNCAUGHT 0 error                     a fire-and-forget call threw here
+ *     ATTACH  0 { port, wake }             also serve calls arriving on this port
  */
 
 /** Op codes, the first element of each op in a frame. */
@@ -30,6 +31,8 @@ export const Op = {
   OkShared: 8,
   /** A fire-and-forget call threw on the loop's thread; the caller's side reports it. */
   Uncaught: 9,
+  /** Serve calls on this extra port too: a handle to this loop was sent to another thread. */
+  Attach: 10,
 } as const;
 
 /** How many elements each op takes in a frame, the op code included. */
@@ -43,6 +46,7 @@ export const opArity: Record<number, number> = {
   [Op.Failed]: 3,
   [Op.OkShared]: 3,
   [Op.Uncaught]: 3,
+  [Op.Attach]: 3,
 };
 
 /** Bits of a CALL's flags. */

@@ -10,6 +10,7 @@
  * The walk costs nothing until the first Shareable is created in a thread: `shareablesInUse()`
  * stays false and senders skip it.
  */
+import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from '../core/errors.js';
 
 /** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
@@ -21,6 +22,8 @@ export interface SharedDescriptor {
   kind: string;
   /** The shared state: SharedArrayBuffers and plain data. */
   state: unknown;
+  /** Things in `state` to move rather than clone (a MessagePort for a loop handle). */
+  transfer?: TransferListItem[];
 }
 
 /** A threadloop object that crosses threads live. */
@@ -35,14 +38,14 @@ interface TaggedRecord {
   state: unknown;
 }
 
-const revivers = new Map<string, (state: unknown) => Shareable>();
+const revivers = new Map<string, (state: unknown) => object>();
 let created = false;
 
 /**
  * Registers how to rebuild a Shareable of `kind` from its state. Call once per kind, at module
  * load, in the module that defines the class (every thread that imports threadloop gets it).
  */
-export function registerShareable(kind: string, revive: (state: unknown) => Shareable): void {
+export function registerShareable(kind: string, revive: (state: unknown) => object): void {
   revivers.set(kind, revive);
 }
 
@@ -75,9 +78,10 @@ function isPlainContainer(value: object): boolean {
 export function encodeShareables(
   value: unknown,
   where?: string,
-): { value: unknown; found: boolean } {
-  if (!created) return { value, found: false };
+): { value: unknown; found: boolean; transfer: TransferListItem[] | undefined } {
+  if (!created) return { value, found: false, transfer: undefined };
   let found = false;
+  let transfer: TransferListItem[] | undefined;
   const seen = new Map<object, unknown>();
   const walk = (v: unknown): unknown => {
     if (typeof v !== 'object' || v === null) return v;
@@ -90,6 +94,7 @@ export function encodeShareables(
         );
       }
       found = true;
+      if (d.transfer !== undefined) (transfer ??= []).push(...d.transfer);
       return { [TAG]: d.kind, state: d.state } satisfies TaggedRecord;
     }
     if (!isPlainContainer(v)) return v;
@@ -129,7 +134,7 @@ export function encodeShareables(
     return out;
   };
   const result = walk(value);
-  return { value: result, found };
+  return { value: result, found, transfer };
 }
 
 /** Rebuilds the Shareables that `encodeShareables` replaced, in place. */
