@@ -81,8 +81,7 @@ export class LoopThread extends EventEmitter implements Loop {
         this.#spawned.channel,
         {
           result: (id, ok, value) => this.#client.result(id, ok, value),
-          control: (op, value) => this.#client.control(op, value),
-          uncaught: (error) => reportUncaught(error, 'main'),
+          control: (op) => this.#client.control(op),
         },
         undefined,
         wakeWorker,

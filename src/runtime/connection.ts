@@ -37,8 +37,6 @@ export interface ConnectionEvents {
   result(id: number, ok: boolean, value: unknown): void;
   /** The peer finished starting (READY) or could not (FAILED, with an encoded error). */
   control?(op: number, value: unknown): void;
-  /** A fire-and-forget call served here threw. */
-  uncaught?(error: unknown): void;
 }
 
 /** A value a task returns together with the buffers to move (not copy) back. */
@@ -275,7 +273,7 @@ export class Connection {
   }
 
   #succeed(id: number, flags: number, value: unknown): void {
-    if ((flags & CallFlag.NoReply) !== 0 || this.#closed) return;
+    if (this.#closed) return;
     let op: number = Op.Ok;
     if (value instanceof Moved) {
       this.#transfer.push(...value.transfer);
@@ -294,11 +292,6 @@ export class Connection {
 
   #fail(id: number, taskId: number, flags: number, error: unknown): void {
     error = explainMissingIdentifier(error, this.#table.ref(taskId));
-    if ((flags & CallFlag.NoReply) !== 0) {
-      if (this.events.uncaught !== undefined) this.events.uncaught(error);
-      else queueMicrotask(() => { throw error; });
-      return;
-    }
     if (this.#closed) return;
     this.#out.push(Op.Err, id, encodeError(error));
     this.#schedule();

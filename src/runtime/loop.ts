@@ -9,7 +9,7 @@ import { Future, describe, type FutureLink } from '../core/future.js';
 import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
 import { prepareArgs } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
-import { CallFlag, NO_SLOT, Op } from '../wire/protocol.js';
+import { NO_SLOT, Op } from '../wire/protocol.js';
 import type { Wake } from '../wire/wake.js';
 import type { Connection, ConnectionEvents } from './connection.js';
 
@@ -61,7 +61,7 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     readonly where: string,
     /** Whether the loop's thread shares memory with this one (Shareables may be sent). */
     readonly sharedMemory: boolean,
-    /** A fire-and-forget call failed on the loop's side. */
+    /** A `callSoonThreadsafe` call failed: nobody awaits it, so it is reported here. */
     readonly onUncaught: (error: unknown) => void,
     /** Keep this thread alive while calls are in flight (not for a worker's own channel). */
     readonly refWhileBusy = true,
@@ -79,7 +79,7 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     return this.#pending.size;
   }
 
-  submit(runnable: Runnable<AnyFunction>, args: unknown[], flags = 0): Future<unknown> {
+  submit(runnable: Runnable<AnyFunction>, args: unknown[]): Future<unknown> {
     const task = toTask(runnable);
     if (this.#closed !== undefined) throw this.#closed;
     const future = new Future<unknown>();
@@ -94,21 +94,20 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     const conn = this.#conn!;
     // A call on a loop starts as soon as the loop reads it: there is no queue to take it back from.
     future.setRunning();
-    if ((flags & CallFlag.NoReply) === 0) {
-      let onAbort: (() => void) | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      if (signal !== undefined) {
-        onAbort = () => this.#stop(id, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => this.#stop(id, new TimeoutError(`task '${task.name}' ran longer than its timeout of ${timeoutMs} ms`)), timeoutMs);
-      }
-      if (this.#pending.size === 0 && this.refWhileBusy) conn.channel.ref();
-      this.#pending.set(id, { future, task, onAbort, timer });
-      future.link = this;
+    let onAbort: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (signal !== undefined) {
+      onAbort = () => this.#stop(id, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
     }
-    conn.call(id, task, prepared.args, NO_SLOT, flags | prepared.flags, prepared.transfer);
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => this.#stop(id, new TimeoutError(`task '${task.name}' ran longer than its timeout of ${timeoutMs} ms`)), timeoutMs);
+    }
+    // Until it is answered, a call holds the process open: nothing sent is dropped at exit.
+    if (this.#pending.size === 0 && this.refWhileBusy) conn.channel.ref();
+    this.#pending.set(id, { future, task, onAbort, timer });
+    future.link = this;
+    conn.call(id, task, prepared.args, NO_SLOT, prepared.flags, prepared.transfer);
     return future;
   }
 
@@ -123,9 +122,8 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     this.#settle(id, ok, ok ? value : decodeError(value as EncodedError));
   }
 
-  control(op: number, value: unknown): void {
-    if (op === Op.Uncaught) this.onUncaught(decodeError(value as EncodedError));
-    else if (op === Op.Ready) this.onReady?.();
+  control(op: number): void {
+    if (op === Op.Ready) this.onReady?.();
   }
 
   #settle(id: number, ok: boolean, value: unknown): void {
@@ -212,7 +210,14 @@ export class ClientLoop implements Loop {
   }
 
   callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void {
-    this.client.submit(task as Runnable<AnyFunction>, args as unknown[], CallFlag.NoReply);
+    // Answered like any call (so it holds the process open until it ran), but nobody awaits it:
+    // a failure is reported instead.
+    const future = this.client.submit(task as Runnable<AnyFunction>, args as unknown[]);
+    future.addDoneCallback(() => {
+      void future.exception().then((error) => {
+        if (error !== undefined) this.client.onUncaught(error);
+      });
+    });
   }
 
   isRunning(): boolean {

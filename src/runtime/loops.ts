@@ -51,11 +51,10 @@ export function currentLoop(): Loop {
 
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
-  const report = (error: unknown) => reportUncaught(error, ownName);
-  const client = new LoopClient(ownName, undefined, 'this thread', true, report);
+  const client = new LoopClient(ownName, undefined, 'this thread', true, (error) => reportUncaught(error, ownName));
   client.attach(new Connection(portChannel(port1), client));
   // The serving end: never holds the process open by itself.
-  new Connection(portChannel(port2), { result: () => {}, uncaught: report });
+  new Connection(portChannel(port2), { result: () => {} });
   port1.unref();
   port2.unref();
   return new ClientLoop(client);
@@ -80,8 +79,7 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
-  const report = (error: unknown) => reportUncaught(error, ownName);
-  new Connection(portChannel(state.port), { result: () => {}, uncaught: report }, undefined, new Wake(state.wake));
+  new Connection(portChannel(state.port), { result: () => {} }, undefined, new Wake(state.wake));
   state.port.unref();
 }
 

@@ -36,9 +36,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     channel,
     {
       result: (id, ok, value) => toMain.result(id, ok, value),
-      control: (op, value) => (op === Op.Attach ? serveAttached(value as AttachedLoopState) : toMain.control(op, value)),
-      // A fire-and-forget call from the caller threw here: the caller's side reports it.
-      uncaught: (error) => conn.control(Op.Uncaught, encodeError(error)),
+      control: (op, value) => (op === Op.Attach ? serveAttached(value as AttachedLoopState) : toMain.control(op)),
     },
     boot.slots === undefined ? undefined : new Slots(boot.slots),
     wakeCaller,

@@ -14,7 +14,6 @@
  *     ABORT   id reason                    the caller aborted the call; fire its signal
  *     READY   0 0                          the worker finished starting (initializer done)
  *     FAILED  0 error                      the worker could not start
- *     UNCAUGHT 0 error                     a fire-and-forget call threw here
  *     ATTACH  0 { port, wake }             also serve calls arriving on this port
  */
 
@@ -29,8 +28,6 @@ export const Op = {
   Failed: 7,
   /** OK whose value holds encoded Shareables. */
   OkShared: 8,
-  /** A fire-and-forget call threw on the loop's thread; the caller's side reports it. */
-  Uncaught: 9,
   /** Serve calls on this extra port too: a handle to this loop was sent to another thread. */
   Attach: 10,
 } as const;
@@ -45,7 +42,6 @@ export const opArity: Record<number, number> = {
   [Op.Ready]: 3,
   [Op.Failed]: 3,
   [Op.OkShared]: 3,
-  [Op.Uncaught]: 3,
   [Op.Attach]: 3,
 };
 
@@ -53,8 +49,6 @@ export const opArity: Record<number, number> = {
 export const CallFlag = {
   /** Args hold encoded Shareables: decode them before the call. */
   Shared: 1,
-  /** Fire and forget: run it, report a failure locally, send no reply. */
-  NoReply: 2,
   /** args[0] is a chunk of items: call the task on each, reply with the array of results. */
   Chunk: 4,
 } as const;

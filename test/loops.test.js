@@ -1,0 +1,206 @@
+// Loop threads, runCoroutineThreadsafe, callSoonThreadsafe, mainLoop, currentLoop, resultSync
+// and startThread (issue 4), on real worker threads.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { threadId } from 'node:worker_threads';
+import {
+  AbortError,
+  DeadlockError,
+  LoopClosedError,
+  ThreadPoolExecutor,
+  TimeoutError,
+  currentLoop,
+  mainLoop,
+  runCoroutineThreadsafe,
+  startLoopThread,
+  startThread,
+  taskModule,
+} from 'threadloop';
+
+const state = taskModule(new URL('./fixtures/loop-state.js', import.meta.url));
+
+describe('loop threads', () => {
+  let loop;
+  before(async () => {
+    loop = await startLoopThread({ name: 'test-loop' });
+  });
+  after(() => loop.stop());
+
+  test('runs sync and async tasks on its own thread', async () => {
+    const where = await runCoroutineThreadsafe(state.whereAmI, loop);
+    assert.notEqual(where, threadId);
+    assert.equal(await runCoroutineThreadsafe(state.later, loop, 20, 'late'), 'late');
+    assert.equal(await loop.submit((a, b) => a + b, 2, 3), 5);
+    assert.equal(loop.name, 'test-loop');
+    assert.equal(loop.isRunning(), true);
+  });
+
+  test('keeps module state between calls', async () => {
+    const first = await loop.submit(state.increment, 1);
+    const second = await loop.submit(state.increment, 10);
+    assert.equal(second, first + 10);
+  });
+
+  test('timers keep running between calls', async () => {
+    await loop.submit(() => {
+      globalThis.ticks = 0;
+      globalThis.ticker = setInterval(() => globalThis.ticks++, 1);
+    });
+    // Wait on the loop thread itself until the ticker has ticked: no call was running meanwhile.
+    const ticks = await loop.submit(() => new Promise((resolve) => {
+      const check = () => (globalThis.ticks >= 3 ? resolve(globalThis.ticks) : setTimeout(check, 1));
+      check();
+    }));
+    await loop.submit(() => clearInterval(globalThis.ticker));
+    assert.ok(ticks >= 3);
+  });
+
+  test('callSoonThreadsafe runs in order, fire and forget', async () => {
+    for (let i = 0; i < 100; i++) loop.callSoonThreadsafe(state.record, i);
+    const log = await loop.submit(state.recorded);
+    assert.deepEqual(log.slice(-100), Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  test('a throwing callSoonThreadsafe callback is reported as an error event', async () => {
+    const reported = new Promise((resolve) => loop.once('error', resolve));
+    loop.callSoonThreadsafe(() => { throw new RangeError('callback failed'); });
+    const error = await reported;
+    assert.ok(error instanceof RangeError);
+    assert.equal(error.message, 'callback failed');
+  });
+
+  test('errors cross with class, properties and cause', async () => {
+    const f = loop.submit(() => {
+      throw Object.assign(new TypeError('bad', { cause: new Error('root') }), { code: 'E_BAD' });
+    });
+    await assert.rejects(f, (e) => e instanceof TypeError && e.code === 'E_BAD' && e.cause.message === 'root');
+  });
+
+  test('resultSync blocks the main thread until the loop answers, and times out', () => {
+    const value = runCoroutineThreadsafe(state.later, loop, 10, 'sync').resultSync({ timeoutMs: 5000 });
+    assert.equal(value, 'sync');
+    const slow = runCoroutineThreadsafe(state.later, loop, 500, 'slow');
+    assert.throws(() => slow.resultSync({ timeoutMs: 20 }), TimeoutError);
+    assert.equal(slow.done(), false); // the wait gave up; the call goes on
+  });
+
+  test('an abort reaches the task signal on the loop thread', async () => {
+    const ac = new AbortController();
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const f = loop.submit(state.waitForAbort.with({ signal: ac.signal }), cell);
+    ac.abort(new Error('stop it'));
+    await assert.rejects(f, (e) => e instanceof AbortError && e.cause.message === 'stop it');
+    await loop.submit(() => null); // calls from one thread are handled in order: the abort was seen
+    assert.equal(Atomics.load(cell, 0), 1);
+  });
+
+  test('a task that aborts itself rejects the caller with AbortError', async () => {
+    const f = loop.submit(() => {
+      throw new DOMException('gave up', 'AbortError');
+    });
+    await assert.rejects(f, (e) => e.name === 'AbortError');
+  });
+
+  test('a handle sent to 10 threads at once: every call answered right', async () => {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+    try {
+      await loop.submit(() => { globalThis.calls = 0; });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.submit(async (loop, i) => {
+        const out = [];
+        for (let k = 0; k < 20; k++) out.push(await loop.submit((i, k) => { globalThis.calls++; return i * 100 + k; }, i, k));
+        return out;
+      }, loop, i)));
+      results.forEach((out, i) => assert.deepEqual(out, Array.from({ length: 20 }, (_, k) => i * 100 + k)));
+      assert.equal(await loop.submit(() => globalThis.calls), 200);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+});
+
+describe('stopping a loop', () => {
+  test('calls in flight are rejected with LoopClosedError, later calls throw it', async () => {
+    const loop = await startLoopThread({ stopGraceMs: 50 });
+    const stuck = loop.submit(() => new Promise(() => {})); // never settles by itself
+    await loop.submit(() => null); // the stuck call has started
+    await loop.stop();
+    await assert.rejects(stuck, LoopClosedError);
+    assert.throws(() => loop.submit(() => 1), LoopClosedError);
+    assert.throws(() => runCoroutineThreadsafe(() => 1, loop), LoopClosedError);
+    assert.equal(loop.isClosed(), true);
+    await loop.stop(); // idempotent
+  });
+
+  test('stop aborts a running call cooperatively, and lets it finish within the grace', async () => {
+    const loop = await startLoopThread({ stopGraceMs: 5000 });
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const f = loop.submit(state.waitForAbort, cell);
+    await loop.submit(() => null); // the call above has started
+    await loop.stop();
+    assert.equal(await f, 'saw abort');
+    assert.equal(Atomics.load(cell, 0), 1);
+  });
+
+  test('bad options throw at the call, with a typed error naming the option', () => {
+    assert.throws(() => startLoopThread({ name: 5 }), (e) => e instanceof TypeError && /name/.test(e.message));
+    assert.throws(() => startLoopThread({ stopGraceMs: -1 }), (e) => e instanceof RangeError && /stopGraceMs/.test(e.message));
+    assert.throws(() => startLoopThread({ nmae: 'x' }), /unknown option 'nmae'/);
+    assert.throws(() => runCoroutineThreadsafe(() => 1, {}), TypeError);
+  });
+});
+
+describe('mainLoop and currentLoop', () => {
+  test('a worker calls the main loop, in the main thread module instance', async () => {
+    const mainState = await import('./fixtures/loop-state.js');
+    const before = mainState.increment(0);
+    const pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+    try {
+      const got = await pool.submit(async (url) => {
+        const { mainLoop, taskModule } = await import('threadloop');
+        const s = taskModule(url);
+        const viaAwait = await mainLoop().submit(s.increment, 5);
+        const viaSync = mainLoop().submit(s.increment, 1).resultSync({ timeoutMs: 5000 });
+        return [viaAwait, viaSync];
+      }, new URL('./fixtures/loop-state.js', import.meta.url).href);
+      assert.deepEqual(got, [before + 5, before + 6]);
+      assert.equal(mainState.increment(0), before + 6);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test('on the main thread, mainLoop() is currentLoop(); blocking on it is a DeadlockError', async () => {
+    assert.equal(mainLoop(), currentLoop());
+    const f = currentLoop().submit((x) => x * 2, 21);
+    assert.throws(() => f.resultSync(), DeadlockError);
+    assert.equal(await f, 42);
+  });
+
+  test('currentLoop keeps calls from one thread in order', async () => {
+    const seen = [];
+    globalThis.__seen = seen;
+    for (let i = 0; i < 20; i++) currentLoop().callSoonThreadsafe((i) => globalThis.__seen.push(i), i);
+    await currentLoop().submit(() => null);
+    assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('startThread', () => {
+  test('runs one task on a fresh thread with its own loop; join gives the result', async () => {
+    const t = startThread(async (ms) => {
+      const { threadId } = await import('node:worker_threads');
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return threadId;
+    }, 10);
+    const id = await t.join();
+    assert.notEqual(id, threadId);
+  });
+
+  test('join rejects with the task error', async () => {
+    await assert.rejects(startThread(() => { throw new SyntaxError('nope'); }).join(), SyntaxError);
+  });
+
+  test('bad arguments fail at the call', () => {
+    assert.throws(() => startThread((f) => f, () => 1), /argument 0/);
+  });
+});
