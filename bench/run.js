@@ -1,0 +1,93 @@
+// `npm run bench`: threadloop against piscina, tinypool, workerpool, poolifier, synckit, Python's
+// asyncio.to_thread and raw worker_threads. Every measurement runs in a fresh child process
+// (measure.js, or python/to_thread.py), contenders alternate within each round, and the report
+// gives medians with their spread. Progress goes to stderr, the report to stdout, and the full
+// data to bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectContenders } from './contenders/index.js';
+import { MEASUREMENTS } from './metrics/index.js';
+import { emptyResults, record, summarizeMeasurement } from './lib/aggregate.js';
+import { USAGE, parseArgs } from './lib/cli.js';
+import { benchConfig } from './lib/config.js';
+import { formatNumber } from './lib/format.js';
+import { planJobs, runJob } from './lib/jobs.js';
+import { machineInfo } from './lib/machine.js';
+import { runSharedSuite } from './lib/shared-suite.js';
+import { renderReport } from './report.js';
+import { evaluateTargets } from './targets.js';
+
+const ROOT = new URL('../', import.meta.url);
+const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
+
+const progress = (line) => process.stderr.write(`${line}\n`);
+
+function describe(outcome, measurement) {
+  if (!outcome.ok) return `ERROR ${outcome.error.split('\n')[0].slice(0, 100)}`;
+  const main = measurement.outputs[0];
+  return `${formatNumber(outcome.values[main.key])} ${main.unit}`;
+}
+
+async function runJobs(jobs, results, config) {
+  for (const [index, job] of jobs.entries()) {
+    const outcome = await runJob(job, config);
+    record(results, job, outcome);
+    const where = `[${index + 1}/${jobs.length}] round ${job.round + 1}/${config.rounds}`;
+    const took = `(${(outcome.wallMs / 1000).toFixed(1)} s)`;
+    progress(`${where} ${job.measurement.id.padEnd(16)} ${job.contender.id.padEnd(14)} ${describe(outcome, job.measurement)} ${took}`);
+  }
+}
+
+/** Python is a contender only when python3 runs here. */
+function availableContenders(ids, machine) {
+  const contenders = selectContenders(ids);
+  if (machine.python) return contenders;
+  if (contenders.some((c) => c.python)) progress('python3 not found: skipping the Python contender');
+  return contenders.filter((c) => !c.python);
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) return void console.log(USAGE);
+  const started = performance.now();
+  const config = benchConfig(options);
+  const machine = machineInfo(ROOT);
+  const contenders = availableContenders(options.contenders, machine);
+  const measurements = MEASUREMENTS.filter((m) => !options.only || options.only.includes(m.group));
+  const jobs = planJobs(measurements, contenders, config.rounds);
+  progress(`threadloop bench: ${config.mode} mode, ${config.rounds} round(s), ${jobs.length} child processes`);
+
+  const results = emptyResults(measurements, contenders);
+  await runJobs(jobs, results, config);
+
+  let shared;
+  if (!options.only || options.only.includes('shared')) {
+    progress('shared primitives: bench/shared.js --json');
+    shared = await runSharedSuite({ quick: options.quick, timeoutMs: config.childTimeoutMs });
+    if (shared.skipped) progress(`shared primitives skipped: ${shared.skipped}`);
+  }
+
+  const summaries = measurements.map((m) => summarizeMeasurement(m, results[m.id], config));
+  const run = {
+    machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+    config,
+    measurements: summaries,
+    shared,
+    targets: evaluateTargets(summaries, shared),
+    durationMs: performance.now() - started,
+  };
+  process.stdout.write(renderReport(run));
+  if (options.write) {
+    const out = options.out ?? DEFAULT_OUT;
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(run, null, 2)}\n`);
+    progress(`results written to ${out}`);
+  }
+}
+
+main().catch((error) => {
+  progress(error?.stack ?? String(error));
+  process.exitCode = 1;
+});

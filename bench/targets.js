@@ -1,0 +1,73 @@
+// The performance targets of issue 7, checked against the medians of this run.
+// A target reads: threadloop's median <op> factor × the `vs` contender's median (+ offset), or,
+// without `vs`, threadloop's median <op> factor.
+
+import { firstLine } from './lib/format.js';
+
+const TL = 'threadloop';
+
+export const TARGETS = [
+  { name: 'no-op throughput (all at once) >= 10x piscina default', m: 'noop-burst', key: 'opsPerSec', vs: 'piscina', op: '>=', factor: 10 },
+  { name: 'no-op throughput (all at once) >= 0.5x raw batched', m: 'noop-burst', key: 'opsPerSec', vs: 'raw-batch', op: '>=', factor: 0.5 },
+  { name: 'no-op throughput (1k in flight) >= 10x piscina default', m: 'noop-window', key: 'opsPerSec', vs: 'piscina', op: '>=', factor: 10 },
+  { name: 'no-op throughput (1k in flight) >= 0.5x raw batched', m: 'noop-window', key: 'opsPerSec', vs: 'raw-batch', op: '>=', factor: 0.5 },
+  { name: 'sequential round-trip p50 <= 0.5x piscina default', m: 'roundtrip', key: 'p50Us', vs: 'piscina', op: '<=', factor: 0.5 },
+  { name: 'sequential round-trip p50 <= raw ping-pong (message)', m: 'roundtrip', key: 'p50Us', vs: 'raw-message', op: '<=', factor: 1 },
+  // Hardware capacity is measured inside each threadloop child, interleaved (see metrics/cpu.js).
+  { name: 'CPU-bound speed-up >= 0.95x hardware capacity (raw, same run)', m: 'cpu', key: 'ofCapacity', op: '>=', factor: 0.95 },
+  { name: 'resultSync p50 <= 0.5x synckit', m: 'sync', key: 'p50Us', vs: 'synckit', op: '<=', factor: 0.5 },
+  { name: '1 MiB transfer throughput >= 0.9x raw', m: 'payload-transfer', key: 'mibPerSec', vs: 'raw-message', op: '>=', factor: 0.9 },
+  { name: 'idle RSS of a 2-worker pool <= raw workers + 1 MiB', m: 'startup', key: 'idleRssMiB', vs: 'raw-message', op: '<=', factor: 1, offset: 1 },
+  { name: 'start to first result <= raw + 10%', m: 'startup', key: 'startMs', vs: 'raw-message', op: '<=', factor: 1.1 },
+];
+
+/** Targets bench/shared.js is expected to check and report itself (see lib/shared-suite.js). */
+const SHARED_TARGETS = [
+  'ThreadQueue small-object items/s >= 1x MessagePort',
+  'ThreadQueue numbers items/s >= 10x MessagePort',
+];
+
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+function lookup(summaries, target, contender) {
+  const output = summaries.find((s) => s.id === target.m)?.outputs.find((o) => o.key === target.key);
+  return output?.byContender[contender]?.median;
+}
+
+/** Why a target could not be checked: who was not in the run, or failed in it. */
+function unmeasured(target, summaries, missing) {
+  const errors = summaries.find((s) => s.id === target.m)?.contenders[TL]?.errors ?? [];
+  const failed = missing.includes(TL) && errors.length ? `; ${TL} failed: ${firstLine(errors[0], 120)}` : '';
+  return { name: target.name, pass: null, detail: `not measured: ${missing.join(', ')}${failed}` };
+}
+
+function checkAbsolute(target, summaries) {
+  const mine = lookup(summaries, target, TL);
+  if (mine === undefined) return unmeasured(target, summaries, [TL]);
+  const pass = target.op === '>=' ? mine >= target.factor : mine <= target.factor;
+  return { name: target.name, pass, detail: `${fmt(mine)} (median of the per-round values)` };
+}
+
+function check(target, summaries) {
+  if (!target.vs) return checkAbsolute(target, summaries);
+  const mine = lookup(summaries, target, TL);
+  const theirs = lookup(summaries, target, target.vs);
+  if (mine === undefined || theirs === undefined) {
+    return unmeasured(target, summaries, [mine === undefined && TL, theirs === undefined && target.vs].filter(Boolean));
+  }
+  const bound = theirs * target.factor + (target.offset ?? 0);
+  const pass = target.op === '>=' ? mine >= bound : mine <= bound;
+  const detail = target.offset
+    ? `${fmt(mine)} vs ${target.vs} ${fmt(theirs)} + ${target.offset} = ${fmt(bound)}`
+    : `${fmt(mine / theirs)}x ${target.vs} (${fmt(mine)} vs ${fmt(theirs)})`;
+  return { name: target.name, pass, detail };
+}
+
+/** Every target with pass true / false, or null when it could not be checked in this run. */
+export function evaluateTargets(summaries, shared) {
+  const results = TARGETS.map((target) => check(target, summaries));
+  const reported = (shared?.targets ?? []).map((t) => ({ name: String(t.name), pass: t.pass ?? null, detail: t.detail ?? '' }));
+  if (reported.length) return [...results, ...reported];
+  const why = shared?.skipped ?? (shared?.error ? 'bench/shared.js failed' : 'not reported by bench/shared.js');
+  return [...results, ...SHARED_TARGETS.map((name) => ({ name, pass: null, detail: why }))];
+}

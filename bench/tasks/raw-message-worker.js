@@ -1,0 +1,11 @@
+// Raw worker_threads reference, one message per task: { id, name, arg } in, { id, result } out.
+import { parentPort } from 'node:worker_threads';
+import * as functions from './functions.js';
+
+parentPort.on('message', ({ id, name, arg }) => {
+  if (name === 'echoMove') {
+    parentPort.postMessage({ id, result: arg }, [arg]);
+  } else {
+    parentPort.postMessage({ id, result: functions[name](arg) });
+  }
+});
