@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { LoopClosedError, WorkerCrashedError } from '../core/errors.js';
 import { describe, type Future } from '../core/future.js';
+import { checkResourceLimits } from '../core/thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../core/thread-transport.js';
 import type { SpawnedWorker, WorkerExit } from '../core/transport.js';
 import { Connection } from '../runtime/connection.js';
@@ -256,6 +257,7 @@ function checkLoopOptions(options: LoopThreadOptions): void {
   const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'workerEntry'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
+  checkResourceLimits(options.resourceLimits, 'startLoopThread');
   const grace = options.stopGraceMs;
   if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: stopGraceMs must be a number, got ${describe(grace)}`);
   if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: stopGraceMs must be >= 0, got ${grace}`);

@@ -102,8 +102,9 @@ export function asCompleted<T>(
     while (finished.length === 0) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
+        const missing = all.length - yielded;
         yielded = all.length;
-        throw new TimeoutError(`${all.length - finished.length - yielded} of ${all.length} futures did not finish within ${timeoutMs} ms`);
+        throw new TimeoutError(`${missing} of ${all.length} futures did not finish within ${timeoutMs} ms`);
       }
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {

@@ -146,12 +146,21 @@ export class Scheduler {
     let best: PoolWorker | undefined;
     for (const worker of this.#workers) {
       if (worker.retiring || worker.exclusive !== undefined) continue;
+      if (worker.tasksRun + worker.inflight >= this.options.maxTasksPerWorker) continue; // due for recycling
       if (worker.inflight === 0) return worker;
       if (best === undefined || worker.inflight < best.inflight) best = worker;
     }
     if (this.#live < this.options.maxWorkers && this.#broken === undefined) return this.#spawn();
     if (exclusive || best === undefined) return undefined;
-    return best.inflight < (this.transport.sharedMemory ? MAX_IN_FLIGHT : 1) ? best : undefined;
+    return best.inflight < this.#window ? best : undefined;
+  }
+
+  /**
+   * How many calls a busy worker may be sent ahead. Without shared memory a sent call cannot be
+   * taken back, and with a bounded queue the queue must show all waiting work: one at a time.
+   */
+  get #window(): number {
+    return this.transport.sharedMemory && this.options.maxQueue === Infinity ? MAX_IN_FLIGHT : 1;
   }
 
   #send(record: TaskRecord, worker: PoolWorker): void {

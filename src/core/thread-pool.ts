@@ -14,13 +14,24 @@ import { defaultWorkerEntry, threadTransport } from './thread-transport.js';
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
  * const hashes = await Promise.all(files.map((f) => pool.submit(crypto.sha256File, f)));
  */
+const limitKeys = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+
+/** Validates `resourceLimits` field by field. @internal */
+export function checkResourceLimits(limits: unknown, owner = 'ThreadPoolExecutor'): void {
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null) throw new TypeError(`${owner}: resourceLimits must be an object, got ${describe(limits)}`);
+  for (const [key, value] of Object.entries(limits)) {
+    if (!limitKeys.includes(key)) throw new TypeError(`${owner}: unknown resourceLimits field '${key}' (known: ${limitKeys.join(', ')})`);
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${owner}: resourceLimits.${key} must be a number, got ${describe(value)}`);
+    if (value <= 0) throw new RangeError(`${owner}: resourceLimits.${key} must be > 0, got ${value}`);
+  }
+}
+
 export class ThreadPoolExecutor extends PoolExecutor {
   constructor(options: ThreadPoolOptions = {}) {
     const resolved = resolveOptions('ThreadPoolExecutor', options, ['resourceLimits', 'workerEntry']);
     const { resourceLimits, workerEntry = defaultWorkerEntry } = options;
-    if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
-      throw new TypeError(`ThreadPoolExecutor: resourceLimits must be an object, got ${describe(resourceLimits)}`);
-    }
+    checkResourceLimits(resourceLimits);
     if (!(workerEntry instanceof URL) && typeof workerEntry !== 'string') {
       throw new TypeError(`ThreadPoolExecutor: workerEntry must be a URL or a path, got ${describe(workerEntry)}`);
     }

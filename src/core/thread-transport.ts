@@ -34,8 +34,21 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
       worker.unref();
       let error: unknown;
       worker.on('error', (e) => (error = e));
+      const port = portChannel(port1);
       return {
-        channel: portChannel(port1),
+        channel: {
+          ...port,
+          // While busy, hold the Worker too: a dying worker's port may close before its 'exit'
+          // event, and the process must not end before the tasks it ran are settled.
+          ref: () => {
+            port.ref();
+            worker.ref();
+          },
+          unref: () => {
+            port.unref();
+            worker.unref();
+          },
+        },
         onExit(listener: (exit: WorkerExit) => void) {
           worker.once('exit', (exitCode) => {
             port1.close();

@@ -89,7 +89,11 @@ export class Connection {
     /** Bumped after each frame sent, for a peer blocked in `resultSync`. */
     readonly wake?: Wake,
   ) {
-    channel.listen((frame) => this.receive(frame));
+    // One message event, then whatever else has arrived, read directly: an event costs far more.
+    channel.listen((frame) => {
+      this.receive(frame);
+      this.receivePending();
+    });
   }
 
   /** How many calls served here are still running. */
@@ -226,24 +230,31 @@ export class Connection {
   // ── serving ──────────────────────────────────────────────────────────────────────────────
 
   #serve(id: number, taskId: number, args: unknown[], slot: number, flags: number): void {
-    if (slot !== NO_SLOT && !this.slots!.start(slot, id)) return; // taken back by the pool
     const entry = this.#table.get(taskId);
     if (typeof entry === 'function') {
-      this.#run(entry, id, taskId, args, flags, undefined);
-      return;
+      if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#run(entry, id, taskId, args, flags, undefined);
+      return; // else the pool took it back
     }
+    // The task's module is still loading: the call has not started, so the pool may still take
+    // it back until it does. An abort meanwhile is remembered by its RunningCall.
     const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown');
     this.#running.set(id, call);
     entry.then(
-      (fn) => this.#run(fn, id, taskId, args, flags, call),
+      (fn) => {
+        if (slot !== NO_SLOT && !this.slots!.start(slot, id)) this.#running.delete(id);
+        else this.#run(fn, id, taskId, args, flags, call);
+      },
       (error) => {
         this.#running.delete(id);
-        this.#fail(id, taskId, flags, error);
+        if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#fail(id, taskId, flags, error);
       },
     );
   }
 
   #run(fn: (...args: unknown[]) => unknown, id: number, taskId: number, args: unknown[], flags: number, call: RunningCall | undefined): void {
+    // This call may block for long: results already made go out first, not after it — so a
+    // finished task is neither delayed by nor lost with the ones behind it in a batch.
+    if (this.#out.length > 0) this.flush();
     call ??= new RunningCall(id, fn.name);
     let result: unknown;
     try {
