@@ -1,0 +1,179 @@
+// ThreadPoolExecutor: the shared executor contract, then what only worker threads can do.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import {
+  DeadlockError,
+  Future,
+  ThreadPoolExecutor,
+  TimeoutError,
+  WorkerCrashedError,
+  getDefaultExecutor,
+  runInExecutor,
+  setDefaultExecutor,
+  taskModule,
+  toThread,
+} from 'threadloop';
+import { executorSuite } from './helpers/executor-suite.js';
+import { fixtureUrl, gateFactory, keepAlive, rejectsWith } from './helpers/util.js';
+
+const t = taskModule(fixtureUrl('tasks.js'));
+const run = promisify(execFile);
+
+// See keepAlive(): the liveness bug is tested on its own, in child processes, below.
+let release;
+before(() => {
+  release = keepAlive();
+});
+after(() => release());
+
+executorSuite('ThreadPoolExecutor', (options) => new ThreadPoolExecutor(options), {
+  sharedMemory: true,
+  kind: 'worker thread',
+});
+
+describe('ThreadPoolExecutor: thread-only behaviour', () => {
+  const gates = gateFactory({ sharedMemory: true });
+  const executors = [];
+  const make = (options) => {
+    const ex = new ThreadPoolExecutor(options);
+    executors.push(ex);
+    return ex;
+  };
+  afterEach(async () => {
+    gates.openAll();
+    await Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })));
+    gates.cleanup();
+  });
+
+  describe('resultSync() on the main thread', () => {
+    test('returns the value, blocking until the worker answers', () => {
+      const ex = make({ maxWorkers: 1 });
+      assert.equal(ex.submit(t.add, 2, 3).resultSync(), 5);
+      assert.equal(ex.submit(t.asyncEcho, 'async').resultSync({ timeoutMs: 10_000 }), 'async');
+      const f = ex.submit(t.add, 1, 1);
+      f.resultSync();
+      assert.equal(f.resultSync(), 2, 'again on a done future');
+    });
+
+    test('throws the task\'s error', () => {
+      const ex = make({ maxWorkers: 1 });
+      assert.throws(() => ex.submit(t.throwTypeError).resultSync(), (error) => {
+        assert.ok(error instanceof TypeError);
+        assert.equal(error.code, 'E_BAD');
+        return true;
+      });
+      assert.throws(() => ex.submit(t.throwValue, 42).resultSync(), (thrown) => thrown === 42);
+    });
+
+    test('throws TimeoutError after timeoutMs, and the task goes on', async () => {
+      const ex = make({ maxWorkers: 1 });
+      const gate = gates.make();
+      const f = ex.submit(t.gated, gate.arg, 'later');
+      const started = performance.now();
+      assert.throws(() => f.resultSync({ timeoutMs: 50 }), TimeoutError);
+      assert.ok(performance.now() - started >= 45, 'it blocked for about timeoutMs');
+      assert.equal(f.cancelled(), false);
+      gate.open();
+      assert.equal(await f, 'later');
+      assert.throws(() => ex.submit(t.add, 1, 1).resultSync({ timeoutMs: -1 }), RangeError);
+    });
+
+    test('throws DeadlockError at once on a future nothing else can settle', () => {
+      const started = performance.now();
+      assert.throws(() => new Future().resultSync(), DeadlockError);
+      assert.throws(() => new Future().resultSync({ timeoutMs: 5000 }), DeadlockError);
+      assert.ok(performance.now() - started < 1000, 'without blocking');
+    });
+
+    test('a cancelled future throws CancelledError', () => {
+      const ex = make({ maxWorkers: 1 });
+      const gate = gates.make();
+      ex.submit(t.gated, gate.arg, 1);
+      const f = ex.submit(t.add, 1, 1);
+      f.cancel();
+      assert.throws(() => f.resultSync(), { code: 'ERR_CANCELLED' });
+    });
+  });
+
+  test('resourceLimits: a task overflowing the heap fails with WorkerCrashedError about memory; the next succeeds', { timeout: 30_000 }, async () => {
+    const ex = make({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+    const error = await rejectsWith(ex.submit(t.allocate, 512), WorkerCrashedError);
+    assert.match(error.message, /memory/i);
+    assert.equal(await ex.submit(t.add, 1, 1), 2);
+  });
+
+  test('thread-only options are validated', () => {
+    assert.throws(() => make({ resourceLimits: 'small' }), TypeError, /resourceLimits/);
+    assert.throws(() => make({ resourceLimits: { maxOldGenerationSizeMb: 'lots' } }), TypeError, /maxOldGenerationSizeMb/);
+    assert.throws(() => make({ workerEntry: 42 }), TypeError, /workerEntry/);
+  });
+
+  test('a worker thread sees a SharedArrayBuffer argument live', async () => {
+    const ex = make({ maxWorkers: 1 });
+    const shared = new Int32Array(new SharedArrayBuffer(4));
+    await ex.submit((buffer) => Atomics.store(new Int32Array(buffer), 0, 99), shared.buffer);
+    assert.equal(shared[0], 99);
+  });
+
+  describe('a busy pool keeps the process alive until its futures settle', () => {
+    // Each case runs in its own process with nothing else keeping the event loop alive: the
+    // process must not exit (code 13: unsettled top-level await) while a future is pending.
+    const script = fileURLToPath(fixtureUrl('liveness.js'));
+    for (const mode of ['exit', 'async-throw', 'abort', 'ok']) {
+      test(mode, async () => {
+        const { stdout } = await run(process.execPath, [script, mode], { timeout: 20_000 }).catch((error) => {
+          assert.fail(`child exited with code ${error.code}: ${error.stdout}${error.stderr}`);
+        });
+        assert.equal(stdout.match(/^settled: /gm)?.length, mode === 'ok' ? 1 : 5, stdout);
+      });
+    }
+  });
+});
+
+describe('toThread, runInExecutor and the default executor', () => {
+  after(async () => {
+    await getDefaultExecutor().shutdown();
+  });
+
+  test('toThread runs a task on the default ThreadPoolExecutor', async () => {
+    assert.equal(await toThread(t.add, 40, 2), 42);
+    assert.equal(await toThread((s) => s.length, 'four'), 4);
+    const ex = getDefaultExecutor();
+    assert.ok(ex instanceof ThreadPoolExecutor);
+    assert.equal(getDefaultExecutor(), ex, 'one default executor');
+    assert.ok(toThread(t.add, 1, 1) instanceof Future);
+  });
+
+  test('runInExecutor(pool, …) uses the pool; runInExecutor(null, …) the default one', async () => {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      assert.equal(await runInExecutor(pool, t.add, 1, 2), 3);
+      assert.equal(pool.stats().completed, 1);
+      const before = getDefaultExecutor().stats().completed;
+      assert.equal(await runInExecutor(null, t.add, 2, 2), 4);
+      assert.equal(await runInExecutor(undefined, t.add, 3, 3), 6);
+      assert.equal(getDefaultExecutor().stats().completed, before + 2);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test('setDefaultExecutor replaces it, and rejects what is not an executor', async () => {
+    const original = getDefaultExecutor();
+    const mine = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      setDefaultExecutor(mine);
+      assert.equal(await toThread(t.add, 5, 5), 10);
+      assert.equal(mine.stats().completed, 1);
+    } finally {
+      setDefaultExecutor(original);
+      await mine.shutdown();
+    }
+    assert.throws(() => setDefaultExecutor(null), TypeError);
+    assert.throws(() => setDefaultExecutor({}), TypeError);
+    assert.equal(getDefaultExecutor(), original);
+  });
+});
