@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from './eslint.globals.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'docs/api/', 'bench/results/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'docs/api/', 'bench/results/', 'coverage/', '.tmp/'] },
   js.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -5,7 +5,7 @@
  * shared-memory primitives. See README.md for the tour and the Python → threadloop table.
  */
 export * from './core/errors.js';
-export { Future, type FutureState, type WaitOptions } from './core/future.js';
+export { Future, type FutureState, type WaitOptions, type DoneCallback } from './core/future.js';
 export type { Executor, ExecutorOptions, ThreadPoolOptions, MapOptions, ShutdownOptions, Submitted } from './core/executor.js';
 export type { ExecutorStats, DurationSummary } from './core/stats.js';
 export { ThreadPoolExecutor } from './core/thread-pool.js';

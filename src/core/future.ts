@@ -41,7 +41,8 @@ export interface FutureLink {
   waitSync(future: Future<unknown>, deadline: number): void;
 }
 
-type DoneCallback<T> = (future: Future<T>) => void;
+/** A function `addDoneCallback` calls with the future once it is done. */
+export type DoneCallback<T> = (future: Future<T>) => void;
 
 /**
  * The eventual result of a task. `await` it, or use the concurrent.futures-style methods.

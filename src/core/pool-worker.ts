@@ -21,6 +21,8 @@ export class PoolWorker {
   /** Gone. */
   dead = false;
   tasksRun = 0;
+  /** The uncaught error a child process said it is dying of. */
+  dyingOf: unknown = undefined;
   idleTimer: NodeJS.Timeout | undefined = undefined;
   readonly #freeSlots: number[] | undefined;
 

@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { ipcChannel } from '../runtime/channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
-import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
+import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
 /** The child runtime's entry script, next to this file in the build. */
 export const defaultProcessEntry = new URL('../runtime/process-entry.js', import.meta.url);
@@ -22,7 +22,7 @@ export function processTransport(options: ProcessTransportOptions): Transport {
       const child = fork(options.entry, [], {
         serialization: 'advanced',
         env: options.env === undefined ? process.env : { ...options.env },
-        execArgv: options.execArgv ?? process.execArgv,
+        execArgv: options.execArgv ?? inheritedExecArgv(),
         cwd: options.cwd,
         // The child's output goes straight to ours.
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -334,6 +334,8 @@ export class Scheduler {
   #onControl(worker: PoolWorker, op: number, value: unknown): void {
     if (op === Op.Ready) {
       worker.ready = true;
+    } else if (op === Op.Dying) {
+      worker.dyingOf = decodeError(value as EncodedError);
     } else if (op === Op.Failed) {
       const cause = decodeError(value as EncodedError);
       this.#break(new BrokenExecutorError(`the initializer of executor '${this.options.name}' failed: ${messageOf(cause)}`, { cause }));
@@ -354,6 +356,7 @@ export class Scheduler {
 
   #onExit(worker: PoolWorker, exit: WorkerExit): void {
     if (worker.dead) return; // already handled from resultSync
+    if (exit.error === undefined && worker.dyingOf !== undefined) exit = { ...exit, error: worker.dyingOf };
     // Results the worker sent before it died may still wait in the channel: take them first, so
     // a task that finished is not counted as crashed.
     worker.conn.receivePending();

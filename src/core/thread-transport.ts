@@ -2,7 +2,7 @@
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
 import { portChannel } from '../runtime/channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
-import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
+import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
 /** Where the worker runtime's entry script is, next to this file in the build. */
 export const defaultWorkerEntry = new URL('../runtime/worker-entry.js', import.meta.url);
@@ -24,7 +24,7 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
         workerData: { boot, port: port2 },
         transferList: [port2],
         env: options.env === undefined ? process.env : { ...options.env },
-        execArgv: options.execArgv,
+        execArgv: options.execArgv ?? inheritedExecArgv(),
         resourceLimits: options.resourceLimits,
         name: boot.name,
         stdout: false,

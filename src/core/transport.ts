@@ -33,3 +33,27 @@ export interface Transport {
   readonly sharedMemory: boolean;
   spawn(boot: WorkerBootstrap): SpawnedWorker;
 }
+
+/** Flags of this process that name its own entry script or input, with whether a value follows. */
+const entryFlags = new Map([
+  ['-e', true], ['--eval', true], ['-p', true], ['--print', true], ['--input-type', true],
+  ['-i', false], ['--interactive', false], ['-c', false], ['--check', false],
+]);
+
+/**
+ * The Node.js flags a worker inherits when none are given: this process's, less those about its
+ * own entry (`-e`, `--input-type=module`, …), which would break the worker's. Loader flags such
+ * as `--import tsx` stay, so TypeScript task modules load in workers as in the app.
+ */
+export function inheritedExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    const takesValue = entryFlags.get(name);
+    if (takesValue === undefined) out.push(arg);
+    else if (takesValue && !arg.includes('=')) i++; // skip its value too
+  }
+  return out;
+}

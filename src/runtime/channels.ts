@@ -18,14 +18,28 @@ export function portChannel(port: MessagePort): Channel {
 /**
  * A channel over a child process's IPC pipe, from either end (`child` in the parent, `process`
  * in the child). It needs `serialization: 'advanced'` so frames keep typed arrays, Maps and
- * the like. Buffers are copied (IPC has no transfer), and nothing can be read synchronously.
+ * the like. Transferred buffers are copied, then detached on the sending side as a transfer would
+ * leave them. Nothing can be read synchronously.
  */
 export function ipcChannel(end: ChildProcess | NodeJS.Process): Channel {
+  // An IPC message with no listener is lost (a MessagePort would queue it), so frames that
+  // arrive before `listen` — while a child runs its initializer — wait here.
+  let early: Frame[] | undefined = [];
+  let deliver = (frame: Frame): void => void early!.push(frame);
+  end.on('message', (frame: Frame) => deliver(frame));
   return {
-    post: (frame) => {
-      if (end.connected) end.send!(frame);
+    post: (frame, transfer) => {
+      if (!end.connected) return;
+      end.send!(frame); // serializes at once, so the buffers can be let go right after
+      // IPC can only copy; detach what was to be transferred, so both executors behave alike.
+      for (const item of transfer) if (item instanceof ArrayBuffer) structuredClone(item, { transfer: [item] });
     },
-    listen: (handler) => end.on('message', handler as (message: unknown) => void),
+    listen: (handler) => {
+      deliver = handler;
+      const waiting = early!;
+      early = undefined;
+      for (const frame of waiting) handler(frame);
+    },
     receiveSync: () => undefined,
     // In the parent, the child handle must be held too, or its 'exit' could go unheard.
     ref: () => {

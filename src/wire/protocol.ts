@@ -15,6 +15,7 @@
  *     READY   0 0                          the worker finished starting (initializer done)
  *     FAILED  0 error                      the worker could not start
  *     ATTACH  0 { port, wake }             also serve calls arriving on this port
+ *     DYING   0 error                      a child process dies of this uncaught error
  */
 
 /** Op codes, the first element of each op in a frame. */
@@ -30,6 +31,8 @@ export const Op = {
   OkShared: 8,
   /** Serve calls on this extra port too: a handle to this loop was sent to another thread. */
   Attach: 10,
+  /** A child process is about to die of this uncaught error (threads report it themselves). */
+  Dying: 11,
 } as const;
 
 /** How many elements each op takes in a frame, the op code included. */
@@ -43,6 +46,7 @@ export const opArity: Record<number, number> = {
   [Op.Failed]: 3,
   [Op.OkShared]: 3,
   [Op.Attach]: 3,
+  [Op.Dying]: 3,
 };
 
 /** Bits of a CALL's flags. */
