@@ -12,7 +12,8 @@
  * - `fastify.threadloop.stats()` (and the opt-in `statsRoute`) for health checks.
  *
  * Fastify is an optional peer dependency: this module imports only its types, and wraps the
- * plugin the way `fastify-plugin` does (so the decorators reach the whole app) without needing it.
+ * plugin the way `fastify-plugin` does (so the decorators reach the scope that registers it, not
+ * only the plugin's own) without needing that package.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { availableParallelism } from 'node:os';
@@ -73,7 +74,8 @@ declare module 'fastify' {
 }
 
 /**
- * The Fastify plugin. Register it once; it decorates the whole app (not only its own scope).
+ * The Fastify plugin. Register it once, at the root to serve the whole app: like a plugin wrapped
+ * in `fastify-plugin`, it decorates the scope that registers it.
  *
  * @example
  * import Fastify from 'fastify';
@@ -104,7 +106,7 @@ export const threadloopPlugin: FastifyPluginAsync<ThreadloopFastifyOptions> = as
   if (statsRoute !== undefined) fastify.get(statsRoute, async () => executor.stats());
 };
 
-// What `fastify-plugin` does: no encapsulation (the decorators reach the whole app), a name.
+// What `fastify-plugin` does: no encapsulation (the decorators reach the registering scope), a name.
 Object.assign(threadloopPlugin, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'threadloop',

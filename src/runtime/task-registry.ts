@@ -4,7 +4,8 @@
  * are compiled once per thread.
  */
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TaskNotFoundError } from '../core/errors.js';
 import { compileInline, type AnyFunction } from '../api/task.js';
 import type { TaskRef } from '../wire/protocol.js';
@@ -20,10 +21,34 @@ const requireFromCwd = createRequire(join(process.cwd(), '__threadloop_inline__.
 export function importOnce(url: string): Promise<Record<string, unknown>> {
   let mod = modules.get(url);
   if (mod === undefined) {
-    mod = import(url) as Promise<Record<string, unknown>>;
+    mod = (import(url) as Promise<Record<string, unknown>>).catch((error: unknown) => importThroughRequire(url, error));
     modules.set(url, mod);
   }
   return mod;
+}
+
+/**
+ * Node 20 (and 22.0–22.1) do not apply module hooks registered with `--import` (tsx and the
+ * like) inside worker threads (nodejs/node#47747), so `import()` of a `.ts` task module fails
+ * there with ERR_UNKNOWN_FILE_EXTENSION although the main thread loads it. Those loaders also
+ * hook `require()`, which does work in workers: load it through that hook if there is one, or
+ * explain what to do.
+ */
+function importThroughRequire(url: string, error: unknown): Record<string, unknown> {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !url.startsWith('file:')) throw error;
+  const path = fileURLToPath(url);
+  const require = createRequire(url);
+  const extension = extname(path);
+  if (extension !== '' && extension in require.extensions) return require(path) as Record<string, unknown>;
+  throw Object.assign(
+    new TypeError(
+      `${(error as Error).message} in a worker thread: run the app with a TypeScript loader such as ` +
+        '`node --import tsx`, or on Node >= 22.6 with type stripping, or compile the task module to .js',
+      { cause: error },
+    ),
+    { code },
+  );
 }
 
 /** Resolves a task reference to a function: at once for inline tasks, later for modules. */

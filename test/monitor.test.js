@@ -1,0 +1,114 @@
+// monitorLoopBlocking: asyncio debug mode's slow-callback warning.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { LOOP_BLOCKED_WARNING, monitorLoopBlocking } from 'threadloop';
+
+const THRESHOLD_MS = 50;
+
+/** Holds the event loop for `ms`, like a synchronous hash or a big JSON.parse would. */
+function busyWait(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+/**
+ * Awaits `promise` while holding the process open: the monitor's timer is unref'd (it never keeps
+ * a process alive), so a test waiting only on it would let the process exit.
+ */
+async function keptAlive(promise) {
+  const hold = setInterval(() => {}, 1_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+/** The next block `monitor` reports through a promise-resolving onBlocked. */
+function watch(thresholdMs = THRESHOLD_MS) {
+  const reports = [];
+  let next;
+  const monitor = monitorLoopBlocking({
+    thresholdMs,
+    onBlocked: (info) => {
+      reports.push(info);
+      next?.(info);
+    },
+  });
+  const nextReport = () => new Promise((resolve) => (next = resolve));
+  return { monitor, reports, nextReport };
+}
+
+test('a busy-wait of 3 × the threshold is reported with how long it blocked', { timeout: 10_000 }, async () => {
+  const { monitor, nextReport } = watch();
+  try {
+    const reported = nextReport();
+    const before = Date.now();
+    busyWait(3 * THRESHOLD_MS);
+    const info = await keptAlive(reported);
+    assert.ok(info.blockedMs >= THRESHOLD_MS, `blockedMs ${info.blockedMs} >= ${THRESHOLD_MS}`);
+    assert.ok(info.blockedMs <= 3 * THRESHOLD_MS + 20, `blockedMs ${info.blockedMs} is not more than the block`);
+    assert.equal(info.thresholdMs, THRESHOLD_MS);
+    assert.ok(info.at instanceof Date && info.at.getTime() >= before);
+  } finally {
+    monitor.stop();
+  }
+});
+
+test('a quiet loop is not reported', async () => {
+  const { monitor, reports } = watch();
+  // Timers and I/O keep running; nothing holds the loop. Absence needs time to pass.
+  for (let i = 0; i < 10; i++) await sleep(THRESHOLD_MS / 2);
+  monitor.stop();
+  assert.deepEqual(reports, []);
+});
+
+test('stop() and disposal stop the monitor', async () => {
+  const { monitor, reports } = watch();
+  monitor.stop();
+  monitor.stop(); // idempotent
+  busyWait(3 * THRESHOLD_MS);
+  await sleep(THRESHOLD_MS);
+
+  const disposed = watch();
+  disposed.monitor[Symbol.dispose](); // what `using monitor = monitorLoopBlocking()` does at block end
+  busyWait(3 * THRESHOLD_MS);
+  await sleep(THRESHOLD_MS);
+  assert.deepEqual([...reports, ...disposed.reports], []);
+});
+
+test('by default a block is reported as a process warning with a stable code', { timeout: 10_000 }, async () => {
+  const monitor = monitorLoopBlocking({ thresholdMs: THRESHOLD_MS });
+  try {
+    const warned = once(process, 'warning');
+    busyWait(3 * THRESHOLD_MS);
+    const [warning] = await keptAlive(warned);
+    assert.equal(warning.code, LOOP_BLOCKED_WARNING);
+    assert.equal(warning.code, 'THREADLOOP_LOOP_BLOCKED');
+    assert.match(warning.message, /the event loop was blocked for \d+ ms \(threshold 50 ms\)/);
+  } finally {
+    monitor.stop();
+  }
+});
+
+test('the monitor never keeps the process alive', { timeout: 10_000 }, async () => {
+  const script = "import('threadloop').then(({ monitorLoopBlocking }) => monitorLoopBlocking({ thresholdMs: 5 }))";
+  const started = performance.now();
+  await promisify(execFile)(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url) });
+  assert.ok(performance.now() - started < 5_000, 'the process exited by itself');
+});
+
+test('bad options are rejected with a typed error naming the option', () => {
+  assert.throws(() => monitorLoopBlocking(null), { name: 'TypeError', message: /options must be an object/ });
+  assert.throws(() => monitorLoopBlocking({ thresholdMs: '100' }), { name: 'TypeError', message: /thresholdMs/ });
+  assert.throws(() => monitorLoopBlocking({ thresholdMs: Number.NaN }), { name: 'TypeError', message: /thresholdMs/ });
+  for (const thresholdMs of [0, -5, Infinity]) {
+    assert.throws(() => monitorLoopBlocking({ thresholdMs }), { name: 'RangeError', message: /thresholdMs/ });
+  }
+  assert.throws(() => monitorLoopBlocking({ onBlocked: 'log' }), { name: 'TypeError', message: /onBlocked/ });
+  monitorLoopBlocking().stop(); // the defaults are valid
+});

