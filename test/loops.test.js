@@ -204,3 +204,17 @@ describe('startThread', () => {
     assert.throws(() => startThread((f) => f, () => 1), /argument 0/);
   });
 });
+
+describe('ordering', () => {
+  test('calls from one thread start in order, even behind a module that is still loading', async () => {
+    const loop = await startLoopThread();
+    try {
+      // A module task whose module loads on first use, then inline calls that are ready at once.
+      loop.callSoonThreadsafe(state.recordGlobal, 'module task');
+      for (let i = 0; i < 5; i++) loop.callSoonThreadsafe((i) => { (globalThis.__order ??= []).push(i); }, i);
+      assert.deepEqual(await loop.submit(() => globalThis.__order), ['module task', 0, 1, 2, 3, 4]);
+    } finally {
+      await loop.stop();
+    }
+  });
+});

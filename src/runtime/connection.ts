@@ -79,6 +79,9 @@ export class Connection {
   readonly #table = new TaskTable();
   /** Calls served here that have not settled (async ones, or waiting for their module). */
   readonly #running = new Map<number, RunningCall>();
+  /** Calls waiting for their turn to start (behind a module that is loading), and the last. */
+  #deferred = 0;
+  #lastDeferred: Promise<void> | undefined = undefined;
   #closed = false;
 
   constructor(
@@ -231,20 +234,25 @@ export class Connection {
 
   #serve(id: number, taskId: number, args: unknown[], slot: number, flags: number): void {
     const entry = this.#table.get(taskId);
-    if (typeof entry === 'function') {
+    if (typeof entry === 'function' && this.#deferred === 0) {
       if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#run(entry, id, taskId, args, flags, undefined);
       return; // else the pool took it back
     }
-    // The task's module is still loading: the call has not started, so the pool may still take
-    // it back until it does. An abort meanwhile is remembered by its RunningCall.
+    // The task's module is still loading, or an earlier call waits for its own: calls start in
+    // the order they came, so this one waits its turn. It has not started, so the pool may
+    // still take it back; an abort meanwhile is remembered by its RunningCall.
     const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown');
     this.#running.set(id, call);
-    entry.then(
+    this.#deferred++;
+    const turn = (this.#lastDeferred ?? Promise.resolve()).then(() => entry);
+    this.#lastDeferred = turn.then(
       (fn) => {
+        this.#deferred--;
         if (slot !== NO_SLOT && !this.slots!.start(slot, id)) this.#running.delete(id);
         else this.#run(fn, id, taskId, args, flags, call);
       },
       (error) => {
+        this.#deferred--;
         this.#running.delete(id);
         if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#fail(id, taskId, flags, error);
       },
