@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import {
+  BrokenExecutorError,
   DeadlockError,
   Future,
   ThreadPoolExecutor,
@@ -175,5 +176,22 @@ describe('toThread, runInExecutor and the default executor', () => {
     assert.throws(() => setDefaultExecutor(null), TypeError);
     assert.throws(() => setDefaultExecutor({}), TypeError);
     assert.equal(getDefaultExecutor(), original);
+  });
+});
+
+describe('ThreadPoolExecutor: workers that cannot be made', () => {
+  test('execArgv a worker thread refuses breaks the executor with the cause, instead of throwing from submit', async () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1, execArgv: ['--v8-pool-size=4'] });
+    const f = ex.submit(t.add, 1, 2);
+    const error = await rejectsWith(f, BrokenExecutorError, /could not start/);
+    assert.match(String(error.cause?.message), /execArgv/);
+    assert.throws(() => ex.submit(t.add, 1, 2), BrokenExecutorError);
+    await ex.shutdown();
+  });
+
+  test('a pool started from `node --input-type=module -e` works: workers drop the entry flags', async () => {
+    const script = "import { toThread } from 'threadloop'; console.log(await toThread((a) => a * 2, 21));";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    assert.equal(stdout.trim(), '42');
   });
 });

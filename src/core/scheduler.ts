@@ -34,7 +34,7 @@ import { Future } from './future.js';
 import { PoolWorker } from './pool-worker.js';
 import { Samples, type ExecutorStats } from './stats.js';
 import { TaskRecord } from './task-record.js';
-import type { Transport, WorkerExit } from './transport.js';
+import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
 
 /** Most calls in flight to one worker: deep enough to batch, shallow enough to steal from. */
 const MAX_IN_FLIGHT = 128;
@@ -301,7 +301,7 @@ export class Scheduler {
 
   // ── workers coming and going ─────────────────────────────────────────────────────────────
 
-  #spawn(): PoolWorker {
+  #spawn(): PoolWorker | undefined {
     const index = this.#spawned++;
     const slots = this.transport.sharedMemory ? new Slots() : undefined;
     const wakeWorker = this.transport.sharedMemory ? new Wake() : undefined;
@@ -313,7 +313,14 @@ export class Scheduler {
       initArgs: this.options.initArgs,
       name: `${this.options.name}#${index}`,
     };
-    const spawned = this.transport.spawn(boot);
+    let spawned: SpawnedWorker;
+    try {
+      spawned = this.transport.spawn(boot);
+    } catch (cause) {
+      // Refused at once (e.g. invalid execArgv): no worker of this executor could ever start.
+      this.#break(new BrokenExecutorError(`a ${this.transport.kind} of executor '${this.options.name}' could not start: ${messageOf(cause)}`, { cause }));
+      return undefined;
+    }
     const worker: PoolWorker = new PoolWorker(index, spawned, slots, wakeWorker, {
       result: (id, ok, value) => this.#onResult(worker, id, ok, value),
       control: (op, value) => this.#onControl(worker, op, value),
@@ -390,7 +397,7 @@ export class Scheduler {
       this.#queued++;
     }
     if (crashed && this.#broken === undefined) {
-      while (this.#live < this.options.minWorkers && this.#state === 'running') this.#spawn();
+      while (this.#live < this.options.minWorkers && this.#state === 'running' && this.#broken === undefined) this.#spawn();
     }
     this.#pump();
   }

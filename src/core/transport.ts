@@ -44,8 +44,10 @@ const entryFlags = new Map([
  * The Node.js flags a worker inherits when none are given: this process's, less those about its
  * own entry (`-e`, `--input-type=module`, …), which would break the worker's. Loader flags such
  * as `--import tsx` stay, so TypeScript task modules load in workers as in the app.
+ * Undefined when nothing needs dropping: a worker thread then inherits the flags itself, which
+ * Node allows even for per-process flags it would refuse if they were passed explicitly.
  */
-export function inheritedExecArgv(): string[] {
+export function inheritedExecArgv(): string[] | undefined {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
@@ -55,5 +57,5 @@ export function inheritedExecArgv(): string[] {
     if (takesValue === undefined) out.push(arg);
     else if (takesValue && !arg.includes('=')) i++; // skip its value too
   }
-  return out;
+  return out.length === argv.length ? undefined : out;
 }
