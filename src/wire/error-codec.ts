@@ -108,7 +108,9 @@ function construct(encoded: Extract<EncodedError, { error: true }>): Error {
     if (encoded.name !== builtin.name) setName(error, encoded.name);
     return error;
   }
-  const ours = (threadloopErrorClasses as Record<string, new (...a: never[]) => Error>)[encoded.ctor];
+  // An abort on the other side (a DOMException 'AbortError', say) arrives as threadloop's own.
+  const ctor = encoded.ctor === 'Error' && encoded.name === 'AbortError' ? 'AbortError' : encoded.ctor;
+  const ours = (threadloopErrorClasses as Record<string, new (...a: never[]) => Error>)[ctor];
   if (ours !== undefined) return Reflect.construct(Error, [encoded.message], ours) as Error;
   const error = new Error(encoded.message);
   setName(error, encoded.name);
