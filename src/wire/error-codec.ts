@@ -101,6 +101,10 @@ export function decodeError(encoded: EncodedError, callerStack?: string): unknow
 }
 
 function construct(encoded: Extract<EncodedError, { error: true }>): Error {
+  // An abort on the other side (a DOMException 'AbortError', say) arrives as threadloop's own.
+  if (encoded.name === 'AbortError' && encoded.ctor === 'Error') {
+    return Reflect.construct(Error, [encoded.message], threadloopErrorClasses.AbortError) as Error;
+  }
   if (encoded.ctor === 'AggregateError') return new AggregateError([], encoded.message);
   const builtin = builtins[encoded.ctor];
   if (builtin !== undefined) {
@@ -108,9 +112,7 @@ function construct(encoded: Extract<EncodedError, { error: true }>): Error {
     if (encoded.name !== builtin.name) setName(error, encoded.name);
     return error;
   }
-  // An abort on the other side (a DOMException 'AbortError', say) arrives as threadloop's own.
-  const ctor = encoded.ctor === 'Error' && encoded.name === 'AbortError' ? 'AbortError' : encoded.ctor;
-  const ours = (threadloopErrorClasses as Record<string, new (...a: never[]) => Error>)[ctor];
+  const ours = (threadloopErrorClasses as Record<string, new (...a: never[]) => Error>)[encoded.ctor];
   if (ours !== undefined) return Reflect.construct(Error, [encoded.message], ours) as Error;
   const error = new Error(encoded.message);
   setName(error, encoded.name);
