@@ -66,9 +66,6 @@ function defaultTransfer(value: unknown): TransferListItem[] {
   return [];
 }
 
-/** A frame may take this long to serve before the results so far are sent ahead. */
-const SLICE_MS = 2;
-
 export class Connection {
   #out: unknown[] = [];
   #transfer: TransferListItem[] = [];
@@ -188,15 +185,12 @@ export class Connection {
 
   /** Handles one frame from the peer. */
   receive(frame: Frame): void {
-    const started = performance.now();
     for (let i = 0; i < frame.length; ) {
       const op = frame[i] as number;
       switch (op) {
         case Op.Call:
           this.#serve(frame[i + 1] as number, frame[i + 2] as number, frame[i + 3] as unknown[], frame[i + 4] as number, frame[i + 5] as number);
           i += 6;
-          // A long batch sends the results it has so far ahead of the rest.
-          if (this.#out.length > 0 && i < frame.length && performance.now() - started > SLICE_MS) this.flush();
           continue;
         case Op.Ok:
           this.events.result(frame[i + 1] as number, true, frame[i + 2]);
