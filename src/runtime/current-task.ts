@@ -36,15 +36,16 @@ export class RunningCall implements TaskContext {
 
 let current: RunningCall | undefined;
 
-/** Runs `fn` with `call` as the current task. @internal */
-export function withCurrent<R>(call: RunningCall, fn: () => R): R {
+/** Makes `call` the current task; returns the one it replaces, for `leaveCall`. @internal */
+export function enterCall(call: RunningCall): RunningCall | undefined {
   const previous = current;
   current = call;
-  try {
-    return fn();
-  } finally {
-    current = previous;
-  }
+  return previous;
+}
+
+/** Restores the current task `enterCall` replaced. @internal */
+export function leaveCall(previous: RunningCall | undefined): void {
+  current = previous;
 }
 
 /**
