@@ -3,7 +3,7 @@
  * the Scheduler. ThreadPoolExecutor and ProcessPoolExecutor are this class with a transport.
  */
 import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
-import { prepareArgs, type PreparedArgs } from '../wire/args.js';
+import { plainArgs, prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
 import { AbortError, TimeoutError } from './errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from './executor.js';
@@ -40,7 +40,11 @@ export abstract class PoolExecutor implements Executor {
   submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
     const t = toTask(task);
     this.#scheduler.checkOpen();
-    return this.#scheduler.submit(t, this.#prepareArgs(t, args as unknown[])) as Future<Awaited<ReturnType<F>>>;
+    if (plainArgs(args as unknown[])) {
+      return this.#scheduler.submit(t, args as unknown[], 0, t.options.transfer) as Future<Awaited<ReturnType<F>>>;
+    }
+    const prepared = this.#prepareArgs(t, args as unknown[]);
+    return this.#scheduler.submit(t, prepared.args, prepared.flags, prepared.transfer) as Future<Awaited<ReturnType<F>>>;
   }
 
   /**
@@ -175,7 +179,8 @@ export abstract class PoolExecutor implements Executor {
 
   #submitChunk(task: Task, chunk: unknown[]): Future<unknown> {
     this.#scheduler.checkOpen();
-    return this.#scheduler.submit(task, this.#prepareArgs(task, [chunk]), CallFlag.Chunk);
+    const prepared = this.#prepareArgs(task, [chunk]);
+    return this.#scheduler.submit(task, prepared.args, prepared.flags | CallFlag.Chunk, prepared.transfer);
   }
 
   /**

@@ -13,7 +13,7 @@
  * The scheduler knows nothing of threads or processes; a Transport makes the workers.
  */
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
-import type { PreparedArgs } from '../wire/args.js';
+import type { TransferListItem } from 'node:worker_threads';
 import { Op, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
@@ -89,7 +89,7 @@ export class Scheduler {
   }
 
   /** Queues a task whose arguments are ready to send; returns its future. */
-  submit(task: Task, prepared: PreparedArgs, extraFlags = 0): Future<unknown> {
+  submit(task: Task, args: unknown[], flags: number, transfer: readonly TransferListItem[] | undefined): Future<unknown> {
     this.checkOpen();
     const future = new Future<unknown>();
     const { signal, timeoutMs } = task.options;
@@ -103,7 +103,7 @@ export class Scheduler {
     const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
     const id = this.#nextId;
     this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
-    const record = new TaskRecord(this, id, task, prepared.args, prepared.flags | extraFlags, prepared.transfer, future, performance.now(), stack);
+    const record = new TaskRecord(this, id, task, args, flags, transfer, future, performance.now(), stack);
     future.link = record;
     if (signal !== undefined) {
       record.onAbort = () => this.#stop(record, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
@@ -169,8 +169,9 @@ export class Scheduler {
       worker.idleTimer = undefined;
     }
     record.worker = worker;
-    record.sentAt = performance.now();
-    this.#waitTimes.add(record.sentAt - record.submittedAt);
+    const now = performance.now();
+    this.#waitTimes.add(now - record.at);
+    record.at = now;
     record.slot = worker.add(record);
     if (record.exclusive) {
       worker.exclusive = record;
@@ -210,7 +211,7 @@ export class Scheduler {
   #onResult(worker: PoolWorker, id: number, ok: boolean, value: unknown): void {
     const record = worker.records.get(id);
     if (record === undefined) return;
-    this.#runTimes.add(performance.now() - record.sentAt);
+    this.#runTimes.add(performance.now() - record.at);
     worker.tasksRun++;
     if (record.stopError !== undefined) this.#settle(record, false, record.stopError);
     else if (ok) this.#settle(record, true, value);

@@ -20,7 +20,8 @@ export class TaskRecord implements FutureLink {
   worker: PoolWorker | undefined = undefined;
   /** Its arbitration slot on that worker, or -1. */
   slot = -1;
-  sentAt = 0;
+  /** When it was submitted, then (once sent) when it was sent: one field, one boxed number. */
+  at: number;
   /** Set when the task was aborted or timed out while running: the error it will settle with. */
   stopError: unknown = undefined;
   /** The abort or timeout timer. */
@@ -37,9 +38,11 @@ export class TaskRecord implements FutureLink {
     /** Moved, not copied, with the call; such a task cannot be re-sent once it was sent. */
     readonly transfer: readonly TransferListItem[] | undefined,
     readonly future: Future<unknown>,
-    readonly submittedAt: number,
+    submittedAt: number,
     readonly callerStack: Error | undefined,
-  ) {}
+  ) {
+    this.at = submittedAt;
+  }
 
   /** Abortable tasks (a signal or a timeout) run alone on their worker. */
   get exclusive(): boolean {

@@ -22,7 +22,7 @@ export interface PreparedArgs {
  * thread', 'child process'); without shared memory, a Shareable argument is an error.
  */
 export function prepareArgs(task: Task, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
-  if (!shareablesInUse() && allPrimitive(args)) return { args, flags: 0, transfer: task.options.transfer }; // the common case
+  if (plainArgs(args)) return { args, flags: 0, transfer: task.options.transfer };
   const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
   for (let i = 0; i < args.length; i++) {
     const problem = findUncloneable(args[i]);
@@ -36,6 +36,11 @@ export function prepareArgs(task: Task, args: unknown[], where: string, sharedMe
   const own = task.options.transfer;
   const transfer = encoded.transfer === undefined ? own : [...(own ?? []), ...encoded.transfer];
   return { args: encoded.value as unknown[], flags: encoded.found ? CallFlag.Shared : 0, transfer };
+}
+
+/** The common case, which needs no preparing: primitives only, and no Shareable in this thread. */
+export function plainArgs(args: unknown[]): boolean {
+  return !shareablesInUse() && allPrimitive(args);
 }
 
 function allPrimitive(args: unknown[]): boolean {
