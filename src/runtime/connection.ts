@@ -9,7 +9,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from '../core/errors.js';
-import { decodeShareables, encodeShareables, shareablesInUse } from '../wire/shareable.js';
+import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
 import { CallFlag, NO_SLOT, Op, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
@@ -207,9 +207,13 @@ export class Connection {
         case Op.Ok:
           this.events.result(frame[i + 1] as number, true, frame[i + 2]);
           break;
-        case Op.OkShared:
-          this.events.result(frame[i + 1] as number, true, decodeShareables(frame[i + 2]));
+        case Op.OkShared: {
+          const id = frame[i + 1] as number;
+          const value = frame[i + 2];
+          if (reviversReady()) this.events.result(id, true, decodeShareables(value));
+          else void loadRevivers().then(() => this.events.result(id, true, decodeShareables(value)));
           break;
+        }
         case Op.Err:
           this.events.result(frame[i + 1] as number, false, frame[i + 2]);
           break;
@@ -239,7 +243,11 @@ export class Connection {
   // ── serving ──────────────────────────────────────────────────────────────────────────────
 
   #serve(id: number, taskId: number, args: unknown[], slot: number, flags: number): void {
-    const entry = this.#table.get(taskId);
+    let entry = this.#table.get(taskId);
+    if ((flags & CallFlag.Shared) !== 0 && !reviversReady()) {
+      const task = entry;
+      entry = loadRevivers().then(() => task);
+    }
     if (typeof entry === 'function' && this.#deferred === 0) {
       if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#run(entry, id, taskId, args, flags, undefined);
       return; // else the pool took it back

@@ -11,10 +11,12 @@ import { Connection, type Channel } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught } from './loop.js';
 import { serveAttached, setMainLoop, type AttachedLoopState } from './loops.js';
 import { resolveTask } from './task-registry.js';
-import '../shared/index.js'; // so Shareables (queues, locks) sent here can be revived
+import { setReviverLoader } from '../wire/shareable.js';
 
 /** Starts serving on `channel`; reports READY, or FAILED if the initializer throws. */
 export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap): Promise<void> {
+  // Queues and locks are revived only once one arrives here: most workers never see one.
+  setReviverLoader(() => import('../shared/index.js'));
   // A caller blocked in resultSync cannot hear the 'exit' event: tell it through shared memory.
   const wakeWorker = wakeFrom(boot.wakeWorker);
   const wakeCaller = wakeFrom(boot.wakeCaller);

@@ -49,6 +49,31 @@ export function registerShareable(kind: string, revive: (state: unknown) => obje
   revivers.set(kind, revive);
 }
 
+let reviverLoader: (() => Promise<unknown>) | undefined;
+let reviversLoaded: Promise<void> | undefined;
+
+/**
+ * Where the revivers are not loaded up front (a worker loads the shared-memory primitives only
+ * when the first one arrives, to start faster and smaller), this loads them.
+ */
+export function setReviverLoader(load: () => Promise<unknown>): void {
+  reviverLoader = load;
+}
+
+/** Whether every reviver is registered (or nothing is left to load). */
+export function reviversReady(): boolean {
+  return reviverLoader === undefined;
+}
+
+/** Loads the revivers, once. */
+export function loadRevivers(): Promise<void> {
+  const load = reviverLoader;
+  if (load === undefined) return Promise.resolve();
+  return (reviversLoaded ??= load().then(() => {
+    reviverLoader = undefined;
+  }));
+}
+
 /** A Shareable's constructor calls this, so senders start walking messages for Shareables. */
 export function noteShareableCreated(): void {
   created = true;
