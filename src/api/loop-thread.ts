@@ -79,14 +79,14 @@ export class LoopThread extends EventEmitter implements Loop {
       ready();
     };
     this.#conn = new Connection(
-        this.#spawned.channel,
-        {
-          result: (id, ok, value) => this.#client.result(id, ok, value),
-          control: (op) => this.#client.control(op),
-        },
-        undefined,
-        wakeWorker,
-      );
+      this.#spawned.channel,
+      {
+        result: (id, ok, value) => this.#client.result(id, ok, value),
+        control: (op) => this.#client.control(op),
+      },
+      undefined,
+      wakeWorker,
+    );
     this.#client.attach(this.#conn);
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {

@@ -11,7 +11,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from '../core/errors.js';
 import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
-import { CallFlag, NO_SLOT, Op, type Frame, type TaskRef } from '../wire/protocol.js';
+import { CallFlag, NO_SLOT, Op, opArity, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { Task } from '../api/task.js';
@@ -175,7 +175,7 @@ export class Connection {
   #postOneByOne(frame: Frame, transfer: TransferListItem[], firstError: unknown): void {
     for (let i = 0; i < frame.length; ) {
       const op = frame[i] as number;
-      const size = op === Op.Call ? 6 : 3;
+      const size = opArity[op] ?? 3;
       const single = frame.slice(i, i + size);
       i += size;
       try {
