@@ -186,6 +186,62 @@ export function abortError(where: string, signal: AbortSignal): AbortError {
 }
 
 /**
+ * One waiter's way through a wait, shared by the blocking and the async loop: each `turn` tries
+ * once and, when that fails, works out how long to sleep and on which wake-word value.
+ */
+class Waiter<T> {
+  /** The wake word as it was before the last try: sleep only while it still holds this. */
+  seen = 0;
+  /** How long to sleep after a failed turn (ms; undefined: until woken). */
+  slice: number | undefined;
+  readonly #deadline: number;
+  #ticket = 0;
+  #starving = false;
+
+  constructor(
+    private readonly cell: WaitCell,
+    private readonly attempt: (allowed: boolean) => T | NotYet,
+    private readonly timeoutMs: number,
+    private readonly where: string,
+    /** When the wait began: the deadline and the starvation clock count from here. */
+    private readonly start = now(),
+  ) {
+    this.#deadline = start + timeoutMs;
+  }
+
+  /** Counts this waiter in, so wakers notify. */
+  enter(): void {
+    if (this.cell.waiters !== undefined) Atomics.add(this.cell.i32, this.cell.waiters, 1);
+  }
+
+  /** Tries once; on NOT_YET sets `seen` and `slice`. Throws TimeoutError past the deadline. */
+  turn(): T | NotYet {
+    const { i32, gate } = this.cell;
+    this.seen = Atomics.load(i32, this.cell.wake);
+    const r = this.attempt(gate === undefined || !gate.blocks(this.#ticket));
+    if (r !== NOT_YET) return r;
+    const t = now();
+    const remaining = this.#deadline - t;
+    if (remaining <= 0) throw timeoutError(this.where, this.timeoutMs);
+    if (gate !== undefined) {
+      if (this.#ticket === 0) this.#ticket = gate.ticket();
+      if (!this.#starving && t - this.start >= STARVE_MS) this.#starving = true;
+      if (this.#starving) gate.claim(this.#ticket);
+    }
+    const slice = sliceFor(gate, this.#starving, remaining, t - this.start);
+    this.slice = slice === Infinity ? undefined : slice;
+    return NOT_YET;
+  }
+
+  /** Counts this waiter out and gives up its gate claim, waking the others to compete. */
+  leave(): void {
+    const { cell } = this;
+    if (cell.waiters !== undefined) Atomics.sub(cell.i32, cell.waiters, 1);
+    if (this.#ticket !== 0 && cell.gate?.leave(this.#ticket) === true) wake(cell, Infinity);
+  }
+}
+
+/**
  * Runs `attempt` until it returns something other than NOT_YET, blocking the thread in between.
  * `attempt(allowed)`: `allowed` is false while another waiter holds the gate; an attempt that
  * takes a contended resource must then not take it. An attempt may throw to end the wait.
@@ -198,39 +254,31 @@ export function waitUntilSync<T>(
 ): T {
   const timeoutMs = opts?.timeoutMs ?? Infinity;
   const start = now();
-  const deadline = start + timeoutMs;
-  const { i32, gate } = cell;
-  // Spin briefly before sleeping: a sleep/notify pair costs microseconds (the waker pays for the
-  // notify too), while the other side often frees the resource within that time. Spinners are
-  // not counted as waiters, so wakers skip `Atomics.notify` for them.
-  const spinUntil = Math.min(deadline, start + SPIN_MS);
-  for (;;) {
-    const r = attempt(gate === undefined || !gate.blocks(0));
-    if (r !== NOT_YET) return r;
-    if (now() >= spinUntil) break;
-  }
-  let ticket = 0;
-  let starving = false;
-  if (cell.waiters !== undefined) Atomics.add(i32, cell.waiters, 1);
+  const spun = spin(cell, attempt, start + Math.min(timeoutMs, SPIN_MS));
+  if (spun !== NOT_YET) return spun;
+  const waiter = new Waiter(cell, attempt, timeoutMs, where, start);
+  waiter.enter();
   try {
     for (;;) {
-      const seen = Atomics.load(i32, cell.wake);
-      const r = attempt(gate === undefined || !gate.blocks(ticket));
+      const r = waiter.turn();
       if (r !== NOT_YET) return r;
-      const t = now();
-      const remaining = deadline - t;
-      if (remaining <= 0) throw timeoutError(where, timeoutMs);
-      if (gate !== undefined) {
-        if (ticket === 0) ticket = gate.ticket();
-        if (!starving && t - start >= STARVE_MS) starving = true;
-        if (starving) gate.claim(ticket);
-      }
-      const slice = sliceFor(gate, starving, remaining, t - start);
-      Atomics.wait(i32, cell.wake, seen, slice === Infinity ? undefined : slice);
+      Atomics.wait(cell.i32, cell.wake, waiter.seen, waiter.slice);
     }
   } finally {
-    if (cell.waiters !== undefined) Atomics.sub(i32, cell.waiters, 1);
-    if (ticket !== 0 && gate?.leave(ticket) === true) wake(cell, Infinity);
+    waiter.leave();
+  }
+}
+
+/**
+ * Spins briefly before a blocking wait sleeps: a sleep/notify pair costs microseconds (the waker
+ * pays for the notify too), while the other side often frees the resource within that time.
+ * Spinners are not counted as waiters, so wakers skip `Atomics.notify` for them.
+ */
+function spin<T>(cell: WaitCell, attempt: (allowed: boolean) => T | NotYet, until: number): T | NotYet {
+  const { gate } = cell;
+  for (;;) {
+    const r = attempt(gate === undefined || !gate.blocks(0));
+    if (r !== NOT_YET || now() >= until) return r;
   }
 }
 
@@ -258,14 +306,10 @@ export async function waitUntil<T>(
   opts: WaitOptions | undefined,
   where: string,
 ): Promise<T> {
-  const timeoutMs = opts?.timeoutMs ?? Infinity;
   const signal = opts?.signal;
   if (signal?.aborted === true) throw abortError(where, signal);
-  const start = now();
-  const deadline = start + timeoutMs;
-  const { i32, gate } = cell;
-  let ticket = 0;
-  let starving = false;
+  const waiter = new Waiter(cell, attempt, opts?.timeoutMs ?? Infinity, where);
+  const { i32 } = cell;
   let aborted = false;
   let interrupt: ((v: 'aborted') => void) | undefined;
   const onAbort = (): void => {
@@ -273,24 +317,14 @@ export async function waitUntil<T>(
     interrupt?.('aborted');
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  if (cell.waiters !== undefined) Atomics.add(i32, cell.waiters, 1);
+  waiter.enter();
   let holding = false;
   try {
     for (;;) {
-      const seen = Atomics.load(i32, cell.wake);
-      const r = attempt(gate === undefined || !gate.blocks(ticket));
+      const r = waiter.turn();
       if (r !== NOT_YET) return r;
-      const t = now();
-      const remaining = deadline - t;
-      if (remaining <= 0) throw timeoutError(where, timeoutMs);
-      if (gate !== undefined) {
-        if (ticket === 0) ticket = gate.ticket();
-        if (!starving && t - start >= STARVE_MS) starving = true;
-        if (starving) gate.claim(ticket);
-      }
       if (aborted && signal !== undefined) throw abortError(where, signal);
-      const slice = sliceFor(gate, starving, remaining, t - start);
-      const w = atomicsWaitAsync(i32, cell.wake, seen, slice === Infinity ? undefined : slice);
+      const w = atomicsWaitAsync(i32, cell.wake, waiter.seen, waiter.slice);
       if (!w.async) continue;
       if (!holding) {
         holdProcess();
@@ -316,7 +350,6 @@ export async function waitUntil<T>(
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (holding) releaseProcess();
-    if (cell.waiters !== undefined) Atomics.sub(i32, cell.waiters, 1);
-    if (ticket !== 0 && gate?.leave(ticket) === true) wake(cell, Infinity);
+    waiter.leave();
   }
 }
