@@ -4,10 +4,11 @@
  * Every thread runs an event loop; a connection joins two of them. Either side may call the
  * other (a pool calls its workers; a worker calls back into the main loop), so both speak the
  * same small set of ops. Ops are packed flat into one array per message — a *frame* — because one
- * postMessage per tick costs far less than one per task; each op's arity is fixed by its code.
+ * postMessage per tick costs far less than one per task; each op's arity is fixed by its code,
+ * except CALL's, whose arguments follow it inline (argc says how many).
  *
  *     DEFINE  taskId ref                   the task behind taskId, sent once per connection
- *     CALL    id taskId args slot flags    run a task; reply with OK or ERR under the same id
+ *     CALL    id taskId slot flags argc arg…  run a task; reply with OK or ERR under the same id
  *     OK      id value                     the call returned value
  *     OKSHARED id value                    the same, with Shareables inside to revive
  *     ERR     id error                     the call threw (an encoded error, see error-codec)
@@ -35,10 +36,13 @@ export const Op = {
   Dying: 11,
 } as const;
 
-/** How many elements each op takes in a frame, the op code included. */
+/** How many elements a CALL takes before its arguments, the op code included. */
+export const CALL_HEAD = 6;
+
+/** How many elements each op takes in a frame, the op code included (CALL: plus its argc). */
 export const opArity: Record<number, number> = {
   [Op.Define]: 3,
-  [Op.Call]: 6,
+  [Op.Call]: CALL_HEAD,
   [Op.Ok]: 3,
   [Op.Err]: 3,
   [Op.Abort]: 3,
