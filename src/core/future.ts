@@ -6,9 +6,10 @@
  *        │
  *        └──────▶ cancelled
  *
- * A future settles exactly once. It is PromiseLike, so `await future` works; the Promise behind
- * it is only made when someone awaits, which keeps fire-and-forget submissions cheap and keeps an
- * unawaited cancelled future from raising an unhandled rejection.
+ * A future settles exactly once. It is a native Promise, so `await future`, `Promise.all` and
+ * `.then` take the engine's fast paths (see the note after the class). A failed or cancelled
+ * future nobody awaits raises no unhandled rejection: like a CPython future, it keeps its error
+ * until someone asks.
  *
  * Whoever holds the work (a pool's queue, a worker) attaches a {@link FutureLink} so that
  * `cancel()` can withdraw work that has not started, `state` can tell whether it has started, and
@@ -52,17 +53,24 @@ export type DoneCallback<T> = (future: Future<T>) => void;
  * f.addDoneCallback((f) => console.log('done', f.state));
  * console.log(await f); // 832040
  */
-export class Future<T> implements PromiseLike<T> {
+export class Future<T> extends Promise<T> {
   #state: 'pending' | 'running' | 'finished' | 'cancelled' = 'pending';
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #failed = false;
   #callbacks: DoneCallback<T>[] | undefined = undefined;
-  #promise: Promise<T> | undefined = undefined;
-  #resolvePromise: ((v: T) => void) | undefined = undefined;
-  #rejectPromise: ((e: unknown) => void) | undefined = undefined;
+  #resolvePromise: ((v: T) => void) | undefined;
+  #rejectPromise: ((e: unknown) => void) | undefined;
   /** @internal */
   link: FutureLink | undefined = undefined;
+
+  /** Futures are made by executors and loops, never directly. @internal */
+  constructor(executor?: (resolve: (v: T) => void, reject: (e: unknown) => void) => void) {
+    // `Promise.resolve`, `Promise.all` and friends call this with an executor of their own.
+    super(executor ?? (captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void));
+    this.#resolvePromise = executor === undefined ? (capturedResolve as (v: T) => void) : undefined;
+    this.#rejectPromise = executor === undefined ? capturedReject : undefined;
+  }
 
   /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */
   get state(): FutureState {
@@ -172,25 +180,7 @@ export class Future<T> implements PromiseLike<T> {
     (this.#callbacks ??= []).push(fn);
   }
 
-  /** Awaiting a future resolves with its result or rejects with its error. */
-  then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    return this.#asPromise().then(onFulfilled, onRejected);
-  }
-
-  /** Like `Promise.prototype.catch`. */
-  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.#asPromise().catch(onRejected);
-  }
-
-  /** Like `Promise.prototype.finally`. */
-  finally(onFinally?: (() => void) | null): Promise<T> {
-    return this.#asPromise().finally(onFinally);
-  }
-
-  get [Symbol.toStringTag](): string {
+  override get [Symbol.toStringTag](): string {
     return `Future<${this.#state}>`;
   }
 
@@ -230,8 +220,13 @@ export class Future<T> implements PromiseLike<T> {
     this.#failed = failed;
     this.link = undefined;
     if (this.#resolvePromise !== undefined) {
-      if (failed) this.#rejectPromise!(error);
-      else this.#resolvePromise(value as T);
+      if (failed) {
+        // Handled from now on: an error nobody asks for is kept, not raised (see the class doc).
+        promiseThen.call(this, undefined, ignore);
+        this.#rejectPromise!(error);
+      } else {
+        this.#resolvePromise(value as T);
+      }
       this.#resolvePromise = this.#rejectPromise = undefined;
     }
     const callbacks = this.#callbacks;
@@ -244,19 +239,6 @@ export class Future<T> implements PromiseLike<T> {
   #outcome(): T {
     if (this.#failed) throw this.#error;
     return this.#value as T;
-  }
-
-  #asPromise(): Promise<T> {
-    if (this.#promise === undefined) {
-      if (this.done()) {
-        this.#promise = this.#failed ? Promise.reject(this.#error) : Promise.resolve(this.#value as T);
-      } else {
-        this.#promise = new Promise<T>(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
-        this.#resolvePromise = capturedResolve as (v: T) => void;
-        this.#rejectPromise = capturedReject;
-      }
-    }
-    return this.#promise;
   }
 
   #waitDone(options: WaitOptions): Promise<void> {
@@ -277,6 +259,15 @@ export class Future<T> implements PromiseLike<T> {
     });
   }
 }
+
+// Why a Future's `constructor` is Promise: `await x`, `Promise.resolve(x)` and `Promise.all` use a
+// promise as it is only when `x.constructor === Promise`; any other thenable costs a wrapper
+// promise, a job and a `then` call. And `then` makes plain Promises (SpeciesConstructor), not
+// Futures. `future instanceof Future` still holds.
+Object.defineProperty(Future.prototype, 'constructor', { value: Promise, writable: true, configurable: true });
+
+const promiseThen = Promise.prototype.then;
+function ignore(): void {}
 
 // One executor function for every future's promise, instead of a new closure each time.
 let capturedResolve: ((v: unknown) => void) | undefined;

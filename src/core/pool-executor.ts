@@ -51,8 +51,8 @@ export abstract class PoolExecutor implements Executor {
    * Like `submit`, but when the queue is full (`maxQueue`) waits for room instead of throwing.
    * Aborting the task's signal while it waits rejects with `AbortError`.
    *
-   * It resolves to `{ future }`, not to the future itself: a Future is a thenable, and a promise
-   * resolved with a thenable would wait for the task's result instead.
+   * It resolves to `{ future }`, not to the future itself: a Future is a promise, and a promise
+   * resolved with a promise would wait for the task's result instead.
    *
    * @example
    * for await (const job of jobs) {

@@ -212,6 +212,42 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(third, first);
         assert.equal(second.stack, stack);
       });
+
+      test('is a native Promise: await, Promise.all and then() use it as it is', async () => {
+        const ex = make({ maxWorkers: 1 });
+        const f = ex.submit(t.add, 2, 3);
+        assert.ok(f instanceof Future);
+        assert.ok(f instanceof Promise);
+        assert.equal(Promise.resolve(f), f, 'Promise.resolve takes a future as it is, no wrapper');
+        const chained = f.then((v) => v * 2);
+        assert.ok(!(chained instanceof Future), 'then() makes a plain Promise');
+        assert.deepEqual(await Promise.all([f, chained, ex.submit(t.add, 1, 1)]), [5, 10, 2]);
+        assert.equal(Object.prototype.toString.call(f), '[object Future<finished>]');
+      });
+
+      test('a failed or cancelled future nobody awaits raises no unhandled rejection; awaiting it later rejects', async () => {
+        const ex = make({ maxWorkers: 1 });
+        const unhandled = [];
+        const onUnhandled = (reason) => unhandled.push(reason);
+        process.on('unhandledRejection', onUnhandled);
+        try {
+          const gate = gates.make();
+          const blocker = ex.submit(t.gated, gate.arg, 1);
+          const failed = ex.submit(t.throwTypeError);
+          const cancelled = ex.submit(t.add, 1, 1);
+          assert.equal(cancelled.cancel(), true);
+          gate.open();
+          await blocker;
+          await new Promise((resolve) => failed.addDoneCallback(() => resolve()));
+          await delay(0); // unhandled rejections are reported after the microtask queue drains
+          await delay(0);
+          assert.deepEqual(unhandled, []);
+          await rejectsWith(failed, TypeError);
+          await rejectsWith(cancelled, CancelledError);
+        } finally {
+          process.off('unhandledRejection', onUnhandled);
+        }
+      });
     });
 
     // ── wait / asCompleted ─────────────────────────────────────────────────────────────────
@@ -332,6 +368,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
 
       test('throws TimeoutError when not all are done in time, saying how many are missing', async () => {
         const ex = make({ maxWorkers: 2 });
+        await Promise.all([ex.submit(t.add, 1, 1), ex.submit(t.add, 1, 1)]); // both workers started
         const gate = gates.make();
         const quick = ex.submit(t.add, 1, 1);
         const slow = ex.submit(t.gated, gate.arg, 1);
@@ -618,6 +655,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
 
       test('timeoutMs throws TimeoutError and cancels what is left', async () => {
         const ex = make({ maxWorkers: 1 });
+        await ex.submit(t.double, 1); // started: the deadline below is not spent starting a worker
         const gate = gates.make();
         const items = [{ gate: gate.arg, value: 'stuck' }, 1, 2, 3, 4];
         const results = [];
@@ -628,7 +666,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(ex.stats().cancelled, 4, 'the items that had not started were cancelled');
         gate.open();
         await ex.idle();
-        assert.equal(ex.stats().completed, 1);
+        assert.equal(ex.stats().completed, 2);
       });
 
       test('an error in one item rejects the iteration', async () => {
