@@ -36,8 +36,12 @@ import { Samples, type ExecutorStats } from './stats.js';
 import { TaskRecord } from './task-record.js';
 import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
 
-/** Most calls in flight to one worker: deep enough to batch, shallow enough to steal from. */
-const MAX_IN_FLIGHT = 128;
+/**
+ * Most calls in flight to one worker: deep enough that a worker still has calls queued while this
+ * thread settles its last batch of results and sends the next (an idle worker must be woken, and
+ * on a VM the wake-up costs the sender tens of microseconds), shallow enough to steal from.
+ */
+const MAX_IN_FLIGHT = 512;
 
 type State = 'running' | 'shutdown' | 'broken';
 
