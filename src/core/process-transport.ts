@@ -1,11 +1,20 @@
 /** Workers as child processes: the transport of ProcessPoolExecutor. */
-import { fork } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
+import { createRequire } from 'node:module';
 import { ipcChannel } from '../runtime/channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
-/** The child runtime's entry script, next to this file in the build. */
+/**
+ * The child runtime's entry script, in dist/runtime/. The path is relative to src/core/:
+ * scripts/build.mjs re-makes it for the bundled file this code ends up in.
+ */
 export const defaultProcessEntry = new URL('../runtime/process-entry.js', import.meta.url);
+
+// node:child_process (and the net, dgram and stream code it brings) is loaded at the first spawn,
+// not in every thread that imports threadloop: that is ~1 ms off each worker's start.
+let childProcess: typeof ChildProcessModule | undefined;
+const requireBuiltin = createRequire(import.meta.url);
 
 export interface ProcessTransportOptions {
   entry: URL | string;
@@ -19,7 +28,8 @@ export function processTransport(options: ProcessTransportOptions): Transport {
     kind: 'child process',
     sharedMemory: false,
     spawn(boot: WorkerBootstrap): SpawnedWorker {
-      const child = fork(options.entry, [], {
+      childProcess ??= requireBuiltin('node:child_process') as typeof ChildProcessModule;
+      const child = childProcess.fork(options.entry, [], {
         serialization: 'advanced',
         env: options.env === undefined ? process.env : { ...options.env },
         execArgv: options.execArgv ?? inheritedExecArgv(),

@@ -4,7 +4,10 @@ import { portChannel } from '../runtime/channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
-/** Where the worker runtime's entry script is, next to this file in the build. */
+/**
+ * The worker runtime's entry script, in dist/runtime/. The path is relative to src/core/:
+ * scripts/build.mjs re-makes it for the bundled file this code ends up in.
+ */
 export const defaultWorkerEntry = new URL('../runtime/worker-entry.js', import.meta.url);
 
 export interface ThreadTransportOptions {
