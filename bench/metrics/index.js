@@ -81,6 +81,7 @@ export const MEASUREMENTS = [
     outputs: [
       { key: 'startMs', unit: 'ms to first result', better: 'lower' },
       { key: 'idleRssMiB', unit: 'MiB RSS delta', better: 'lower' },
+      { key: 'idlePrivateMiB', unit: 'MiB private memory delta (RSS without file-backed pages)', better: 'lower' },
     ],
     reference: 'raw-message',
   },
