@@ -284,9 +284,10 @@ export class Connection {
     // task is neither delayed by nor lost with one behind it in a batch. The exception, which
     // keeps batches of tiny tasks cheap: a task that ran fast its last few times may run first,
     // as long as nothing has waited long to be sent.
-    const started = performance.now();
+    let started = performance.now();
     if (this.#out.length > 0 && ((this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || started - this.#heldSince > HOLD_MS)) {
       this.flush();
+      started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
     call ??= new RunningCall(id, fn.name);
     let result: unknown;

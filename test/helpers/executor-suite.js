@@ -576,6 +576,23 @@ export function executorSuite(label, makeExecutor, caps = {}) {
 
     // ── submit, map ────────────────────────────────────────────────────────────────────────
 
+    describe('batching', () => {
+      test('a result is not held back more than 200 µs by fast tasks queued behind it', async () => {
+        const ex = make({ maxWorkers: 1 });
+        // 16 fast runs in a row: the worker now runs this task before sending what it has.
+        for (let i = 0; i < 20; i++) assert.equal(await ex.submit(t.busyThenGate, 0), 'ran');
+        const gate = gates.make();
+        const first = ex.submit(t.busyThenGate, 0);
+        first.addDoneCallback(() => gate.open());
+        // In the same frame: 400 tiny tasks (~0.5 ms together), then one that waits for `first`'s
+        // result to reach this thread. Were that result held until the batch ends, it never would.
+        const fillers = Array.from({ length: 400 }, () => ex.submit(t.busyThenGate, 0));
+        const last = ex.submit(t.busyThenGate, 0, gate.arg);
+        assert.equal(await last, 'opened');
+        await Promise.all(fillers);
+      });
+    });
+
     describe('map()', () => {
       test('is lazy: an endless input is pulled a bounded number of times', async () => {
         const ex = make({ maxWorkers: 2 });
