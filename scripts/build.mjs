@@ -38,6 +38,8 @@ const result = await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
+  // Bundled, a class that refers to itself becomes `var Mutex = class _Mutex {…}`: keep `.name`.
+  keepNames: true,
   write: false,
   logLevel: 'warning',
 });
