@@ -126,24 +126,41 @@ export interface WaitCell {
   readonly i32: Int32Array;
   /**
    * Index of the wake word. It may be the primitive's state word itself, when waiters wait for
-   * that word to change (then the primitive notifies it directly and never calls `wake`).
+   * that word to change (then the primitive notifies it directly, never calls `wake`, and has no
+   * `waiters` count).
    */
   readonly wake: number;
-  /** Index of the waiter count, so wakers skip `Atomics.notify` when nobody sleeps. */
+  /**
+   * Index of the waiter count. A cell with one is woken with `wake`, and its wake word is a
+   * wake-up counter (in steps of 2) whose low bit says that a waiter may be asleep.
+   */
   readonly waiters?: number;
   /** Anti-starvation gate, for primitives where waiters compete for a resource. */
   readonly gate?: Gate;
 }
 
 /**
- * Wakes up to `count` sleepers of a cell after a state change that may let them through. Bumps
- * the wake word first so a waiter between its failed try and its sleep does not sleep.
+ * Wakes up to `count` sleepers of a cell after a state change that may let them through.
+ *
+ * Waiters set the low bit of the wake word before each try (see `Waiter.turn`), so a waker that
+ * finds it clear knows that nobody has gone to sleep since the last wake-up and skips
+ * `Atomics.notify` — otherwise every put or release in the tens of microseconds a woken thread
+ * takes to run again would pay for a notify. With at most one waiter the bump clears the bit;
+ * with more it stays set, since those not woken now still sleep.
  */
 export function wake(cell: WaitCell, count = 1): void {
-  if (cell.waiters !== undefined && Atomics.load(cell.i32, cell.waiters) === 0) return;
-  Atomics.add(cell.i32, cell.wake, 1);
+  const { i32 } = cell;
+  const word = Atomics.load(i32, cell.wake);
+  if ((word & 1) === 0) return;
   // While a gate is held only its holder may proceed; wake everyone so the holder hears it.
-  Atomics.notify(cell.i32, cell.wake, cell.gate?.active() === true ? Infinity : count);
+  const n = cell.gate?.active() === true ? Infinity : count;
+  if (n === 1 && cell.waiters !== undefined && Atomics.load(i32, cell.waiters) <= 1) {
+    // A failed exchange means another waker bumped the word, and notified, since we looked.
+    if (Atomics.compareExchange(i32, cell.wake, word, word + 1) !== word) return;
+  } else {
+    Atomics.add(i32, cell.wake, 2);
+  }
+  Atomics.notify(i32, cell.wake, n);
 }
 
 /** Validates wait options at the call that passed them. */
@@ -217,7 +234,11 @@ class Waiter<T> {
   /** Tries once; on NOT_YET sets `seen` and `slice`. Throws TimeoutError past the deadline. */
   turn(): T | NotYet {
     const { i32, gate } = this.cell;
-    this.seen = Atomics.load(i32, this.cell.wake);
+    // Where wakers use `wake`, raise the may-sleep bit so the next change notifies us.
+    this.seen =
+      this.cell.waiters === undefined
+        ? Atomics.load(i32, this.cell.wake)
+        : Atomics.or(i32, this.cell.wake, 1) | 1;
     const r = this.attempt(gate === undefined || !gate.blocks(this.#ticket));
     if (r !== NOT_YET) return r;
     const t = now();
