@@ -11,6 +11,7 @@ import {
   AbortError,
   TaskSerializationError,
   Mutex,
+  Semaphore,
 } from 'threadloop';
 
 const ex = new ThreadPoolExecutor({ maxWorkers: 4, abortGraceMs: 50 });
@@ -286,4 +287,41 @@ test('primitives inside items are refused rather than arriving dead', () => {
   const m = new Mutex();
   assert.throws(() => q.putSync(m), TaskSerializationError);
   assert.equal(q.size, 0);
+});
+
+test('hand-offs that make both sides sleep every time lose no wake-up', async () => {
+  // A request/response loop between the main loop and a worker through two capacity-1 queues:
+  // each side waits on every round (the worker past its spin now and then), so a lost wake-up
+  // would hang here.
+  const ping = new ThreadQueue({ capacity: 1 });
+  const pong = new ThreadQueue({ capacity: 1 });
+  const ROUNDS = 2000;
+  const echo = ex.submit((ping, pong, n) => {
+    for (let i = 0; i < n; i++) pong.putSync(ping.getSync() + 1);
+    return 'done';
+  }, ping, pong, ROUNDS);
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1)); // let the worker fall asleep
+    await ping.put(i);
+    assert.equal(await pong.get(), i + 1);
+  }
+  assert.equal(await echo, 'done');
+});
+
+test('several sleeping getters on several threads are each woken for their item', async () => {
+  const q = new ThreadQueue({ capacity: 4 });
+  const ready = new Semaphore(0);
+  const getters = [0, 1, 2].map(() => ex.submit((q, ready) => {
+    ready.release();
+    const got = [];
+    for (let i = 0; i < 100; i++) got.push(q.getSync({ timeoutMs: 10_000 }));
+    return got;
+  }, q, ready));
+  for (let i = 0; i < 3; i++) await ready.acquire();
+  for (let i = 0; i < 300; i++) {
+    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1)); // they all go to sleep again
+    await q.put(i);
+  }
+  const all = (await Promise.all(getters)).flat().sort((a, b) => a - b);
+  assert.deepEqual(all, Array.from({ length: 300 }, (_, i) => i));
 });

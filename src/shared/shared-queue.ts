@@ -2,32 +2,57 @@
  * ThreadQueue: a bounded multi-producer multi-consumer FIFO in shared memory — the threadloop
  * `queue.Queue`, usable from every thread and from async code.
  *
- * Memory (one SharedArrayBuffer):
- *   header   32 Int32 words: lock, count, head, tail, byte ring head/used, closed, the wake words
- *            and waiter counts and fairness gates of getters and putters, and the config.
- *   numbers  Float64 per slot: a number item is stored here and touches no byte ring.
- *   lengths  Int32 per slot: byte length of the item's payload in the ring.
- *   tags     Uint8 per slot: how the item is encoded.
- *   bytes    the byte ring: payloads (UTF-8 strings, v8-serialized values) back to back, FIFO,
- *            wrapping around its end.
- * Items and payloads are both FIFO, so a payload always starts at the ring head: slots need no
- * offsets.
+ * It is a ring with a producer side and a consumer side that share as little as possible: on
+ * this kind of machine every cache line that moves between cores costs more than the whole
+ * put or get, so the layout is built to move few of them.
  *
- * Encoding: numbers, booleans, null and undefined by tag alone; strings as UTF-8; anything else
- * with `v8.serialize` (the structured clone format). Serializing and deserializing happen outside
- * the internal lock, which is held only to copy bytes in or out — a few hundred nanoseconds.
+ * - Producers take the producer lock and own the tail; consumers take the consumer lock and own
+ *   the head. With one producer and one consumer each lock stays in its own core's cache.
+ * - Each side keeps its last view of the other side's index on its own cache line and reads the
+ *   real one only when the ring looks full (producers) or empty (consumers): a side that runs
+ *   behind then takes a whole batch per look instead of a cache miss per item.
+ * - An item is one 8-byte slot — a float64, or a NaN-boxed tag and payload length — so eight
+ *   items share a cache line. Payloads (strings, JSON, v8-serialized values; see queue-codec.ts)
+ *   go back to back into a byte ring, FIFO like the items, so a payload always starts where the
+ *   previous one ended and slots need no offsets.
+ *
+ * Memory (one SharedArrayBuffer), in groups 128 bytes apart (a cache line and its prefetch
+ * buddy):
+ *   config     capacity, byte capacity, max item bytes, closed (written once)
+ *   producers  lock, tail, cached head, byte write position and total, cached byte read total
+ *   consumers  lock, head, cached tail, byte read position and total
+ *   getters    wake word, waiter count, fairness gate
+ *   putters    wake word, waiter count, fairness gate
+ *   slots      8 bytes per item
+ *   bytes      the byte ring
+ * Indices run from 0 to 2 × capacity (so a full ring differs from an empty one); byte totals
+ * are running sums modulo 2^32.
+ *
+ * Encoding and decoding happen outside the locks, which are held only to copy bytes in or out.
  */
 import { Buffer } from 'node:buffer';
-import * as v8 from 'node:v8';
-import { QueueClosedError, TaskSerializationError } from '../core/errors.js';
+import { QueueClosedError } from '../core/errors.js';
 import {
-  encodeShareables,
   noteShareableCreated,
   registerShareable,
   toShared,
   type Shareable,
   type SharedDescriptor,
 } from '../wire/shareable.js';
+import {
+  clearEncoded,
+  decodePayload,
+  enc,
+  encodeItem,
+  readPayload,
+  restoreEncoded,
+  saveEncoded,
+  tagValue,
+  T_JSON,
+  T_NUMBER,
+  T_STRING,
+  writePayload,
+} from './queue-codec.js';
 import {
   checkWaitOptions,
   Gate,
@@ -41,78 +66,40 @@ import {
   type WaitOptions,
 } from './wait.js';
 
-// Header words, grouped by cache line: what moves with the lock, what getters' wake-ups touch,
-// what putters' wake-ups touch.
-const LOCK = 0; // 0 free, 1 held, 2 held and someone sleeps on it
-const COUNT = 1;
-const HEAD = 2;
-const TAIL = 3;
-const BHEAD = 4;
-const BUSED = 5;
-const CLOSED = 6;
-const CAPACITY = 7;
-const BYTE_CAPACITY = 8;
-const MAX_ITEM_BYTES = 9;
-const GET_WAKE = 16;
-const GET_WAITERS = 17;
-const GET_GATE = 18;
-const PUT_WAKE = 32;
-const PUT_WAITERS = 33;
-const PUT_GATE = 34;
-const HEADER_BYTES = 192;
+const GROUP = 32; // Int32 words per group: 128 bytes
+// config
+const CAPACITY = 0;
+const BYTE_CAPACITY = 1;
+const MAX_ITEM_BYTES = 2;
+const CLOSED = 3;
+// producers
+const P_LOCK = GROUP;
+const TAIL = GROUP + 1;
+const P_HEAD = GROUP + 2;
+const WPOS = GROUP + 3;
+const WTOTAL = GROUP + 4;
+const P_RTOTAL = GROUP + 5;
+// consumers
+const C_LOCK = 2 * GROUP;
+const HEAD = 2 * GROUP + 1;
+const C_TAIL = 2 * GROUP + 2;
+const RPOS = 2 * GROUP + 3;
+const RTOTAL = 2 * GROUP + 4;
+// waiters
+const GET_WAKE = 3 * GROUP;
+const GET_WAITERS = 3 * GROUP + 1;
+const GET_GATE = 3 * GROUP + 2;
+const PUT_WAKE = 4 * GROUP;
+const PUT_WAITERS = 4 * GROUP + 1;
+const PUT_GATE = 4 * GROUP + 2;
+const HEADER_BYTES = 5 * GROUP * 4;
 
-// Item tags.
-const T_UNDEFINED = 0;
-const T_NULL = 1;
-const T_TRUE = 2;
-const T_FALSE = 3;
-const T_NUMBER = 4;
-const T_STRING = 5;
-const T_V8 = 6;
-const T_JSON = 7;
-
-/** Nodes the JSON fast-path check visits at most before leaving an item to v8.serialize. */
-const JSON_NODE_BUDGET = 1000;
-const JSON_MAX_DEPTH = 32;
-let jsonBudget = 0;
-
-/**
- * True when JSON round-trips `v` exactly as structured clone would: plain objects and arrays of
- * strings, finite numbers (not -0), booleans and null, no undefined (JSON would drop the key),
- * no cycles (bounded by depth). Such items skip v8.serialize, which costs several times more.
- */
-function jsonExact(v: unknown, depth: number): boolean {
-  if (--jsonBudget < 0) return false;
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v) && !Object.is(v, -0);
-    case 'object': {
-      if (v === null) return true;
-      if (depth > JSON_MAX_DEPTH) return false;
-      const proto = Object.getPrototypeOf(v);
-      if (proto === Array.prototype) {
-        const a = v as unknown[];
-        for (let i = 0; i < a.length; i++) {
-          const x = a[i];
-          if (x === undefined || !jsonExact(x, depth + 1)) return false;
-        }
-        return true;
-      }
-      if (proto !== Object.prototype && proto !== null) return false;
-      const o = v as Record<string, unknown>;
-      for (const k in o) {
-        const x = o[k];
-        if (x === undefined || !jsonExact(x, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
+// A slot holding no number holds a NaN whose high word is BOX | tag and whose low word is the
+// payload length. No number is stored with that high word: NaN items are boxed by tag too.
+const BOX = -0x10000;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = 1 - HI;
 
 const MAX_CAPACITY = 1 << 24;
 const MAX_BYTES = 0x7fff_0000;
@@ -162,27 +149,16 @@ function checkInt(name: string, v: unknown, min: number, max: number): number {
 }
 
 function layout(capacity: number, byteCapacity: number): {
-  numbers: number;
-  lengths: number;
-  tags: number;
+  slots: number;
   bytes: number;
   total: number;
 } {
-  const numbers = HEADER_BYTES;
-  const lengths = numbers + capacity * 8;
-  const tags = lengths + capacity * 4;
-  const bytes = tags + Math.ceil(capacity / 8) * 8;
-  return { numbers, lengths, tags, bytes, total: bytes + byteCapacity };
+  const slots = HEADER_BYTES;
+  const bytes = slots + capacity * 8;
+  return { slots, bytes, total: bytes + byteCapacity };
 }
 
-// `String.prototype.isWellFormed` is in Node >= 20 but only in TypeScript's ES2024 lib.
-const isWellFormed = (s: string): boolean =>
-  (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-
-// The encoder writes its result here instead of allocating a record per put.
-let encTag = 0;
-let encNum = 0;
-let encBytes: Uint8Array | undefined;
+const RESOLVED: Promise<void> = Promise.resolve();
 
 let reviving: SharedArrayBuffer | undefined;
 
@@ -209,10 +185,12 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   readonly #sab: SharedArrayBuffer;
   readonly #i32: Int32Array;
   readonly #f64: Float64Array;
-  readonly #lens: Int32Array;
-  readonly #tags: Uint8Array;
+  /** The slots again, as (low, high) word pairs. */
+  readonly #words: Int32Array;
   readonly #bytes: Buffer;
   readonly #capacity: number;
+  /** Indices wrap here: twice the capacity. */
+  readonly #span: number;
   readonly #byteCapacity: number;
   readonly #maxItemBytes: number;
   readonly #getGate: Gate;
@@ -250,12 +228,12 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     this.#sab = sab;
     this.#i32 = new Int32Array(sab, 0, HEADER_BYTES / 4);
     this.#capacity = this.#i32[CAPACITY] as number;
+    this.#span = 2 * this.#capacity;
     this.#byteCapacity = this.#i32[BYTE_CAPACITY] as number;
     this.#maxItemBytes = this.#i32[MAX_ITEM_BYTES] as number;
     const l = layout(this.#capacity, this.#byteCapacity);
-    this.#f64 = new Float64Array(sab, l.numbers, this.#capacity);
-    this.#lens = new Int32Array(sab, l.lengths, this.#capacity);
-    this.#tags = new Uint8Array(sab, l.tags, this.#capacity);
+    this.#f64 = new Float64Array(sab, l.slots, this.#capacity);
+    this.#words = new Int32Array(sab, l.slots, 2 * this.#capacity);
     this.#bytes = Buffer.from(sab, l.bytes, this.#byteCapacity);
     this.#getGate = new Gate(this.#i32, GET_GATE);
     this.#putGate = new Gate(this.#i32, PUT_GATE);
@@ -285,7 +263,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /** Items in the queue right now (a snapshot). */
   get size(): number {
-    return Atomics.load(this.#i32, COUNT);
+    // Head first: the tail only grows after it, so the difference is never negative.
+    const head = Atomics.load(this.#i32, HEAD);
+    const n = this.#count(Atomics.load(this.#i32, TAIL), head);
+    return n > this.#capacity ? this.#capacity : n;
   }
 
   /** Most items the queue holds. */
@@ -303,185 +284,155 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return Atomics.load(this.#i32, CLOSED) === 1;
   }
 
-  // ---- internal lock: held only while copying bytes in or out ----
+  #count(tail: number, head: number): number {
+    const n = tail - head;
+    return n < 0 ? n + this.#span : n;
+  }
 
-  #lock(): void {
+  #next(index: number): number {
+    return index + 1 === this.#span ? 0 : index + 1;
+  }
+
+  #slot(index: number): number {
+    return index < this.#capacity ? index : index - this.#capacity;
+  }
+
+  // ---- side locks: each held only while copying one item in or out ----
+
+  #lock(at: number): void {
     const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, LOCK, 0, 1) === 0) return;
+    if (Atomics.compareExchange(i32, at, 0, 1) === 0) return;
     for (let spin = 0; spin < 100; spin++) {
-      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, 1) === 0) return;
+      if (Atomics.load(i32, at) === 0 && Atomics.compareExchange(i32, at, 0, 1) === 0) return;
     }
-    while (Atomics.exchange(i32, LOCK, 2) !== 0) Atomics.wait(i32, LOCK, 2);
+    while (Atomics.exchange(i32, at, 2) !== 0) Atomics.wait(i32, at, 2);
   }
 
-  #unlock(): void {
-    if (Atomics.exchange(this.#i32, LOCK, 0) === 2) Atomics.notify(this.#i32, LOCK, 1);
+  #unlock(at: number): void {
+    if (Atomics.exchange(this.#i32, at, 0) === 2) Atomics.notify(this.#i32, at, 1);
   }
 
-  // ---- encoding ----
+  // ---- producer side ----
 
-  #encode(item: unknown, where: string): void {
-    encBytes = undefined;
-    switch (typeof item) {
-      case 'number':
-        encTag = T_NUMBER;
-        encNum = item;
-        return;
-      case 'undefined':
-        encTag = T_UNDEFINED;
-        return;
-      case 'boolean':
-        encTag = item ? T_TRUE : T_FALSE;
-        return;
-      case 'string':
-        if (isWellFormed(item)) {
-          encTag = T_STRING;
-          encBytes = Buffer.from(item, 'utf8');
-          break;
-        }
-        this.#encodeV8(item, where); // UTF-8 cannot carry lone surrogates
-        break;
-      default:
-        if (item === null) {
-          encTag = T_NULL;
-          return;
-        }
-        jsonBudget = JSON_NODE_BUDGET;
-        if (typeof item === 'object' && jsonExact(item, 0)) {
-          encTag = T_JSON;
-          encBytes = Buffer.from(JSON.stringify(item), 'utf8');
-        } else {
-          this.#encodeV8(item, where);
-        }
-    }
-    encBytes = encBytes as Uint8Array;
-    if (encBytes.length > this.#maxItemBytes) {
-      const n = encBytes.length;
-      encBytes = undefined;
-      throw new RangeError(
-        `${where}: the item takes ${n} bytes encoded, more than maxItemBytes (${this.#maxItemBytes}); ` +
-          'raise maxItemBytes when creating the ThreadQueue',
-      );
-    }
-  }
-
-  #encodeV8(item: unknown, where: string): void {
-    encTag = T_V8;
-    // v8.serialize would turn a Mutex (or any class instance) into `{}`: refuse Shareables.
-    encodeShareables(item, 'a ThreadQueue (pass it as a task argument instead)');
-    try {
-      encBytes = v8.serialize(item);
-    } catch (err) {
-      throw new TaskSerializationError(
-        `${where}: the item cannot be cloned (${(err as Error).message}); queue items must be ` +
-          'structured-cloneable and hold no SharedArrayBuffer — pass shared objects as task arguments',
-        { cause: err },
-      );
-    }
-  }
-
-  /** Puts the encoded item if there is room. Throws QueueClosedError when closed. */
+  /**
+   * Puts the item in `enc` if there is room. Throws QueueClosedError when closed. `allowed` is
+   * false while another putter holds the fairness gate.
+   */
   #insert(allowed: boolean): boolean {
     const i32 = this.#i32;
-    const len = encBytes === undefined ? 0 : encBytes.length;
-    if (
-      (!allowed || Atomics.load(i32, COUNT) >= this.#capacity) &&
-      Atomics.load(i32, CLOSED) === 0
-    ) {
-      return false; // full: no need to take the lock to learn that
-    }
-    this.#lock();
-    if (Atomics.load(i32, CLOSED) === 1) {
-      this.#unlock();
-      throw new QueueClosedError('the ThreadQueue is closed');
-    }
-    const count = i32[COUNT] as number;
-    const used = i32[BUSED] as number;
-    if (!allowed || count >= this.#capacity || used + len > this.#byteCapacity) {
-      this.#unlock();
+    if (!allowed) {
+      if (Atomics.load(i32, CLOSED) === 1) throw new QueueClosedError('the ThreadQueue is closed');
       return false;
     }
-    const slot = i32[TAIL] as number;
-    this.#tags[slot] = encTag;
-    if (encTag === T_NUMBER) {
-      this.#f64[slot] = encNum;
-    } else if (encBytes !== undefined) {
-      this.#lens[slot] = len;
-      let at = (i32[BHEAD] as number) + used;
-      if (at >= this.#byteCapacity) at -= this.#byteCapacity;
-      const first = this.#byteCapacity - at;
-      if (len <= first) {
-        this.#bytes.set(encBytes, at);
-      } else {
-        this.#bytes.set(encBytes.subarray(0, first), at);
-        this.#bytes.set(encBytes.subarray(first), 0);
-      }
-      i32[BUSED] = used + len;
-    } else {
-      this.#lens[slot] = 0;
+    this.#lock(P_LOCK);
+    // close() sets CLOSED under this lock, so no put lands after it.
+    if (Atomics.load(i32, CLOSED) === 1) {
+      this.#unlock(P_LOCK);
+      throw new QueueClosedError('the ThreadQueue is closed');
     }
-    i32[TAIL] = slot + 1 === this.#capacity ? 0 : slot + 1;
-    Atomics.store(i32, COUNT, count + 1);
-    this.#unlock();
-    encBytes = undefined;
+    const tail = i32[TAIL] as number;
+    if (!this.#hasRoom(tail) || (enc.len > 0 && !this.#hasBytes(enc.len))) {
+      this.#unlock(P_LOCK);
+      return false;
+    }
+    const s = this.#slot(tail);
+    if (enc.tag === T_NUMBER) {
+      this.#f64[s] = enc.num;
+    } else {
+      if (enc.len > 0) this.#appendPayload();
+      this.#words[2 * s + LO] = enc.len;
+      this.#words[2 * s + HI] = BOX | enc.tag;
+    }
+    // Publishing the tail publishes the slot and payload written before it.
+    Atomics.store(i32, TAIL, this.#next(tail));
+    this.#unlock(P_LOCK);
+    clearEncoded();
     wake(this.#getCell);
     return true;
   }
 
+  /** Whether a slot is free, looking at the consumers' head only when the cached one says no. */
+  #hasRoom(tail: number): boolean {
+    const i32 = this.#i32;
+    if (this.#count(tail, i32[P_HEAD] as number) < this.#capacity) return true;
+    const head = Atomics.load(i32, HEAD);
+    i32[P_HEAD] = head;
+    return this.#count(tail, head) < this.#capacity;
+  }
+
+  /** Whether the byte ring takes `len` more bytes; same caching as #hasRoom. */
+  #hasBytes(len: number): boolean {
+    const i32 = this.#i32;
+    const written = i32[WTOTAL] as number;
+    const room = this.#byteCapacity - len;
+    if ((written - (i32[P_RTOTAL] as number)) >>> 0 <= room) return true;
+    const read = Atomics.load(i32, RTOTAL);
+    i32[P_RTOTAL] = read;
+    return (written - read) >>> 0 <= room;
+  }
+
+  #appendPayload(): void {
+    const i32 = this.#i32;
+    const at = i32[WPOS] as number;
+    writePayload(this.#bytes, at);
+    const next = at + enc.len;
+    i32[WPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
+    i32[WTOTAL] = ((i32[WTOTAL] as number) + enc.len) | 0;
+  }
+
+  // ---- consumer side ----
+
   /** Takes the next item, or NOT_YET when empty, or CLOSED_MARK when closed and drained. */
   #remove(allowed: boolean): T | NotYet | Closed {
     const i32 = this.#i32;
-    if (Atomics.load(i32, COUNT) === 0 || !allowed) {
-      if (Atomics.load(i32, CLOSED) === 1 && Atomics.load(i32, COUNT) === 0) return CLOSED_MARK;
-      return NOT_YET;
-    }
-    this.#lock();
-    const count = i32[COUNT] as number;
-    if (count === 0) {
-      const closed = Atomics.load(i32, CLOSED) === 1;
-      this.#unlock();
+    if (!allowed) return this.#drained() ? CLOSED_MARK : NOT_YET;
+    this.#lock(C_LOCK);
+    const head = i32[HEAD] as number;
+    if (head === i32[C_TAIL] && !this.#refreshTail(head)) {
+      const closed = this.#drained();
+      this.#unlock(C_LOCK);
       return closed ? CLOSED_MARK : NOT_YET;
     }
-    const slot = i32[HEAD] as number;
-    const tag = this.#tags[slot];
+    const s = this.#slot(head);
+    const hi = this.#words[2 * s + HI] as number;
     let value: unknown;
-    let raw: Uint8Array | undefined;
-    if (tag === T_NUMBER) {
-      value = this.#f64[slot];
-    } else if (tag === T_STRING || tag === T_V8 || tag === T_JSON) {
-      const len = this.#lens[slot] as number;
-      const at = i32[BHEAD] as number;
-      const first = this.#byteCapacity - at;
-      if (tag !== T_V8) {
-        value =
-          len <= first
-            ? this.#bytes.toString('utf8', at, at + len)
-            : Buffer.concat([
-                this.#bytes.subarray(at, this.#byteCapacity),
-                this.#bytes.subarray(0, len - first),
-              ]).toString('utf8');
-      } else {
-        raw = new Uint8Array(len);
-        if (len <= first) {
-          raw.set(this.#bytes.subarray(at, at + len));
-        } else {
-          raw.set(this.#bytes.subarray(at, this.#byteCapacity));
-          raw.set(this.#bytes.subarray(0, len - first), first);
-        }
-      }
-      const nextAt = at + len;
-      i32[BHEAD] = nextAt >= this.#byteCapacity ? nextAt - this.#byteCapacity : nextAt;
-      i32[BUSED] = (i32[BUSED] as number) - len;
+    let tag = T_NUMBER;
+    if (hi >> 16 !== BOX >> 16) {
+      value = this.#f64[s];
     } else {
-      value = tag === T_TRUE ? true : tag === T_FALSE ? false : tag === T_NULL ? null : undefined;
+      tag = hi & 0xff;
+      value = tag < T_STRING ? tagValue(tag) : this.#takePayload(tag, this.#words[2 * s + LO] as number);
     }
-    i32[HEAD] = slot + 1 === this.#capacity ? 0 : slot + 1;
-    Atomics.store(i32, COUNT, count - 1);
-    this.#unlock();
+    // Publishing the head gives the slot (and, before it, the payload bytes) back to producers.
+    Atomics.store(i32, HEAD, this.#next(head));
+    this.#unlock(C_LOCK);
     wake(this.#putCell);
-    if (raw !== undefined) value = v8.deserialize(raw);
-    else if (tag === T_JSON) value = JSON.parse(value as string);
-    return value as T;
+    return (tag < T_JSON ? value : decodePayload(tag, value as string | Uint8Array)) as T;
+  }
+
+  /** Reloads the producers' tail into the consumers' cache; false when the ring is still empty. */
+  #refreshTail(head: number): boolean {
+    const tail = Atomics.load(this.#i32, TAIL);
+    this.#i32[C_TAIL] = tail;
+    return tail !== head;
+  }
+
+  /** True when the queue is closed and holds nothing. */
+  #drained(): boolean {
+    const i32 = this.#i32;
+    if (Atomics.load(i32, CLOSED) === 0) return false;
+    // Every put finished before close() set CLOSED, so this tail is final.
+    return Atomics.load(i32, TAIL) === Atomics.load(i32, HEAD);
+  }
+
+  #takePayload(tag: number, len: number): string | Uint8Array {
+    const i32 = this.#i32;
+    const at = i32[RPOS] as number;
+    const payload = readPayload(this.#bytes, at, len, tag);
+    const next = at + len;
+    i32[RPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
+    Atomics.store(i32, RTOTAL, ((i32[RTOTAL] as number) + len) | 0);
+    return payload;
   }
 
   // ---- public API ----
@@ -496,7 +447,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * ```
    */
   tryPut(item: T): boolean {
-    this.#encode(item, 'ThreadQueue.tryPut');
+    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.tryPut');
     return this.#insert(!this.#putGate.blocks(0));
   }
 
@@ -512,26 +463,21 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   put(item: T, opts?: WaitOptions): Promise<void> {
     try {
       checkWaitOptions(opts, 'ThreadQueue.put');
-      this.#encode(item, 'ThreadQueue.put');
-      if (this.#insert(!this.#putGate.blocks(0))) return Promise.resolve();
+      encodeItem(item, this.#maxItemBytes, 'ThreadQueue.put');
+      if (this.#insert(!this.#putGate.blocks(0))) return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
     }
-    // Keep the encoded item: later puts overwrite the module-level scratch.
-    const tag = encTag;
-    const num = encNum;
-    const bytes = encBytes;
-    return waitUntil(
-      this.#putCell,
-      (allowed): true | NotYet => {
-        encTag = tag;
-        encNum = num;
-        encBytes = bytes;
-        return this.#insert(allowed) ? true : NOT_YET;
-      },
-      opts,
-      'ThreadQueue.put',
-    ).then(() => undefined);
+    return waitUntil(this.#putCell, this.#retryInsert(), opts, 'ThreadQueue.put').then(() => undefined);
+  }
+
+  /** The attempt of a put that has to wait: it keeps its encoded item, which later puts overwrite. */
+  #retryInsert(): (allowed: boolean) => true | NotYet {
+    const saved = saveEncoded();
+    return (allowed) => {
+      restoreEncoded(saved);
+      return this.#insert(allowed) ? true : NOT_YET;
+    };
   }
 
   /**
@@ -545,22 +491,9 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    */
   putSync(item: T, opts?: SyncWaitOptions): void {
     checkWaitOptions(opts, 'ThreadQueue.putSync');
-    this.#encode(item, 'ThreadQueue.putSync');
+    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.putSync');
     if (this.#insert(!this.#putGate.blocks(0))) return;
-    const tag = encTag;
-    const num = encNum;
-    const bytes = encBytes;
-    waitUntilSync(
-      this.#putCell,
-      (allowed): true | NotYet => {
-        encTag = tag;
-        encNum = num;
-        encBytes = bytes;
-        return this.#insert(allowed) ? true : NOT_YET;
-      },
-      opts,
-      'ThreadQueue.putSync',
-    );
+    waitUntilSync(this.#putCell, this.#retryInsert(), opts, 'ThreadQueue.putSync');
   }
 
   /**
@@ -648,9 +581,9 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * ```
    */
   close(): void {
-    this.#lock();
+    this.#lock(P_LOCK);
     const was = Atomics.exchange(this.#i32, CLOSED, 1);
-    this.#unlock();
+    this.#unlock(P_LOCK);
     if (was === 1) return;
     wake(this.#getCell, Infinity);
     wake(this.#putCell, Infinity);
