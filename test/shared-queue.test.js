@@ -289,6 +289,67 @@ test('primitives inside items are refused rather than arriving dead', () => {
   assert.equal(q.size, 0);
 });
 
+test('plain data comes out exactly as structured clone would make it', async () => {
+  const deep = [];
+  let d = deep;
+  for (let i = 0; i < 100; i++) d = d[0] = [];
+  const big = { rows: Array.from({ length: 500 }, (_, i) => ({ i, name: `row ${i}`, v: i / 7 })) };
+  const withProtoKey = JSON.parse('{"__proto__": {"x": 1}, "a": 2}');
+  const shared = { s: 1 };
+  const items = [
+    { id: 1, name: 'item', ok: true, tags: ['a', 'b'], price: 9.99 },
+    { neg0: -0, nan: NaN, inf: -Infinity, big: 2 ** 40, small: -(2 ** 31), tiny: 5e-324 },
+    { u: undefined, list: [undefined, null, 0] },
+    { 'ключ': 'значение ✓ 😀', [`k${'x'.repeat(300)}`]: 'y'.repeat(300), '': '' },
+    { 2: 'two', 1: 'one', b: 'b', a: 'a' }, // integer keys first, as clone orders them
+    Object.assign(Object.create(null), { bare: true }),
+    withProtoKey,
+    [[1, [2, [3]]], {}, []],
+    deep, // deeper than the plain encoding goes: v8 takes it
+    big, // larger than the encoder's first scratch buffer
+    { holes: [1, , 3] }, // eslint-disable-line no-sparse-arrays
+    { when: new Date(5), re: /x/g, m: new Map([[1, 2]]) },
+    { lone: 'a\ud800b' },
+    { twice: [shared, shared] },
+  ];
+  const q = new ThreadQueue({ capacity: 64, maxItemBytes: 1 << 20 });
+  for (const item of items) q.putSync(item);
+  // Through a worker and back, so both directions of the encoding meet real threads.
+  await ex.submit((q, n) => {
+    const got = [];
+    for (let i = 0; i < n; i++) got.push(q.getSync());
+    for (const x of got) q.putSync(x);
+  }, q, items.length);
+  for (const item of items) assert.deepStrictEqual(await q.get(), structuredClone(item));
+  // JSON.parse made `__proto__` an own key; it must stay one, not become the prototype.
+  q.putSync(withProtoKey);
+  const out = q.getSync();
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.deepEqual(Object.keys(out), ['__proto__', 'a']);
+  // An enumerable key inherited from a polluted Object.prototype is not an own key: not copied.
+  Object.prototype.polluted = 1;
+  try {
+    q.putSync({ own: 1 });
+  } finally {
+    delete Object.prototype.polluted;
+  }
+  assert.deepStrictEqual(q.getSync(), { own: 1 });
+  // A setter someone put on Object.prototype must not run for an item's own key.
+  let setterRan = false;
+  Object.defineProperty(Object.prototype, 'trap', { set() { setterRan = true; }, configurable: true });
+  try {
+    q.putSync({ trap: 1 });
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(q.getSync(), 'trap'), { value: 1, writable: true, enumerable: true, configurable: true });
+    assert.equal(setterRan, false);
+  } finally {
+    delete Object.prototype.trap;
+  }
+  // A getter that puts into the queue while its object is being encoded: both items arrive whole.
+  q.putSync({ a: 1, get b() { q.putSync({ inner: [1, 2] }); return 'b'; }, c: 3 });
+  assert.deepStrictEqual(q.getSync(), { inner: [1, 2] });
+  assert.deepStrictEqual(q.getSync(), { a: 1, b: 'b', c: 3 });
+});
+
 test('hand-offs that make both sides sleep every time lose no wake-up', async () => {
   // A request/response loop between the main loop and a worker through two capacity-1 queues:
   // each side waits on every round (the worker past its spin now and then), so a lost wake-up

@@ -6,8 +6,7 @@
  *   pass for a tag); booleans, null and undefined by tag alone;
  * - well-formed strings as UTF-8, or as Latin-1 when they are ASCII (decoding Latin-1 skips
  *   UTF-8 validation);
- * - plain objects and arrays that JSON carries exactly as JSON text (JSON.stringify and
- *   JSON.parse are native and several times faster than `v8.serialize` for small values);
+ * - plain objects and arrays of plain data in the compact binary form of plain-codec.ts;
  * - anything else with `v8.serialize`, the structured clone format.
  *
  * Encoding writes into module-level scratch instead of allocating a record per put: `enc.*` holds
@@ -17,6 +16,7 @@ import { Buffer } from 'node:buffer';
 import * as v8 from 'node:v8';
 import { TaskSerializationError } from '../core/errors.js';
 import { encodeShareables } from '../wire/shareable.js';
+import { decodePlain, encodePlain, plainBytes } from './plain-codec.js';
 
 // Item tags. Tags from T_STRING up carry a payload in the byte ring.
 export const T_NUMBER = 0;
@@ -27,9 +27,8 @@ export const T_FALSE = 4;
 export const T_NAN = 5;
 export const T_STRING = 6;
 export const T_ASCII = 7;
-export const T_JSON = 8;
-export const T_JSON_ASCII = 9;
-export const T_V8 = 10;
+export const T_PLAIN = 8;
+export const T_V8 = 9;
 
 /**
  * The last encoded item: its payload of `len` bytes is `str`, or the first `len` bytes of `bytes`
@@ -47,7 +46,10 @@ export const enc = {
 export type Encoded = typeof enc;
 
 export function saveEncoded(): Encoded {
-  return { ...enc };
+  const saved = { ...enc };
+  // The plain encoder's scratch buffer is reused by the next put.
+  if (saved.bytes === plainBytes()) saved.bytes = saved.bytes.slice(0, saved.len);
+  return saved;
 }
 
 export function restoreEncoded(e: Encoded): void {
@@ -64,58 +66,15 @@ export function clearEncoded(): void {
   enc.bytes = undefined;
 }
 
-/** Nodes the JSON fast-path check visits at most before leaving an item to v8.serialize. */
-const JSON_NODE_BUDGET = 1000;
-const JSON_MAX_DEPTH = 32;
-let jsonBudget = 0;
-
-/**
- * True when JSON round-trips `v` exactly as structured clone would: plain objects and arrays of
- * strings, finite numbers (not -0), booleans and null, no undefined (JSON would drop the key),
- * no cycles (bounded by depth). Such items skip v8.serialize, which costs several times more.
- */
-function jsonExact(v: unknown, depth: number): boolean {
-  if (--jsonBudget < 0) return false;
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v) && !Object.is(v, -0);
-    case 'object': {
-      if (v === null) return true;
-      if (depth > JSON_MAX_DEPTH) return false;
-      const proto = Object.getPrototypeOf(v);
-      if (proto === Array.prototype) {
-        const a = v as unknown[];
-        for (let i = 0; i < a.length; i++) {
-          const x = a[i];
-          if (x === undefined || !jsonExact(x, depth + 1)) return false;
-        }
-        return true;
-      }
-      if (proto !== Object.prototype && proto !== null) return false;
-      const o = v as Record<string, unknown>;
-      for (const k in o) {
-        const x = o[k];
-        if (x === undefined || !jsonExact(x, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
 // `String.prototype.isWellFormed` is in Node >= 20 but only in TypeScript's ES2024 lib.
 const isWellFormed = (s: string): boolean =>
   (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
-/** Sets `enc` to the text payload `s` under `tag` (UTF-8) or `asciiTag` when it is ASCII. */
-function encodeText(s: string, tag: number, asciiTag: number): void {
+/** Sets `enc` to the string `s`: T_ASCII when it is ASCII, else T_STRING (UTF-8). */
+function encodeText(s: string): void {
   const len = Buffer.byteLength(s, 'utf8');
   // One byte per UTF-16 unit means every unit is below 0x80: ASCII, which Latin-1 decodes alike.
-  enc.tag = len === s.length ? asciiTag : tag;
+  enc.tag = len === s.length ? T_ASCII : T_STRING;
   enc.str = s;
   enc.len = len;
 }
@@ -159,7 +118,7 @@ export function encodeItem(item: unknown, maxBytes: number, where: string): void
       return;
     case 'string':
       // UTF-8 cannot carry lone surrogates; v8 keeps them.
-      if (isWellFormed(item)) encodeText(item, T_STRING, T_ASCII);
+      if (isWellFormed(item)) encodeText(item);
       else encodeV8(item, where);
       break;
     default:
@@ -167,13 +126,16 @@ export function encodeItem(item: unknown, maxBytes: number, where: string): void
         enc.tag = T_NULL;
         return;
       }
-      jsonBudget = JSON_NODE_BUDGET;
-      // JSON text is always well-formed: JSON.stringify escapes lone surrogates.
-      if (typeof item === 'object' && jsonExact(item, 0)) {
-        encodeText(JSON.stringify(item), T_JSON, T_JSON_ASCII);
-      } else {
-        encodeV8(item, where);
+      if (typeof item === 'object') {
+        const len = encodePlain(item, maxBytes);
+        if (len >= 0) {
+          enc.tag = T_PLAIN;
+          enc.bytes = plainBytes();
+          enc.len = len;
+          return;
+        }
       }
+      encodeV8(item, where);
   }
   if (enc.len > maxBytes) {
     const n = enc.len;
@@ -191,7 +153,7 @@ export function writePayload(ring: Buffer, at: number): void {
   const room = ring.length - at;
   const str = enc.str;
   if (str !== undefined && len <= room) {
-    ring.write(str, at, len, enc.tag === T_ASCII || enc.tag === T_JSON_ASCII ? 'latin1' : 'utf8');
+    ring.write(str, at, len, enc.tag === T_ASCII ? 'latin1' : 'utf8');
     return;
   }
   const bytes = enc.bytes ?? Buffer.from(str as string, 'utf8');
@@ -203,30 +165,39 @@ export function writePayload(ring: Buffer, at: number): void {
   }
 }
 
+// Plain-encoded payloads are copied out of the ring here and decoded after the lock is let go.
+let inbox = Buffer.allocUnsafe(4096);
+
 /**
  * Reads a payload of `len` bytes at `at` (wrapping), to be decoded by `decodePayload` once the
- * ring space is given back: the text for text tags, a copy of the bytes for T_V8.
+ * ring space is given back: the string for string tags, else a copy of the bytes.
  */
 export function readPayload(ring: Buffer, at: number, len: number, tag: number): string | Uint8Array {
   const room = ring.length - at;
-  if (tag === T_V8) {
-    const raw = new Uint8Array(len);
-    if (len <= room) {
-      ring.copy(raw, 0, at, at + len);
-    } else {
-      ring.copy(raw, 0, at);
-      ring.copy(raw, room, 0, len - room);
-    }
-    return raw;
+  if (tag === T_STRING || tag === T_ASCII) {
+    const encoding = tag === T_ASCII ? 'latin1' : 'utf8';
+    if (len <= room) return ring.toString(encoding, at, at + len);
+    return Buffer.concat([ring.subarray(at), ring.subarray(0, len - room)]).toString(encoding);
   }
-  const encoding = tag === T_ASCII || tag === T_JSON_ASCII ? 'latin1' : 'utf8';
-  if (len <= room) return ring.toString(encoding, at, at + len);
-  return Buffer.concat([ring.subarray(at), ring.subarray(0, len - room)]).toString(encoding);
+  let into: Uint8Array;
+  if (tag === T_PLAIN) {
+    if (inbox.length < len) inbox = Buffer.allocUnsafe(Math.max(len, inbox.length * 2));
+    into = inbox;
+  } else {
+    into = new Uint8Array(len);
+  }
+  if (len <= room) {
+    ring.copy(into, 0, at, at + len);
+  } else {
+    ring.copy(into, 0, at);
+    ring.copy(into, room, 0, len - room);
+  }
+  return into;
 }
 
-/** The value of a payload read by `readPayload`: parsed or deserialized. */
+/** The value of a payload read by `readPayload`. */
 export function decodePayload(tag: number, payload: string | Uint8Array): unknown {
-  if (tag === T_JSON || tag === T_JSON_ASCII) return JSON.parse(payload as string);
+  if (tag === T_PLAIN) return decodePlain(payload as Buffer);
   if (tag === T_V8) return v8.deserialize(payload as Uint8Array);
   return payload;
 }

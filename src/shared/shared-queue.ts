@@ -12,7 +12,7 @@
  *   real one only when the ring looks full (producers) or empty (consumers): a side that runs
  *   behind then takes a whole batch per look instead of a cache miss per item.
  * - An item is one 8-byte slot — a float64, or a NaN-boxed tag and payload length — so eight
- *   items share a cache line. Payloads (strings, JSON, v8-serialized values; see queue-codec.ts)
+ *   items share a cache line. Payloads (strings, plain data, v8-serialized values; see queue-codec.ts)
  *   go back to back into a byte ring, FIFO like the items, so a payload always starts where the
  *   previous one ended and slots need no offsets.
  *
@@ -48,8 +48,8 @@ import {
   restoreEncoded,
   saveEncoded,
   tagValue,
-  T_JSON,
   T_NUMBER,
+  T_PLAIN,
   T_STRING,
   writePayload,
 } from './queue-codec.js';
@@ -407,7 +407,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     Atomics.store(i32, HEAD, this.#next(head));
     this.#unlock(C_LOCK);
     wake(this.#putCell);
-    return (tag < T_JSON ? value : decodePayload(tag, value as string | Uint8Array)) as T;
+    return (tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array)) as T;
   }
 
   /** Reloads the producers' tail into the consumers' cache; false when the ring is still empty. */
