@@ -5,6 +5,11 @@
 //
 // Prints a table; with --json the last stdout line is { rows, targets } (see lib/shared-suite.js).
 // Run `npm run build` first: this imports the built package. The worker side is this same file.
+//
+// Items/s are steady-state numbers: each run first moves a warm-up batch the same way, untimed,
+// so neither contender is measured while its code is still being compiled (a fresh worker needs
+// some 20k objects before its JIT settles). Queue and port runs alternate round by round, so
+// load from elsewhere on the machine falls on both alike.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Mutex, ThreadEvent, ThreadQueue } from 'threadloop';
 import { decodeShareables, encodeShareables } from '../dist/wire/shareable.js';
@@ -12,6 +17,15 @@ import { decodeShareables, encodeShareables } from '../dist/wire/shareable.js';
 const SMALL = (i) => ({ id: i, name: 'item', ok: true, tags: ['a', 'b'], price: 9.99 });
 
 // ---------------------------------------------------------------- worker side
+// Queue and port scenarios run in phases (the warm-up, then the timed batch): the main side posts
+// { count } to start one; the worker posts 'done' when its side of that phase is finished.
+function onPhases(run) {
+  parentPort.on('message', (msg) => {
+    run(msg.count);
+    parentPort.postMessage('done');
+  });
+}
+
 async function workerMain() {
   const { scenario, n, args } = workerData;
   const [q, go, m, counter] = decodeShareables(args);
@@ -20,29 +34,29 @@ async function workerMain() {
   switch (scenario) {
     case 'queue-w2m-num':
     case 'queue-w2m-obj':
-      go.waitSync();
-      for (let i = 0; i < n; i++) q.putSync(make(i));
+      onPhases((count) => {
+        for (let i = 0; i < count; i++) q.putSync(make(i));
+      });
       break;
     case 'queue-m2w-num':
     case 'queue-m2w-obj':
-      go.waitSync();
-      for (let i = 0; i < n; i++) q.getSync();
-      parentPort.postMessage('done');
+      onPhases((count) => {
+        for (let i = 0; i < count; i++) q.getSync();
+      });
       break;
     case 'port-w2m-num':
     case 'port-w2m-obj':
-      parentPort.once('message', () => {
-        for (let i = 0; i < n; i++) parentPort.postMessage(make(i));
+      onPhases((count) => {
+        for (let i = 0; i < count; i++) parentPort.postMessage(make(i));
       });
       break;
     case 'port-m2w-num':
     case 'port-m2w-obj': {
+      // Data and phase starts share the port here: count data, answer at each phase's end.
+      const { warm } = workerData;
       let got = 0;
       parentPort.on('message', () => {
-        if (++got === n) {
-          parentPort.postMessage('done');
-          parentPort.close();
-        }
+        if (++got === warm || got === warm + n) parentPort.postMessage('done');
       });
       break;
     }
@@ -59,9 +73,9 @@ async function workerMain() {
 }
 
 // ---------------------------------------------------------------- main side
-function startWorker(scenario, n, shared = []) {
+function startWorker(scenario, n, shared = [], warm = 0) {
   const w = new Worker(new URL(import.meta.url), {
-    workerData: { scenario, n, args: encodeShareables(shared).value },
+    workerData: { scenario, n, warm, args: encodeShareables(shared).value },
   });
   const ready = new Promise((resolve, reject) => {
     w.once('message', resolve);
@@ -72,45 +86,62 @@ function startWorker(scenario, n, shared = []) {
 
 const nextMessage = (w) => new Promise((resolve) => w.once('message', resolve));
 
-async function queueRun(direction, kind, n) {
+/** Receives `count` messages from the worker that are not 'done'. */
+function receive(w, count) {
+  return new Promise((resolve) => {
+    let got = 0;
+    const on = (msg) => {
+      if (msg === 'done') return;
+      if (++got === count) {
+        w.off('message', on);
+        resolve();
+      }
+    };
+    w.on('message', on);
+  });
+}
+
+async function queueRun(direction, kind, n, warm) {
   const make = kind === 'num' ? (i) => i : SMALL;
   const q = new ThreadQueue({ capacity: 1024 });
-  const go = new ThreadEvent();
-  const { w, ready } = startWorker(`queue-${direction}-${kind}`, n, [q, go]);
+  const { w, ready } = startWorker(`queue-${direction}-${kind}`, n, [q]);
   await ready;
-  const t0 = performance.now();
-  go.set();
-  if (direction === 'w2m') {
-    for (let i = 0; i < n; i++) await q.get();
-  } else {
+  let ms = 0;
+  for (const count of [warm, n]) {
+    const t0 = performance.now();
     const done = nextMessage(w);
-    for (let i = 0; i < n; i++) await q.put(make(i));
+    w.postMessage({ count });
+    if (direction === 'w2m') {
+      for (let i = 0; i < count; i++) await q.get();
+    } else {
+      for (let i = 0; i < count; i++) await q.put(make(i));
+      await done; // the worker has taken them all
+    }
+    ms = performance.now() - t0;
     await done;
   }
-  const ms = performance.now() - t0;
   await w.terminate();
   return (n / ms) * 1000;
 }
 
-async function portRun(direction, kind, n) {
+async function portRun(direction, kind, n, warm) {
   const make = kind === 'num' ? (i) => i : SMALL;
-  const { w, ready } = startWorker(`port-${direction}-${kind}`, n);
+  const { w, ready } = startWorker(`port-${direction}-${kind}`, n, [], warm);
   await ready;
-  const t0 = performance.now();
-  if (direction === 'w2m') {
-    await new Promise((resolve) => {
-      let got = 0;
-      w.on('message', () => {
-        if (++got === n) resolve();
-      });
-      w.postMessage('go');
-    });
-  } else {
-    const done = nextMessage(w);
-    for (let i = 0; i < n; i++) w.postMessage(make(i));
-    await done;
+  let ms = 0;
+  for (const count of [warm, n]) {
+    const t0 = performance.now();
+    if (direction === 'w2m') {
+      const got = receive(w, count);
+      w.postMessage({ count });
+      await got;
+    } else {
+      const done = nextMessage(w);
+      for (let i = 0; i < count; i++) w.postMessage(make(i));
+      await done;
+    }
+    ms = performance.now() - t0;
   }
-  const ms = performance.now() - t0;
   await w.terminate();
   return (n / ms) * 1000;
 }
@@ -160,13 +191,25 @@ async function main() {
   const rounds = quick ? 3 : 5;
   const nNum = quick ? 100_000 : 500_000;
   const nObj = quick ? 30_000 : 150_000;
+  const warm = { num: 50_000, obj: 30_000 };
   const rows = [];
   const ratios = {};
   for (const kind of ['num', 'obj']) {
     const n = kind === 'num' ? nNum : nObj;
     for (const direction of ['w2m', 'm2w']) {
-      const queue = await best(rounds, () => queueRun(direction, kind, n));
-      const port = await best(rounds, () => portRun(direction, kind, n));
+      const queues = [];
+      const ports = [];
+      for (let r = 0; r < rounds; r++) {
+        // Alternate which goes first, so neither always runs on a machine just warmed by the other.
+        const runs = [
+          async () => queues.push(await queueRun(direction, kind, n, warm[kind])),
+          async () => ports.push(await portRun(direction, kind, n, warm[kind])),
+        ];
+        if (r % 2 === 1) runs.reverse();
+        for (const run of runs) await run();
+      }
+      const queue = median(queues);
+      const port = median(ports);
       const label = `${kind === 'num' ? 'numbers' : 'small objects'}, ${direction === 'w2m' ? 'worker → main' : 'main → worker'}`;
       rows.push({ benchmark: `items/s, ${label}`, threadloop: Math.round(queue), messagePort: Math.round(port), ratio: +(queue / port).toFixed(2) });
       (ratios[kind] ??= []).push(queue / port);
