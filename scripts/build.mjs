@@ -16,6 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 // Built aside, then swapped in (below): others may be running tests against dist/ meanwhile.
 const next = join(root, '.tmp', `dist-next-${process.pid}`);
+process.on('exit', () => rmSync(next, { recursive: true, force: true })); // what a failed build leaves
 
 const result = await build({
   absWorkingDir: root,
