@@ -39,15 +39,13 @@ const result = await build({
   target: 'node20',
   packages: 'external',
   sourcemap: true,
-  // Bundled, a class that refers to itself becomes `var Mutex = class _Mutex {…}`: keep `.name`.
-  keepNames: true,
   write: false,
   logLevel: 'warning',
 });
 
 for (const file of result.outputFiles) {
   let text = file.text;
-  if (file.path.endsWith('.js')) text = asciiComments(relocateFileUrls(text, file.path), relative(next, file.path));
+  if (file.path.endsWith('.js')) text = asciiComments(classNames(relocateFileUrls(text, file.path)), relative(next, file.path));
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
 }
@@ -89,6 +87,16 @@ function relocateFileUrls(text, file) {
     const target = relative(dirname(file), join(next, path));
     return `new URL("${target.startsWith('.') ? target : `./${target}`}", import.meta.url)`;
   });
+}
+
+/**
+ * Bundled, a class that refers to itself becomes `var Mutex = class _Mutex {…}`, whose `.name` is
+ * '_Mutex'. esbuild's keepNames would fix that, but it also wraps every arrow function in a
+ * `__name()` call costing ~0.3 µs each time the closure is made, hot paths included: so the name
+ * is set back here instead, once per class (on the same line, for the source maps).
+ */
+function classNames(text) {
+  return text.replace(/^(var (\w+) = class _\2\b[^{\n]*\{)/gm, '$1 static { Object.defineProperty(this, "name", { value: "$2" }); }');
 }
 
 /** Every `new URL('<relative path>', import.meta.url)` in the output must name a built file. */
