@@ -234,11 +234,12 @@ class Waiter<T> {
   /** Tries once; on NOT_YET sets `seen` and `slice`. Throws TimeoutError past the deadline. */
   turn(): T | NotYet {
     const { i32, gate } = this.cell;
-    // Where wakers use `wake`, raise the may-sleep bit so the next change notifies us.
-    this.seen =
-      this.cell.waiters === undefined
-        ? Atomics.load(i32, this.cell.wake)
-        : Atomics.or(i32, this.cell.wake, 1) | 1;
+    this.seen = Atomics.load(i32, this.cell.wake);
+    // Where wakers use `wake`, raise the may-sleep bit so the next change notifies us (already
+    // raised: a waker that clears it also bumps the word, so we would not sleep on this value).
+    if (this.cell.waiters !== undefined && (this.seen & 1) === 0) {
+      this.seen = Atomics.or(i32, this.cell.wake, 1) | 1;
+    }
     const r = this.attempt(gate === undefined || !gate.blocks(this.#ticket));
     if (r !== NOT_YET) return r;
     const t = now();
