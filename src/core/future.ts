@@ -65,11 +65,15 @@ export class Future<T> extends Promise<T> {
   link: FutureLink | undefined = undefined;
 
   /** Futures are made by executors and loops, never directly. @internal */
-  constructor(executor?: (resolve: (v: T) => void, reject: (e: unknown) => void) => void) {
-    // `Promise.resolve`, `Promise.all` and friends call this with an executor of their own.
-    super(executor ?? (captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void));
-    this.#resolvePromise = executor === undefined ? (capturedResolve as (v: T) => void) : undefined;
-    this.#rejectPromise = executor === undefined ? capturedReject : undefined;
+  constructor(...notAllowed: unknown[]) {
+    // Only the inherited statics (`Future.resolve`, `Future.all`, …) pass an executor: they would
+    // make a future no task settles. Species-made promises (`then`, `finally`) are plain Promises.
+    if (notAllowed.length > 0) {
+      throw new TypeError('a Future is made by an executor or a loop; use Promise.resolve(), Promise.all() and the like for plain promises');
+    }
+    super(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
+    this.#resolvePromise = capturedResolve as (v: T) => void;
+    this.#rejectPromise = capturedReject;
   }
 
   /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */

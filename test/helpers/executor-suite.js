@@ -223,6 +223,9 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.ok(!(chained instanceof Future), 'then() makes a plain Promise');
         assert.deepEqual(await Promise.all([f, chained, ex.submit(t.add, 1, 1)]), [5, 10, 2]);
         assert.equal(Object.prototype.toString.call(f), '[object Future<finished>]');
+        // A future no task would settle cannot be made with the statics Future inherits.
+        assert.throws(() => Future.resolve(1), TypeError, /use Promise\.resolve\(\)/);
+        assert.throws(() => Future.all([f]), TypeError);
       });
 
       test('a failed or cancelled future nobody awaits raises no unhandled rejection; awaiting it later rejects', async () => {
