@@ -6,7 +6,7 @@ const FULL = {
   rounds: 5,
   workers: 2,
   noopTasks: 100_000,
-  noopWarmup: 5_000,
+  noopWarmup: 100_000, // one full run first: the steady state is measured (see metrics/noop.js)
   windowTasks: 100_000,
   inFlight: 1_000,
   roundtripCalls: 2_000,
@@ -30,7 +30,7 @@ const QUICK = {
   // next, and a median of two is just their mean.
   rounds: 3,
   noopTasks: 20_000,
-  noopWarmup: 2_000,
+  noopWarmup: 20_000,
   windowTasks: 20_000,
   roundtripCalls: 1_000,
   roundtripWarmup: 300,
