@@ -15,9 +15,9 @@
  *   ARRAY  u32 length, values      OBJECT u32 count, (key as STR8 or STR, value) pairs
  *   TRUE, FALSE, NULL, UNDEFINED   tag only
  *
- * Decoding keeps the short strings it has built (object keys, mostly) in a small cache, so a
- * stream of objects of one shape builds each key once, and V8 sees the same key strings each
- * time.
+ * Decoding keeps the short strings it has built (object keys, mostly) in a small direct-mapped
+ * cache, so a stream of objects of one shape builds each key once, and V8 sees the same key
+ * strings each time.
  */
 import { Buffer } from 'node:buffer';
 
@@ -191,7 +191,8 @@ function writeObject(o: object, depth: number): boolean {
 let inp: Buffer = Buffer.alloc(0);
 let inView = new DataView(inp.buffer);
 let at = 0;
-const strings = new Map<number, string>();
+/** Direct-mapped: a slot holds the last string that hashed to it. */
+const strings: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
 
 /** Decodes the value encoded in `bytes[0 … len)`. */
 export function decodePlain(bytes: Buffer): unknown {
@@ -246,13 +247,20 @@ function readString(): string {
   const start = at + 2;
   at = start + n;
   if (n > CACHED_CHARS) return inp.toString('latin1', start, at);
-  let h = n;
-  for (let i = start; i < at; i++) h = (Math.imul(h, 31) + (inp[i] as number)) | 0;
-  const known = strings.get(h);
+  // Hash the length and the first, middle and last byte: constant time; the compare below
+  // settles collisions.
+  const h =
+    n === 0
+      ? 0
+      : n * 961 +
+        (inp[start] as number) * 31 +
+        (inp[start + (n >> 1)] as number) * 7 +
+        (inp[at - 1] as number);
+  const slot = h & (CACHE_SIZE - 1);
+  const known = strings[slot];
   if (known !== undefined && sameAscii(known, start, n)) return known;
   const s = inp.toString('latin1', start, at);
-  if (strings.size >= CACHE_SIZE) strings.clear();
-  strings.set(h, s);
+  strings[slot] = s;
   return s;
 }
 
