@@ -23,6 +23,8 @@ const result = await build({
   entryPoints: {
     // The package's entries (package.json "exports").
     index: 'src/index.ts',
+    // threadloop/task, for task modules: only what the worker entries load anyway (test/package.test.js).
+    task: 'src/task.ts',
     'integrations/fastify': 'src/integrations/fastify.ts',
     // What worker threads and child processes start; the README gives bundling users these paths.
     'runtime/worker-entry': 'src/runtime/worker-entry.ts',

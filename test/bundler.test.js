@@ -35,7 +35,7 @@ const sources = {
   `,
   'tasks.js': `
     import { isMainThread } from 'node:worker_threads';
-    import { currentTask } from 'threadloop';
+    import { currentTask } from 'threadloop/task';
 
     export function whoRuns(label) {
       return { label, task: currentTask().name, onWorkerThread: !isMainThread };

@@ -58,12 +58,12 @@ test('without a TypeScript loader, a .ts task fails with a typed error saying wh
   assert.match(result.message, /math\.ts in a worker thread: run the app with a TypeScript loader such as `node --import tsx`/);
 });
 
-test('the types: runInThreadpool infers arguments and results, fastify.threadloop is the executor', { timeout: 60_000 }, async () => {
-  // test/fixtures/ts/fastify-types.ts holds the checks, with @ts-expect-error where an error is due.
+test('the types: runInThreadpool infers arguments and results, fastify.threadloop is the executor; threadloop/task', { timeout: 60_000 }, async () => {
+  // test/fixtures/ts/fastify-types.ts and task-types.ts hold the checks, with @ts-expect-error where an error is due.
   const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', root));
   const flags = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
     '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node'];
-  const { stdout } = await promisify(execFile)(process.execPath, [tsc, ...flags, 'test/fixtures/ts/fastify-types.ts'], { cwd: root, timeout: 50_000 })
+  const { stdout } = await promisify(execFile)(process.execPath, [tsc, ...flags, 'test/fixtures/ts/fastify-types.ts', 'test/fixtures/ts/task-types.ts'], { cwd: root, timeout: 50_000 })
     .catch((error) => assert.fail(`tsc found type errors:\n${error.stdout}`));
   assert.equal(stdout, '');
 });
