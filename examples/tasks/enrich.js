@@ -1,5 +1,5 @@
 // Runs in a pool worker: CPU work here, data from the main thread's "database" via mainLoop().
-import { mainLoop, taskModule } from 'threadloop';
+import { mainLoop, taskModule } from 'threadloop/task';
 
 const db = taskModule(new URL('./app-db.js', import.meta.url));
 

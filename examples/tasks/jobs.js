@@ -1,5 +1,5 @@
 // Long-running tasks for examples/cancel-running-task.js.
-import { currentTask } from 'threadloop';
+import { currentTask } from 'threadloop/task';
 
 /**
  * A cooperative long job: works in steps and checks its signal between them. `progress` is an
