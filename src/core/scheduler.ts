@@ -42,6 +42,8 @@ import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
  * on a VM the wake-up costs the sender tens of microseconds), shallow enough to steal from.
  */
 const MAX_IN_FLIGHT = 512;
+/** How long an idle thread worker spins for its next call before sleeping (runtime/linger.ts). */
+const LINGER_MS = 0.1;
 
 type State = 'running' | 'shutdown' | 'broken';
 
@@ -314,6 +316,7 @@ export class Scheduler {
       slots: slots?.buffer,
       wakeCaller: this.#wake?.buffer,
       wakeWorker: wakeWorker?.buffer,
+      lingerMs: wakeWorker === undefined ? 0 : LINGER_MS,
       initializer: this.#initializer?.ref,
       initArgs: this.options.initArgs,
       name: `${this.options.name}#${index}`,

@@ -17,6 +17,7 @@ import type { Wake } from '../wire/wake.js';
 import type { Task } from '../api/task.js';
 import { enterCall, leaveCall, RunningCall } from './current-task.js';
 import { TaskTable } from './task-registry.js';
+import type { Linger } from './linger.js';
 
 /** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
 export interface Channel {
@@ -99,7 +100,10 @@ export class Connection {
     readonly slots?: Slots,
     /** Bumped after each frame sent, for a peer blocked in `resultSync`. */
     readonly wake?: Wake,
+    /** Spins for the peer's next frame after each one sent (pool workers only, see linger.ts). */
+    readonly linger?: Linger,
   ) {
+    linger?.attach(this);
     // One message event, then whatever else has arrived, read directly: an event costs far more.
     channel.listen((frame) => {
       this.receive(frame);
@@ -155,6 +159,7 @@ export class Connection {
       this.#postOneByOne(frame, transfer, error);
     }
     this.wake?.bump();
+    this.linger?.sent();
   }
 
   /** Stops sending and serving; nothing more goes out. */

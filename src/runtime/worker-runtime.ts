@@ -8,6 +8,7 @@ import { Op, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { wakeFrom } from '../wire/wake.js';
 import { Connection, type Channel } from './connection.js';
+import { Linger } from './linger.js';
 import { ClientLoop, LoopClient, reportUncaught } from './loop.js';
 import { serveAttached, setMainLoop, type AttachedLoopState } from './loops.js';
 import { resolveTask } from './task-registry.js';
@@ -33,6 +34,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     channel.post([Op.Failed, 0, encodeError(error)], []);
     return;
   }
+  const linger = wakeWorker === undefined ? undefined : new Linger(wakeWorker, boot.lingerMs, () => conn.servingCount === 0);
   const toMain = new LoopClient('main', wakeWorker, 'main thread', boot.wakeWorker !== undefined, (e) => reportUncaught(e, 'main'), false);
   const conn: Connection = new Connection(
     channel,
@@ -42,6 +44,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     },
     boot.slots === undefined ? undefined : new Slots(boot.slots),
     wakeCaller,
+    linger,
   );
   toMain.attach(conn);
   setMainLoop(new ClientLoop(toMain), boot.name);

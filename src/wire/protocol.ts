@@ -80,6 +80,8 @@ export interface WorkerBootstrap {
   wakeCaller: SharedArrayBuffer | undefined;
   /** Bumped by the caller after each frame it sends, so the worker can block in resultSync. */
   wakeWorker: SharedArrayBuffer | undefined;
+  /** How long an idle pool worker waits on `wakeWorker` before sleeping in its loop (linger.ts); 0: never. */
+  lingerMs: number;
   /** Run once before any task; failing breaks the executor. */
   initializer: TaskRef | undefined;
   initArgs: unknown[];
