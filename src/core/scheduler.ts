@@ -109,7 +109,8 @@ export class Scheduler {
     const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
     const id = this.#nextId;
     this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
-    const record = new TaskRecord(this, id, task, args, flags, transfer, future, performance.now(), stack);
+    const now = performance.now();
+    const record = new TaskRecord(this, id, task, args, flags, transfer, future, now, stack);
     future.link = record;
     if (signal !== undefined) {
       record.onAbort = () => this.#stop(record, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
@@ -118,7 +119,7 @@ export class Scheduler {
     record.queued = true;
     this.#queue.push(record);
     this.#queued++;
-    this.#pump();
+    this.#pump(now);
     return future;
   }
 
@@ -129,8 +130,11 @@ export class Scheduler {
 
   // ── dispatching ──────────────────────────────────────────────────────────────────────────
 
-  /** Sends queued tasks to workers while any can take one. */
-  #pump(): void {
+  /**
+   * Sends queued tasks to workers while any can take one. `now`, when the caller has just read
+   * the clock, saves reading it again (three reads per task showed in profiles).
+   */
+  #pump(now?: number): void {
     while (this.#queued > 0) {
       const record = this.#queue.peek()!;
       if (!record.queued) {
@@ -142,7 +146,7 @@ export class Scheduler {
       this.#queue.shift();
       record.queued = false;
       this.#queued--;
-      this.#send(record, worker);
+      this.#send(record, worker, (now ??= performance.now()));
     }
     this.#notifyWaiters();
   }
@@ -169,13 +173,12 @@ export class Scheduler {
     return this.transport.sharedMemory && this.options.maxQueue === Infinity ? MAX_IN_FLIGHT : 1;
   }
 
-  #send(record: TaskRecord, worker: PoolWorker): void {
+  #send(record: TaskRecord, worker: PoolWorker, now: number): void {
     if (worker.idleTimer !== undefined) {
       clearTimeout(worker.idleTimer);
       worker.idleTimer = undefined;
     }
     record.worker = worker;
-    const now = performance.now();
     this.#waitTimes.add(now - record.at);
     record.at = now;
     record.slot = worker.add(record);
@@ -209,7 +212,8 @@ export class Scheduler {
       if (record.transfer !== undefined || !victim.withdraw(record)) break;
       stolen.push(record);
     }
-    for (let i = stolen.length - 1; i >= 0; i--) this.#send(stolen[i]!, thief);
+    const now = performance.now();
+    for (let i = stolen.length - 1; i >= 0; i--) this.#send(stolen[i]!, thief, now);
   }
 
   // ── settling ─────────────────────────────────────────────────────────────────────────────
@@ -217,14 +221,15 @@ export class Scheduler {
   #onResult(worker: PoolWorker, id: number, ok: boolean, value: unknown): void {
     const record = worker.records.get(id);
     if (record === undefined) return;
-    this.#runTimes.add(performance.now() - record.at);
+    const now = performance.now();
+    this.#runTimes.add(now - record.at);
     worker.tasksRun++;
     if (record.stopError !== undefined) this.#settle(record, false, record.stopError);
     else if (ok) this.#settle(record, true, value);
     else this.#settle(record, false, decodeError(value as EncodedError, record.callerStack?.stack));
     if (worker.tasksRun >= this.options.maxTasksPerWorker && !worker.retiring) this.#retire(worker, false);
     if (worker.inflight === 0) this.#onWorkerIdle(worker);
-    this.#pump();
+    this.#pump(now);
   }
 
   /** Settles a record's future and forgets the record everywhere. */
