@@ -55,12 +55,13 @@ export type DoneCallback<T> = (future: Future<T>) => void;
  */
 export class Future<T> extends Promise<T> {
   #state: 'pending' | 'running' | 'finished' | 'cancelled' = 'pending';
-  #value: T | undefined = undefined;
-  #error: unknown = undefined;
+  /** The value, or the error when `#failed`. */
+  #settled: unknown = undefined;
   #failed = false;
   #callbacks: DoneCallback<T>[] | undefined = undefined;
-  #resolvePromise: ((v: T) => void) | undefined;
-  #rejectPromise: ((e: unknown) => void) | undefined;
+  /** Settles the promise; rejecting goes through it too (see #settle), so that the reject
+   * function V8 makes for every promise is not kept alive for as long as the future waits. */
+  #resolvePromise: ((v: T | PromiseLike<T>) => void) | undefined;
   /** @internal */
   link: FutureLink | undefined = undefined;
 
@@ -72,8 +73,7 @@ export class Future<T> extends Promise<T> {
       throw new TypeError('a Future is made by an executor or a loop; use Promise.resolve(), Promise.all() and the like for plain promises');
     }
     super(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
-    this.#resolvePromise = capturedResolve as (v: T) => void;
-    this.#rejectPromise = capturedReject;
+    this.#resolvePromise = capturedResolve as (v: T | PromiseLike<T>) => void;
   }
 
   /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */
@@ -138,8 +138,8 @@ export class Future<T> extends Promise<T> {
    */
   exception(options: WaitOptions = {}): Promise<unknown> {
     return this.#waitDone(options).then(() => {
-      if (this.#state === 'cancelled') throw this.#error;
-      return this.#failed ? this.#error : undefined;
+      if (this.#state === 'cancelled') throw this.#settled;
+      return this.#failed ? this.#settled : undefined;
     });
   }
 
@@ -219,19 +219,19 @@ export class Future<T> extends Promise<T> {
   #settle(state: 'finished' | 'cancelled', value: T | undefined, error: unknown, failed: boolean) {
     if (this.#state === 'finished' || this.#state === 'cancelled') return;
     this.#state = state;
-    this.#value = value;
-    this.#error = error;
+    this.#settled = failed ? error : value;
     this.#failed = failed;
     this.link = undefined;
-    if (this.#resolvePromise !== undefined) {
+    const resolvePromise = this.#resolvePromise;
+    if (resolvePromise !== undefined) {
+      this.#resolvePromise = undefined;
       if (failed) {
         // Handled from now on: an error nobody asks for is kept, not raised (see the class doc).
         promiseThen.call(this, undefined, ignore);
-        this.#rejectPromise!(error);
+        resolvePromise(rejecting(error) as PromiseLike<T>);
       } else {
-        this.#resolvePromise(value as T);
+        resolvePromise(value as T);
       }
-      this.#resolvePromise = this.#rejectPromise = undefined;
     }
     const callbacks = this.#callbacks;
     if (callbacks !== undefined) {
@@ -241,8 +241,8 @@ export class Future<T> extends Promise<T> {
   }
 
   #outcome(): T {
-    if (this.#failed) throw this.#error;
-    return this.#value as T;
+    if (this.#failed) throw this.#settled;
+    return this.#settled as T;
   }
 
   #waitDone(options: WaitOptions): Promise<void> {
@@ -273,12 +273,15 @@ Object.defineProperty(Future.prototype, 'constructor', { value: Promise, writabl
 const promiseThen = Promise.prototype.then;
 function ignore(): void {}
 
+/** A thenable that rejects with `error`: a promise resolved with it rejects (a tick later). */
+function rejecting(error: unknown): PromiseLike<never> {
+  return { then: (_: unknown, reject?: ((e: unknown) => unknown) | null) => reject?.(error) } as PromiseLike<never>;
+}
+
 // One executor function for every future's promise, instead of a new closure each time.
 let capturedResolve: ((v: unknown) => void) | undefined;
-let capturedReject: ((e: unknown) => void) | undefined;
-function captureResolvers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+function captureResolvers(resolve: (v: unknown) => void): void {
   capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
