@@ -71,7 +71,7 @@ export class LoopThread extends EventEmitter implements Loop {
       env: options.env,
       execArgv: options.execArgv,
       resourceLimits: options.resourceLimits,
-    }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, lingerMs: 0, initializer: undefined, initArgs: [], name });
+    }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, linger: undefined, initializer: undefined, initArgs: [], name });
     this.#client = new LoopClient(name, wakeCaller, 'worker thread', true, (error) => this.#uncaught(error));
     noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {

@@ -13,8 +13,9 @@
  * The scheduler knows nothing of threads or processes; a Transport makes the workers.
  */
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
+import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
-import { Op, type WorkerBootstrap } from '../wire/protocol.js';
+import { Op, type LingerSettings, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type Task } from '../api/task.js';
@@ -42,8 +43,25 @@ import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
  * on a VM the wake-up costs the sender tens of microseconds), shallow enough to steal from.
  */
 const MAX_IN_FLIGHT = 512;
-/** How long an idle thread worker spins for its next call before sleeping (runtime/linger.ts). */
+/**
+ * How idle thread workers spin for their next call before sleeping (runtime/linger.ts): up to
+ * 0.1 ms, and never more of them at once, over every pool of this process, than there are cores
+ * but one.
+ */
 const LINGER_MS = 0.1;
+let lingerPlaces: Int32Array | undefined;
+let lingerTokens = 0;
+
+function lingerSettings(): LingerSettings {
+  lingerPlaces ??= new Int32Array(new SharedArrayBuffer(4 * Math.max(0, availableParallelism() - 1)));
+  return { budgetMs: LINGER_MS, places: lingerPlaces.buffer as SharedArrayBuffer, token: ++lingerTokens };
+}
+
+/** Frees the place a worker that died while lingering still holds (its own `finally` did not run). */
+function releaseLingerPlace(token: number): void {
+  if (lingerPlaces === undefined) return;
+  for (let i = 0; i < lingerPlaces.length; i++) Atomics.compareExchange(lingerPlaces, i, token, 0);
+}
 
 type State = 'running' | 'shutdown' | 'broken';
 
@@ -321,7 +339,7 @@ export class Scheduler {
       slots: slots?.buffer,
       wakeCaller: this.#wake?.buffer,
       wakeWorker: wakeWorker?.buffer,
-      lingerMs: wakeWorker === undefined ? 0 : LINGER_MS,
+      linger: wakeWorker === undefined ? undefined : lingerSettings(),
       initializer: this.#initializer?.ref,
       initArgs: this.options.initArgs,
       name: `${this.options.name}#${index}`,
@@ -344,6 +362,7 @@ export class Scheduler {
     const exit = new Promise<void>((resolve) => (exited = resolve));
     this.#exited.add(exit);
     spawned.onExit((info) => {
+      if (boot.linger !== undefined) releaseLingerPlace(boot.linger.token);
       this.#exited.delete(exit);
       this.#onExit(worker, info);
       exited();

@@ -34,7 +34,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     channel.post([Op.Failed, 0, encodeError(error)], []);
     return;
   }
-  const linger = wakeWorker === undefined ? undefined : new Linger(wakeWorker, boot.lingerMs, () => conn.servingCount === 0);
+  const linger = wakeWorker === undefined || boot.linger === undefined ? undefined : new Linger(wakeWorker, boot.linger, () => conn.servingCount === 0);
   const toMain = new LoopClient('main', wakeWorker, 'main thread', boot.wakeWorker !== undefined, (e) => reportUncaught(e, 'main'), false);
   const conn: Connection = new Connection(
     channel,

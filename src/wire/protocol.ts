@@ -72,6 +72,19 @@ export type TaskRef =
 /** A frame: ops packed flat. */
 export type Frame = unknown[];
 
+/** What lets a pool worker spin for its next call: how long, and a process-wide limit. */
+export interface LingerSettings {
+  /** The longest one linger spins, in milliseconds. */
+  budgetMs: number;
+  /**
+   * Int32 places, one per core but one (so the thread feeding the workers keeps a core), shared
+   * by every pool of the process: a lingering worker holds one, marked with its token.
+   */
+  places: SharedArrayBuffer;
+  /** This worker's mark in a place (non-zero, unique in the process). */
+  token: number;
+}
+
 /** What a worker receives at start, in `workerData` or the first IPC message. */
 export interface WorkerBootstrap {
   /** Start/withdraw arbitration cells shared with the pool (threads only). */
@@ -80,8 +93,8 @@ export interface WorkerBootstrap {
   wakeCaller: SharedArrayBuffer | undefined;
   /** Bumped by the caller after each frame it sends, so the worker can block in resultSync. */
   wakeWorker: SharedArrayBuffer | undefined;
-  /** How long an idle pool worker waits on `wakeWorker` before sleeping in its loop (linger.ts); 0: never. */
-  lingerMs: number;
+  /** How a pool worker lingers for its next call (runtime/linger.ts); undefined: it does not. */
+  linger: LingerSettings | undefined;
   /** Run once before any task; failing breaks the executor. */
   initializer: TaskRef | undefined;
   initArgs: unknown[];
