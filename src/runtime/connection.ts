@@ -71,8 +71,14 @@ function defaultTransfer(value: unknown): TransferListItem[] {
 const FAST_MS = 0.05;
 /** ...and a task that ran fast this many times in a row may run before the outbox is sent... */
 const TRUSTED_RUNS = 16;
-/** ...unless something in the outbox has waited this many milliseconds already. */
+/** ...unless something in the outbox has waited this many milliseconds already... */
 const HOLD_MS = 0.2;
+/**
+ * ...or fewer than this many frame elements (about four calls) follow in the batch: holding
+ * saves little on a short batch, and sending at once lets the caller turn that result around
+ * while this side runs the rest, instead of the two sides taking turns.
+ */
+const HOLD_MIN_BEHIND = 4 * CALL_HEAD;
 
 export class Connection {
   #out: unknown[] = [];
@@ -92,6 +98,8 @@ export class Connection {
   #deferred = 0;
   #lastDeferred: Promise<void> | undefined = undefined;
   #closed = false;
+  /** How many elements of the frame being read follow the call being served. */
+  #behind = 0;
 
   constructor(
     readonly channel: Channel,
@@ -211,6 +219,7 @@ export class Connection {
         case Op.Call:
         {
           const end = i + CALL_HEAD + (frame[i + 5] as number);
+          this.#behind = frame.length - end;
           this.#serve(frame[i + 1] as number, frame[i + 2] as number, frame.slice(i + CALL_HEAD, end), frame[i + 3] as number, frame[i + 4] as number);
           i = end;
           continue;
@@ -274,7 +283,10 @@ export class Connection {
       (fn) => {
         this.#deferred--;
         if (slot !== NO_SLOT && !this.slots!.start(slot, id)) this.#running.delete(id);
-        else this.#run(fn, id, taskId, args, flags, call);
+        else {
+          this.#behind = 0; // it runs on its own, after the frame it came in
+          this.#run(fn, id, taskId, args, flags, call);
+        }
       },
       (error) => {
         this.#deferred--;
@@ -287,10 +299,13 @@ export class Connection {
   #run(fn: (...args: unknown[]) => unknown, id: number, taskId: number, args: unknown[], flags: number, call: RunningCall | undefined): void {
     // A call may block for long, so results already made go out before it starts: a finished
     // task is neither delayed by nor lost with one behind it in a batch. The exception, which
-    // keeps batches of tiny tasks cheap: a task that ran fast its last few times may run first,
-    // as long as nothing has waited long to be sent.
+    // keeps long batches of tiny tasks cheap: a task that ran fast its last few times may run
+    // first, as long as nothing has waited long to be sent and more calls follow.
     let started = performance.now();
-    if (this.#out.length > 0 && ((this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || started - this.#heldSince > HOLD_MS)) {
+    if (
+      this.#out.length > 0 &&
+      ((this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || started - this.#heldSince > HOLD_MS || this.#behind < HOLD_MIN_BEHIND)
+    ) {
       this.flush();
       started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }

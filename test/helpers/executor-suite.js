@@ -580,6 +580,16 @@ export function executorSuite(label, makeExecutor, caps = {}) {
     // ── submit, map ────────────────────────────────────────────────────────────────────────
 
     describe('batching', () => {
+      test('in a short batch a result is sent before the next call runs, however fast the task', async () => {
+        const ex = make({ maxWorkers: 1 });
+        for (let i = 0; i < 20; i++) assert.equal(await ex.submit(t.busyThenGate, 0), 'ran');
+        const gate = gates.make();
+        const first = ex.submit(t.busyThenGate, 0);
+        first.addDoneCallback(() => gate.open());
+        // Sent in one frame with `first`, and the last call in it: it waits for `first`'s result.
+        assert.equal(await ex.submit(t.busyThenGate, 0, gate.arg), 'opened');
+      });
+
       test('a result is not held back more than 200 µs by fast tasks queued behind it', async () => {
         const ex = make({ maxWorkers: 1 });
         // 16 fast runs in a row: the worker now runs this task before sending what it has.
@@ -588,11 +598,13 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const first = ex.submit(t.busyThenGate, 0);
         first.addDoneCallback(() => gate.open());
         // In the same frame: 400 tiny tasks (~0.5 ms together), then one that waits for `first`'s
-        // result to reach this thread. Were that result held until the batch ends, it never would.
+        // result to reach this thread, then a few more. Were that result held until the batch
+        // ends, it never would.
         const fillers = Array.from({ length: 400 }, () => ex.submit(t.busyThenGate, 0));
-        const last = ex.submit(t.busyThenGate, 0, gate.arg);
-        assert.equal(await last, 'opened');
-        await Promise.all(fillers);
+        const waiter = ex.submit(t.busyThenGate, 0, gate.arg);
+        const after = Array.from({ length: 10 }, () => ex.submit(t.busyThenGate, 0));
+        assert.equal(await waiter, 'opened');
+        await Promise.all([...fillers, ...after]);
       });
     });
 
