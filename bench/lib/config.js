@@ -31,13 +31,13 @@ const QUICK = {
   // next, and a median of two is just their mean.
   rounds: 3,
   noopTasks: 20_000,
-  noopWarmup: 20_000,
+  noopWarmup: 10_000, // half the workload, to stay under 2 minutes
   windowTasks: 20_000,
   roundtripCalls: 1_000,
   roundtripWarmup: 300,
   cpuReps: 5,
   payloadTasks: 64,
-  transferTasks: 4_000,
+  transferTasks: 2_000,
   payloadSequential: 32,
   idleMs: 200,
   syncCalls: 1_000,

@@ -1,8 +1,9 @@
 // No-op throughput: the cost of dispatch alone, with the task `x => x`.
 //
-// Each measurement runs its workload once as a warm-up, then again for the record: what a
-// long-running application sees is the steady state (compiled code, a heap grown to the load),
-// and every contender gets the same warm-up.
+// Each measurement first runs the same workload untimed (`noopWarmup` tasks: all of it in full
+// mode, half in quick mode), then again for the record: what a long-running application sees is
+// the steady state (compiled code, a heap grown to the load), and every contender gets the same
+// warm-up.
 import { now, submitAll, withPool } from '../lib/harness.js';
 
 /** All tasks submitted at once, then awaited together. */

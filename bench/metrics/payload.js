@@ -40,7 +40,7 @@ function payload({ create, config }, byTransfer) {
     const call = caller(pool, byTransfer, config.payloadBytes);
     await submitAll(pool, config.workers * 4); // start the workers
     // A transfer moves no bytes, so it takes many more calls to time it; both are timed after
-    // one untimed run of the same workload, as the no-op throughput is.
+    // one untimed run of the same workload.
     const tasks = byTransfer ? config.transferTasks : config.payloadTasks;
     await throughput(call, config, tasks);
     let spare = newBuffer(config.payloadBytes);
