@@ -22,30 +22,34 @@ function caller(pool, byTransfer, bytes) {
   };
 }
 
-/** `payloadInFlight` lanes, each cycling its own buffer, until `tasks` calls are done. */
-async function throughput(call, config, tasks) {
+/**
+ * `payloadInFlight` lanes, each cycling its own buffer, for `ms` milliseconds (each lane then
+ * finishes the call it is in): a fixed time, not a fixed count, so that a fast contender is
+ * timed over as long a run as a slow one. Resolves to MiB/s.
+ */
+async function throughput(call, config, ms) {
   const buffers = Array.from({ length: config.payloadInFlight }, () => newBuffer(config.payloadBytes));
-  let started = 0;
-  const lane = async (buffer) => {
-    while (started++ < tasks) buffer = await call(buffer);
-  };
   const start = now();
+  const end = start + ms;
+  let calls = 0;
+  const lane = async (buffer) => {
+    while (now() < end) {
+      buffer = await call(buffer);
+      calls++;
+    }
+  };
   await Promise.all(buffers.map(lane));
   const seconds = (now() - start) / 1000;
-  return (tasks * config.payloadBytes) / MiB / seconds;
+  return (calls * config.payloadBytes) / MiB / seconds;
 }
 
 function payload({ create, config }, byTransfer) {
   return withPool(create, async (pool) => {
     const call = caller(pool, byTransfer, config.payloadBytes);
     await submitAll(pool, config.workers * 4); // start the workers
-    // A transfer moves no bytes, so it takes many more calls to time it; both are timed after
-    // one untimed run of the same workload.
-    const tasks = byTransfer ? config.transferTasks : config.payloadTasks;
-    await throughput(call, config, tasks);
+    await throughput(call, config, config.payloadWarmupMs); // untimed: compile, grow the heap
     let spare = newBuffer(config.payloadBytes);
-
-    const mibPerSec = await throughput(call, config, tasks);
+    const mibPerSec = await throughput(call, config, config.payloadMs);
     const latencies = await sequentialLatencies(config.payloadSequential, async () => {
       spare = await call(spare);
     });
