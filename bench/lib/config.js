@@ -10,7 +10,7 @@ const FULL = {
   windowTasks: 100_000,
   inFlight: 1_000,
   roundtripCalls: 2_000,
-  roundtripWarmup: 500,
+  roundtripWarmup: 2_000,
   cpuTasks: 32,
   fibN: 27,
   cpuReps: 9,
@@ -34,7 +34,7 @@ const QUICK = {
   noopWarmup: 10_000, // half the workload, to stay under 2 minutes
   windowTasks: 20_000,
   roundtripCalls: 1_000,
-  roundtripWarmup: 300,
+  roundtripWarmup: 1_000,
   cpuReps: 5,
   payloadWarmupMs: 150,
   payloadMs: 250,
