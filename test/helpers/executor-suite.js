@@ -580,27 +580,36 @@ export function executorSuite(label, makeExecutor, caps = {}) {
     // ── submit, map ────────────────────────────────────────────────────────────────────────
 
     describe('batching', () => {
-      test('in a short batch a result is sent before the next call runs, however fast the task', async () => {
+      /** A one-worker pool whose worker trusts `busyThenGate`. */
+      async function trustingWorker() {
         const ex = make({ maxWorkers: 1 });
-        for (let i = 0; i < 20; i++) assert.equal(await ex.submit(t.busyThenGate, 0), 'ran');
+        // 16 fast runs in a row (busy for 10 µs, like the calls below, so that the loop is compiled
+        // already): the worker now runs this task before sending what it holds.
+        for (let i = 0; i < 40; i++) assert.equal(await ex.submit(t.busyThenGate, 10), 'ran');
+        return ex;
+      }
+
+      /** Submits a call whose result, once it arrives here, opens the returned gate. */
+      function resultOpensGate(ex) {
         const gate = gates.make();
-        const first = ex.submit(t.busyThenGate, 0);
-        first.addDoneCallback(() => gate.open());
-        // Sent in one frame with `first`, and the last call in it: it waits for `first`'s result.
+        ex.submit(t.busyThenGate, 0).addDoneCallback(() => gate.open());
+        return gate;
+      }
+
+      test('in a short batch a result is sent before the next call runs, however fast the task', async () => {
+        const ex = await trustingWorker();
+        const gate = resultOpensGate(ex);
+        // Sent in the same frame, and the last call in it: it waits for the result before it.
         assert.equal(await ex.submit(t.busyThenGate, 0, gate.arg), 'opened');
       });
 
       test('a result is not held back more than 200 µs by fast tasks queued behind it', async () => {
-        const ex = make({ maxWorkers: 1 });
-        // 16 fast runs in a row: the worker now runs this task before sending what it has.
-        for (let i = 0; i < 20; i++) assert.equal(await ex.submit(t.busyThenGate, 0), 'ran');
-        const gate = gates.make();
-        const first = ex.submit(t.busyThenGate, 0);
-        first.addDoneCallback(() => gate.open());
-        // In the same frame: 400 tiny tasks (~0.5 ms together), then one that waits for `first`'s
-        // result to reach this thread, then a few more. Were that result held until the batch
-        // ends, it never would.
-        const fillers = Array.from({ length: 400 }, () => ex.submit(t.busyThenGate, 0));
+        const ex = await trustingWorker();
+        const gate = resultOpensGate(ex);
+        // In the same frame: 40 tasks of 10 µs (fast, ~0.4 ms together), then one that waits for
+        // the result before them, then a few more. Were that result held until the batch ends,
+        // it never would arrive.
+        const fillers = Array.from({ length: 40 }, () => ex.submit(t.busyThenGate, 10));
         const waiter = ex.submit(t.busyThenGate, 0, gate.arg);
         const after = Array.from({ length: 10 }, () => ex.submit(t.busyThenGate, 0));
         assert.equal(await waiter, 'opened');
