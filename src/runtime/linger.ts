@@ -9,7 +9,8 @@
  *
  * What keeps it cheap and safe:
  * - it never starves the thread that feeds the workers: at most one worker per core but one, over
- *   all the pools of the process, lingers at a time (a shared counter), so on two cores one does;
+ *   all the pools of the process, lingers at a time (it must take one of that many places in
+ *   shared memory), so on two cores one does;
  * - bounded: one linger spins at most `budgetMs`, and only when no async call is in progress
  *   (their I/O and timers must run);
  * - the event loop keeps turning: a linger runs in a `setImmediate` callback, and the calls it
