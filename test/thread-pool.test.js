@@ -106,6 +106,18 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
     assert.equal(await ex.submit(t.add, 1, 1), 2);
   });
 
+  test('resultSync on a task that runs its worker out of memory throws WorkerCrashedError, not its timeout', { timeout: 60_000 }, async () => {
+    const ex = make({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+    await ex.submit(t.add, 1, 1); // started
+    // The dying worker runs no exit handler and its 'exit' event cannot reach this blocked thread.
+    assert.throws(() => ex.submit(t.allocate, 512).resultSync({ timeoutMs: 30_000 }), (error) => {
+      assert.ok(error instanceof WorkerCrashedError, `got ${error}`);
+      assert.match(error.message, /memory/);
+      return true;
+    });
+    assert.equal(await ex.submit(t.add, 1, 1), 2, 'a new worker took its place');
+  });
+
   test('thread-only options are validated', () => {
     assert.throws(() => make({ resourceLimits: 'small' }), TypeError, /resourceLimits/);
     assert.throws(() => make({ resourceLimits: { maxOldGenerationSizeMb: 'lots' } }), TypeError, /maxOldGenerationSizeMb/);

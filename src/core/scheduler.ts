@@ -63,6 +63,10 @@ function releaseLingerPlace(token: number): void {
   for (let i = 0; i < lingerPlaces.length; i++) Atomics.compareExchange(lingerPlaces, i, token, 0);
 }
 
+/** How often `resultSync` looks for a worker that stopped without a word (out of memory). */
+const STOPPED_CHECK_MS = 50;
+const STOPPED = 'its thread stopped without exiting (it ran out of memory, most likely)';
+
 type State = 'running' | 'shutdown' | 'broken';
 
 export class Scheduler {
@@ -505,8 +509,10 @@ export class Scheduler {
       for (const worker of this.#workers) worker.conn.flush();
       for (const worker of [...this.#workers]) {
         worker.conn.receivePending();
+        // Its 'exit' event cannot arrive while this thread blocks: ask the worker directly.
         const exitCode = worker.wake?.exitCode();
-        if (exitCode !== undefined) this.#onExit(worker, { exitCode }); // its 'exit' event cannot arrive while we block
+        if (exitCode !== undefined) this.#onExit(worker, { exitCode });
+        else if (worker.ready && worker.spawned.stopped?.() === true) this.#onExit(worker, { error: new Error(STOPPED) });
       }
       if (future.done()) return;
       for (const worker of this.#workers) worker.conn.flush();
@@ -515,7 +521,7 @@ export class Scheduler {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) return;
-      wake.sleep(seen, remaining);
+      wake.sleep(seen, Math.min(remaining, STOPPED_CHECK_MS)); // wake up now and then to look
     }
   }
 

@@ -61,6 +61,8 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
         terminate() {
           void worker.terminate();
         },
+        // A stopped worker's loop idle time reads -1 (node's Worker::LoopIdleTime).
+        stopped: () => worker.performance.eventLoopUtilization().idle === -1,
       };
     },
   };

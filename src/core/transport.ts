@@ -23,6 +23,12 @@ export interface SpawnedWorker {
   onExit(listener: (exit: WorkerExit) => void): void;
   /** Stops the worker now, even in the middle of a synchronous loop. */
   terminate(): void;
+  /**
+   * Whether a worker that had started has stopped, asked without the event loop (threads only):
+   * a thread blocked in `resultSync` cannot hear 'exit', and a worker that runs out of memory
+   * stops without running its own exit handlers.
+   */
+  stopped?(): boolean;
 }
 
 /** Makes workers of one kind. */
