@@ -9,6 +9,7 @@ import {
   LoopClosedError,
   ThreadPoolExecutor,
   TimeoutError,
+  WorkerCrashedError,
   currentLoop,
   mainLoop,
   runCoroutineThreadsafe,
@@ -115,6 +116,23 @@ describe('loop threads', () => {
     } finally {
       await pool.shutdown();
     }
+  });
+});
+
+describe('a loop thread that dies while this thread blocks in resultSync', () => {
+  const tasks = taskModule(new URL('./fixtures/tasks.js', import.meta.url));
+
+  test('by process.exit: the call throws WorkerCrashedError with the exit code', async () => {
+    const loop = await startLoopThread();
+    assert.throws(() => loop.submit(tasks.exit, 7).resultSync({ timeoutMs: 30_000 }), (error) => error instanceof WorkerCrashedError && error.exitCode === 7);
+    await loop.stop();
+  });
+
+  test('out of memory: the call throws WorkerCrashedError, not its timeout', { timeout: 60_000 }, async () => {
+    const loop = await startLoopThread({ resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+    assert.throws(() => loop.submit(tasks.allocate, 512).resultSync({ timeoutMs: 30_000 }), (error) => error instanceof WorkerCrashedError && /memory/.test(error.message));
+    assert.throws(() => loop.submit(() => 1), WorkerCrashedError, 'the loop takes no more calls');
+    await loop.stop();
   });
 });
 

@@ -76,6 +76,13 @@ export class LoopThread extends EventEmitter implements Loop {
     noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
+      // A thread blocked in resultSync hears no 'exit': the thread's exit flag, or its stopped
+      // event loop (it ran out of memory), tells it the loop is gone.
+      this.#client.goneWhy = () => {
+        const exitCode = wakeWorker.exitCode();
+        if (exitCode !== undefined) return this.#crashed({ exitCode });
+        return this.#spawned.stopped?.() === true ? this.#crashed({ error: new Error('its thread stopped without exiting (it ran out of memory, most likely)') }) : undefined;
+      };
       ready();
     };
     this.#conn = new Connection(
@@ -91,10 +98,7 @@ export class LoopThread extends EventEmitter implements Loop {
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {
       this.#spawned.onExit((exit) => {
-        const error =
-          this.#stopping !== undefined
-            ? new LoopClosedError(`loop '${name}' was stopped before the call finished`)
-            : new WorkerCrashedError(`loop thread '${name}' ended unexpectedly (${exit.error instanceof Error ? exit.error.message : `exit code ${exit.exitCode}`})`, { exitCode: exit.exitCode, cause: exit.error });
+        const error = this.#stopping !== undefined ? new LoopClosedError(`loop '${name}' was stopped before the call finished`) : this.#crashed(exit);
         this.#client.close(error);
         ready(error);
         this.emit('exit', exit);
@@ -165,6 +169,11 @@ export class LoopThread extends EventEmitter implements Loop {
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
+  }
+
+  #crashed(exit: WorkerExit): WorkerCrashedError {
+    const why = exit.error instanceof Error ? exit.error.message : `exit code ${exit.exitCode}`;
+    return new WorkerCrashedError(`loop thread '${this.name}' ended unexpectedly (${why})`, { exitCode: exit.exitCode, cause: exit.error });
   }
 
   #uncaught(error: unknown): void {

@@ -52,6 +52,11 @@ export class LoopClient implements ConnectionEvents, FutureLink {
   #idleWaiters: (() => void)[] = [];
   /** Called when the loop's thread reports READY. */
   onReady: (() => void) | undefined = undefined;
+  /**
+   * Why the loop's thread is gone, asked without the event loop by `resultSync` (whose thread
+   * cannot hear 'exit'); undefined while it runs. Set by the owner of a loop thread.
+   */
+  goneWhy: (() => Error | undefined) | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -188,14 +193,22 @@ export class LoopClient implements ConnectionEvents, FutureLink {
       conn.flush();
       conn.receivePending();
       if (future.done()) return;
+      const gone = this.goneWhy?.();
+      if (gone !== undefined) {
+        this.close(gone);
+        return;
+      }
       conn.flush();
       if (this.#closed !== undefined) return;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return;
-      wake.sleep(seen, remaining);
+      wake.sleep(seen, this.goneWhy === undefined ? remaining : Math.min(remaining, GONE_CHECK_MS));
     }
   }
 }
+
+/** How often `resultSync` looks for a loop thread that stopped without a word (out of memory). */
+const GONE_CHECK_MS = 50;
 
 /** A Loop whose calls go through a LoopClient. @internal */
 export class ClientLoop implements Loop {
