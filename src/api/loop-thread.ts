@@ -11,7 +11,7 @@ import { LoopClosedError, WorkerCrashedError } from '../core/errors.js';
 import { describe, type Future } from '../core/future.js';
 import { checkResourceLimits } from '../core/thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../core/thread-transport.js';
-import type { SpawnedWorker, WorkerExit } from '../core/transport.js';
+import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type WorkerExit } from '../core/transport.js';
 import { Connection } from '../runtime/connection.js';
 import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '../runtime/loop.js';
 import { prepareArgs } from '../wire/args.js';
@@ -81,7 +81,7 @@ export class LoopThread extends EventEmitter implements Loop {
       this.#client.goneWhy = () => {
         const exitCode = wakeWorker.exitCode();
         if (exitCode !== undefined) return this.#crashed({ exitCode });
-        return this.#spawned.stopped?.() === true ? this.#crashed({ error: new Error('its thread stopped without exiting (it ran out of memory, most likely)') }) : undefined;
+        return this.#spawned.stopped?.() === true ? this.#crashed({ error: new Error(STOPPED_WITHOUT_EXIT) }) : undefined;
       };
       ready();
     };

@@ -35,7 +35,7 @@ import { Future } from './future.js';
 import { PoolWorker } from './pool-worker.js';
 import { Samples, type ExecutorStats } from './stats.js';
 import { TaskRecord } from './task-record.js';
-import type { SpawnedWorker, Transport, WorkerExit } from './transport.js';
+import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
 /**
  * Most calls in flight to one worker: deep enough that a worker still has calls queued while this
@@ -65,7 +65,6 @@ function releaseLingerPlace(token: number): void {
 
 /** How often `resultSync` looks for a worker that stopped without a word (out of memory). */
 const STOPPED_CHECK_MS = 50;
-const STOPPED = 'its thread stopped without exiting (it ran out of memory, most likely)';
 
 type State = 'running' | 'shutdown' | 'broken';
 
@@ -512,7 +511,7 @@ export class Scheduler {
         // Its 'exit' event cannot arrive while this thread blocks: ask the worker directly.
         const exitCode = worker.wake?.exitCode();
         if (exitCode !== undefined) this.#onExit(worker, { exitCode });
-        else if (worker.ready && worker.spawned.stopped?.() === true) this.#onExit(worker, { error: new Error(STOPPED) });
+        else if (worker.ready && worker.spawned.stopped?.() === true) this.#onExit(worker, { error: new Error(STOPPED_WITHOUT_EXIT) });
       }
       if (future.done()) return;
       for (const worker of this.#workers) worker.conn.flush();

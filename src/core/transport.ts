@@ -31,6 +31,9 @@ export interface SpawnedWorker {
   stopped?(): boolean;
 }
 
+/** Why a worker that `stopped()` without an exit code is gone, as far as anyone can tell. */
+export const STOPPED_WITHOUT_EXIT = 'its thread stopped without exiting (it ran out of memory, most likely)';
+
 /** Makes workers of one kind. */
 export interface Transport {
   /** What a worker is, for messages: 'worker thread' or 'child process'. */
