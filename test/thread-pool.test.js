@@ -122,6 +122,18 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
     assert.throws(() => make({ resourceLimits: 'small' }), TypeError, /resourceLimits/);
     assert.throws(() => make({ resourceLimits: { maxOldGenerationSizeMb: 'lots' } }), TypeError, /maxOldGenerationSizeMb/);
     assert.throws(() => make({ workerEntry: 42 }), TypeError, /workerEntry/);
+    assert.throws(() => make({ idleSpinMs: '1' }), TypeError, /idleSpinMs/);
+    assert.throws(() => make({ idleSpinMs: -1 }), RangeError, /idleSpinMs/);
+    assert.throws(() => make({ idleSpinMs: 5 }), RangeError, /idleSpinMs/);
+  });
+
+  test('idleSpinMs: 0 and 1 both run back-to-back calls and keep async tasks working', async () => {
+    for (const idleSpinMs of [0, 1]) {
+      const ex = make({ maxWorkers: 2, idleSpinMs });
+      for (let i = 0; i < 200; i++) assert.equal(await ex.submit(t.add, i, 1), i + 1);
+      assert.equal(await ex.submit(t.asyncEcho, 'async'), 'async');
+      assert.equal(ex.submit(t.add, 2, 2).resultSync({ timeoutMs: 10_000 }), 4);
+    }
   });
 
   test('a worker thread sees a SharedArrayBuffer argument live', async () => {

@@ -71,6 +71,7 @@ export class LoopThread extends EventEmitter implements Loop {
       env: options.env,
       execArgv: options.execArgv,
       resourceLimits: options.resourceLimits,
+      idleSpinMs: 0, // a loop thread's own event loop must run freely
     }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, linger: undefined, initializer: undefined, initArgs: [], name });
     this.#client = new LoopClient(name, wakeCaller, 'worker thread', true, (error) => this.#uncaught(error));
     noteShareableCreated(); // a LoopThread can be passed to other threads

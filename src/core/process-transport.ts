@@ -27,6 +27,7 @@ export function processTransport(options: ProcessTransportOptions): Transport {
   return {
     kind: 'child process',
     sharedMemory: false,
+    idleSpinMs: 0, // nothing to watch without shared memory
     spawn(boot: WorkerBootstrap): SpawnedWorker {
       childProcess ??= requireBuiltin('node:child_process') as typeof ChildProcessModule;
       const child = childProcess.fork(options.entry, [], {

@@ -44,17 +44,15 @@ import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type Transport, type WorkerEx
  */
 const MAX_IN_FLIGHT = 512;
 /**
- * How idle thread workers spin for their next call before sleeping (runtime/linger.ts): up to
- * 0.1 ms, and never more of them at once, over every pool of this process, than there are cores
- * but one.
+ * Idle thread workers spin for their next call before sleeping (runtime/linger.ts), never more
+ * of them at once, over every pool of this process, than there are cores but one.
  */
-const LINGER_MS = 0.1;
 let lingerPlaces: Int32Array | undefined;
 let lingerTokens = 0;
 
-function lingerSettings(): LingerSettings {
+function lingerSettings(budgetMs: number): LingerSettings {
   lingerPlaces ??= new Int32Array(new SharedArrayBuffer(4 * Math.max(0, availableParallelism() - 1)));
-  return { budgetMs: LINGER_MS, places: lingerPlaces.buffer as SharedArrayBuffer, token: ++lingerTokens };
+  return { budgetMs, places: lingerPlaces.buffer as SharedArrayBuffer, token: ++lingerTokens };
 }
 
 /** Frees the place a worker that died while lingering still holds (its own `finally` did not run). */
@@ -342,7 +340,7 @@ export class Scheduler {
       slots: slots?.buffer,
       wakeCaller: this.#wake?.buffer,
       wakeWorker: wakeWorker?.buffer,
-      linger: wakeWorker === undefined ? undefined : lingerSettings(),
+      linger: wakeWorker === undefined || this.transport.idleSpinMs <= 0 ? undefined : lingerSettings(this.transport.idleSpinMs),
       initializer: this.#initializer?.ref,
       initArgs: this.options.initArgs,
       name: `${this.options.name}#${index}`,

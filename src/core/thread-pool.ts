@@ -29,12 +29,16 @@ export function checkResourceLimits(limits: unknown, owner = 'ThreadPoolExecutor
 
 export class ThreadPoolExecutor extends PoolExecutor {
   constructor(options: ThreadPoolOptions = {}) {
-    const resolved = resolveOptions('ThreadPoolExecutor', options, ['resourceLimits', 'workerEntry']);
-    const { resourceLimits, workerEntry = defaultWorkerEntry } = options;
+    const resolved = resolveOptions('ThreadPoolExecutor', options, ['resourceLimits', 'workerEntry', 'idleSpinMs']);
+    const { resourceLimits, workerEntry = defaultWorkerEntry, idleSpinMs = 0.1 } = options;
     checkResourceLimits(resourceLimits);
     if (!(workerEntry instanceof URL) && typeof workerEntry !== 'string') {
       throw new TypeError(`ThreadPoolExecutor: workerEntry must be a URL or a path, got ${describe(workerEntry)}`);
     }
-    super(resolved, threadTransport({ entry: workerEntry, env: resolved.env, execArgv: resolved.execArgv, resourceLimits }));
+    if (typeof idleSpinMs !== 'number' || Number.isNaN(idleSpinMs)) {
+      throw new TypeError(`ThreadPoolExecutor: idleSpinMs must be a number of milliseconds, got ${describe(idleSpinMs)}`);
+    }
+    if (idleSpinMs < 0 || idleSpinMs > 1) throw new RangeError(`ThreadPoolExecutor: idleSpinMs must be between 0 and 1, got ${idleSpinMs}`);
+    super(resolved, threadTransport({ entry: workerEntry, env: resolved.env, execArgv: resolved.execArgv, resourceLimits, idleSpinMs }));
   }
 }

@@ -15,12 +15,14 @@ export interface ThreadTransportOptions {
   env: Record<string, string | undefined> | undefined;
   execArgv: string[] | undefined;
   resourceLimits: ResourceLimits | undefined;
+  idleSpinMs: number;
 }
 
 export function threadTransport(options: ThreadTransportOptions): Transport {
   return {
     kind: 'worker thread',
     sharedMemory: true,
+    idleSpinMs: options.idleSpinMs,
     spawn(boot: WorkerBootstrap): SpawnedWorker {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(options.entry, {

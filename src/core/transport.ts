@@ -40,6 +40,8 @@ export interface Transport {
   readonly kind: string;
   /** Whether workers share memory with this thread (slots, resultSync, Shareables). */
   readonly sharedMemory: boolean;
+  /** How long an idle worker spins for its next call before it sleeps (runtime/linger.ts); 0: never. */
+  readonly idleSpinMs: number;
   spawn(boot: WorkerBootstrap): SpawnedWorker;
 }
 
