@@ -5,6 +5,7 @@ import {
   Semaphore,
   ThreadEvent,
   Barrier,
+  Mutex,
   ThreadPoolExecutor,
   TimeoutError,
   AbortError,
@@ -13,6 +14,14 @@ import {
 
 const ex = new ThreadPoolExecutor({ maxWorkers: 4 });
 after(() => ex.shutdown());
+
+test('fromShared rejects what is not the state of its kind with a TypeError naming the kind', () => {
+  for (const Kind of [Mutex, Semaphore, ThreadEvent, Barrier]) {
+    for (const bad of [undefined, 42, new ArrayBuffer(64), new SharedArrayBuffer(3)]) {
+      assert.throws(() => Kind.fromShared(bad), (e) => e instanceof TypeError && e.message.includes(`${Kind.name}.fromShared`));
+    }
+  }
+});
 
 test('Semaphore: at most n holders at once across 4 threads and the main loop', async () => {
   const sem = new Semaphore(2);

@@ -11,6 +11,7 @@ import { BrokenBarrierError } from '../core/errors.js';
 import {
   noteShareableCreated,
   registerShareable,
+  sharedBuffer,
   toShared,
   type Shareable,
   type SharedDescriptor,
@@ -153,10 +154,7 @@ export class Barrier implements Shareable {
 
   /** Rebuilds a Barrier from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Barrier {
-    if (!(state instanceof SharedArrayBuffer) || state.byteLength !== WORDS * 4) {
-      throw new TypeError('Barrier.fromShared: expected the SharedArrayBuffer of a Barrier');
-    }
-    reviving = state;
+    reviving = sharedBuffer('Barrier', state, WORDS * 4);
     return new Barrier(0);
   }
 

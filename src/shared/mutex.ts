@@ -11,6 +11,7 @@ import { DeadlockError } from '../core/errors.js';
 import {
   noteShareableCreated,
   registerShareable,
+  sharedBuffer,
   toShared,
   type Shareable,
   type SharedDescriptor,
@@ -147,10 +148,7 @@ export class Mutex implements Shareable {
 
   /** Rebuilds a Mutex from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Mutex {
-    if (!(state instanceof SharedArrayBuffer) || state.byteLength !== WORDS * 4) {
-      throw new TypeError('Mutex.fromShared: expected the SharedArrayBuffer of a Mutex');
-    }
-    reviving = state;
+    reviving = sharedBuffer('Mutex', state, WORDS * 4);
     return new Mutex();
   }
 

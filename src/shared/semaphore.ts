@@ -6,6 +6,7 @@
 import {
   noteShareableCreated,
   registerShareable,
+  sharedBuffer,
   toShared,
   type Shareable,
   type SharedDescriptor,
@@ -71,10 +72,7 @@ export class Semaphore implements Shareable {
 
   /** Rebuilds a Semaphore from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Semaphore {
-    if (!(state instanceof SharedArrayBuffer) || state.byteLength !== WORDS * 4) {
-      throw new TypeError('Semaphore.fromShared: expected the SharedArrayBuffer of a Semaphore');
-    }
-    reviving = state;
+    reviving = sharedBuffer('Semaphore', state, WORDS * 4);
     return new Semaphore();
   }
 

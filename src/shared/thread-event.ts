@@ -6,6 +6,7 @@
 import {
   noteShareableCreated,
   registerShareable,
+  sharedBuffer,
   toShared,
   type Shareable,
   type SharedDescriptor,
@@ -53,10 +54,7 @@ export class ThreadEvent implements Shareable {
 
   /** Rebuilds a ThreadEvent from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): ThreadEvent {
-    if (!(state instanceof SharedArrayBuffer) || state.byteLength !== WORDS * 4) {
-      throw new TypeError('ThreadEvent.fromShared: expected the SharedArrayBuffer of a ThreadEvent');
-    }
-    reviving = state;
+    reviving = sharedBuffer('ThreadEvent', state, WORDS * 4);
     return new ThreadEvent();
   }
 

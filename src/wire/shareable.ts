@@ -49,6 +49,17 @@ export function registerShareable(kind: string, revive: (state: unknown) => obje
   revivers.set(kind, revive);
 }
 
+/**
+ * The state of a `kind` as sent across: a SharedArrayBuffer of `byteLength` bytes, or a
+ * TypeError saying what was expected (for `fromShared`, which users can call too).
+ */
+export function sharedBuffer(kind: string, state: unknown, byteLength: number): SharedArrayBuffer {
+  if (!(state instanceof SharedArrayBuffer) || state.byteLength !== byteLength) {
+    throw new TypeError(`${kind}.fromShared: expected the SharedArrayBuffer of a ${kind}`);
+  }
+  return state;
+}
+
 let reviverLoader: (() => Promise<unknown>) | undefined;
 let reviversLoaded: Promise<void> | undefined;
 
