@@ -1,10 +1,9 @@
 // threadloop adapter: a ThreadPoolExecutor running the module tasks of tasks/threadloop.js.
-import * as threadloop from 'threadloop';
+import { ThreadPoolExecutor, taskModule } from 'threadloop';
 
 const TASK_NAMES = ['noop', 'fib', 'echo', 'echoMove'];
 
 export function create({ workers, options }) {
-  const { ThreadPoolExecutor, taskModule } = threadloop;
   const module = taskModule(new URL('../tasks/threadloop.js', import.meta.url));
   // Resolve each Task once, as an application would, so the hot path only submits.
   const tasks = Object.fromEntries(TASK_NAMES.map((name) => [name, module[name]]));
@@ -14,6 +13,5 @@ export function create({ workers, options }) {
       executor.submit(transfer ? tasks[name].with({ transfer }) : tasks[name], arg),
     runSync: (name, arg) => executor.submit(tasks[name], arg).resultSync(),
     close: () => executor.shutdown(),
-    notes: typeof threadloop.move === 'function' ? [] : ['no result-transfer API yet: echoMove returns a clone'],
   };
 }
