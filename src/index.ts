@@ -4,13 +4,13 @@
  * The public API: tasks, futures, executors, and (from other modules of this folder) loops and
  * shared-memory primitives. See README.md for the tour and the Python → threadloop table.
  */
-export * from './core/errors.js';
+export * from './wire/errors.js';
 export { Future, type FutureState, type WaitOptions, type DoneCallback } from './core/future.js';
 export type { Executor, ExecutorOptions, ThreadPoolOptions, MapOptions, ShutdownOptions, Submitted } from './core/executor.js';
 export type { ExecutorStats, DurationSummary } from './core/stats.js';
-export { ThreadPoolExecutor } from './core/thread-pool.js';
-export { ProcessPoolExecutor, type ProcessPoolOptions } from './core/process-pool.js';
-export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions, type Runnable, type AnyFunction } from './api/task.js';
+export { ThreadPoolExecutor } from './api/thread-pool.js';
+export { ProcessPoolExecutor, type ProcessPoolOptions } from './api/process-pool.js';
+export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions, type Runnable, type AnyFunction } from './core/task.js';
 export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from './api/to-thread.js';
 export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';

@@ -7,11 +7,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
-import { LoopClosedError, WorkerCrashedError } from '../core/errors.js';
+import { LoopClosedError, WorkerCrashedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
-import { checkResourceLimits } from '../core/thread-pool.js';
-import { defaultWorkerEntry, threadTransport } from '../core/thread-transport.js';
-import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type WorkerExit } from '../core/transport.js';
+import { checkResourceLimits } from './thread-pool.js';
+import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
+import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
 import { Connection } from '../runtime/connection.js';
 import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '../runtime/loop.js';
 import { prepareArgs } from '../wire/args.js';
@@ -19,7 +19,7 @@ import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
 import type { AttachedLoopState } from '../runtime/loops.js';
 import { Wake } from '../wire/wake.js';
-import { toTask, type AnyFunction, type Runnable } from './task.js';
+import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 
 /** Options of `startLoopThread`. */
 export interface LoopThreadOptions {

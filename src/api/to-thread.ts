@@ -4,9 +4,9 @@
  */
 import type { Executor } from '../core/executor.js';
 import type { Future } from '../core/future.js';
-import { ThreadPoolExecutor } from '../core/thread-pool.js';
+import { ThreadPoolExecutor } from './thread-pool.js';
 import { describe } from '../core/future.js';
-import type { AnyFunction, Runnable } from './task.js';
+import type { AnyFunction, Runnable } from '../core/task.js';
 
 let defaultExecutor: Executor | undefined;
 

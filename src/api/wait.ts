@@ -2,7 +2,7 @@
  * `wait` and `asCompleted` over futures, as in `concurrent.futures`. Cancelled futures count as
  * done, so neither can hang on one (CPython gh-92001).
  */
-import { TimeoutError } from '../core/errors.js';
+import { TimeoutError } from '../wire/errors.js';
 import { checkTimeout, type Future } from '../core/future.js';
 
 /** When `wait` returns. */

@@ -3,7 +3,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { AnyFunction, Runnable } from '../api/task.js';
+import type { AnyFunction, Runnable } from './task.js';
 import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
 import { describe } from './future.js';

@@ -15,7 +15,7 @@
  * `cancel()` can withdraw work that has not started, `state` can tell whether it has started, and
  * `resultSync()` can block on the place the result will come from.
  */
-import { CancelledError, DeadlockError, TimeoutError } from './errors.js';
+import { CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
 
 /** Where a future is in its life. */
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';

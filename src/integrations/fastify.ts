@@ -17,11 +17,11 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { availableParallelism } from 'node:os';
-import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
-import { QueueFullError } from '../core/errors.js';
+import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
+import { QueueFullError } from '../wire/errors.js';
 import type { Executor, ThreadPoolOptions } from '../core/executor.js';
 import { describe } from '../core/future.js';
-import { ThreadPoolExecutor } from '../core/thread-pool.js';
+import { ThreadPoolExecutor } from '../api/thread-pool.js';
 
 /** Options of the plugin: the pool's own options, or an executor of yours. */
 export interface ThreadloopFastifyOptions extends ThreadPoolOptions {

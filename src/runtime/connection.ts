@@ -8,13 +8,13 @@
  * microtask turn, so a burst of calls (or results) costs one message.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { TaskSerializationError } from '../core/errors.js';
+import { TaskSerializationError } from '../wire/errors.js';
 import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
 import { CALL_HEAD, CallFlag, NO_SLOT, Op, opArity, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
-import type { Task } from '../api/task.js';
+import type { Task } from '../core/task.js';
 import { enterCall, leaveCall, RunningCall } from './current-task.js';
 import { TaskTable } from './task-registry.js';
 import type { Linger } from './linger.js';

@@ -4,9 +4,9 @@
  * Connection and settles their futures. The same client serves a loop thread seen from the
  * main thread, the main loop seen from a worker, and the caller's own loop.
  */
-import { AbortError, DeadlockError, LoopClosedError, TimeoutError } from '../core/errors.js';
+import { AbortError, DeadlockError, LoopClosedError, TimeoutError } from '../wire/errors.js';
 import { Future, describe, type FutureLink } from '../core/future.js';
-import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
+import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
 import { NO_SLOT, Op } from '../wire/protocol.js';

@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TaskNotFoundError } from '../core/errors.js';
-import { compileInline, type AnyFunction } from '../api/task.js';
+import { TaskNotFoundError } from '../wire/errors.js';
+import { compileInline, type AnyFunction } from '../core/task.js';
 import type { TaskRef } from '../wire/protocol.js';
 
 type Callable = (...args: unknown[]) => unknown;

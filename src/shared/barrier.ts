@@ -7,7 +7,7 @@
  * A new round starts only when the last waiter of the previous one has left, so a waiter never
  * has to guess which round a state change belongs to. STATE is also the wake word.
  */
-import { BrokenBarrierError } from '../core/errors.js';
+import { BrokenBarrierError } from '../wire/errors.js';
 import {
   noteShareableCreated,
   registerShareable,

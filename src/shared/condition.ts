@@ -29,7 +29,7 @@ import {
   type WaitCell,
   type WaitOptions,
 } from './wait.js';
-import { TimeoutError } from '../core/errors.js';
+import { TimeoutError } from '../wire/errors.js';
 
 const COUNTS = 0;
 const WAKE = 1;

@@ -1,5 +1,5 @@
-/** Errors specific to the shared primitives (the rest live in `core/errors.ts`). */
-import { ThreadloopError } from '../core/errors.js';
+/** Errors specific to the shared primitives (the rest live in `wire/errors.ts`). */
+import { ThreadloopError } from '../wire/errors.js';
 
 /**
  * A lock was released (or a Condition used) by a thread that does not hold it: it was not held,

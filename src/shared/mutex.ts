@@ -7,7 +7,7 @@
  * holds by the same thread (so a stale guard cannot release a newer hold).
  */
 import { threadId } from 'node:worker_threads';
-import { DeadlockError } from '../core/errors.js';
+import { DeadlockError } from '../wire/errors.js';
 import {
   noteShareableCreated,
   registerShareable,

@@ -14,7 +14,7 @@
  */
 import { Buffer } from 'node:buffer';
 import * as v8 from 'node:v8';
-import { TaskSerializationError } from '../core/errors.js';
+import { TaskSerializationError } from '../wire/errors.js';
 import { encodeShareables } from '../wire/shareable.js';
 import { decodePlain, encodePlain, plainBytes } from './plain-codec.js';
 

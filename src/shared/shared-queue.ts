@@ -31,7 +31,7 @@
  * Encoding and decoding happen outside the locks, which are held only to copy bytes in or out.
  */
 import { Buffer } from 'node:buffer';
-import { QueueClosedError } from '../core/errors.js';
+import { QueueClosedError } from '../wire/errors.js';
 import {
   noteShareableCreated,
   registerShareable,

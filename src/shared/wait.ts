@@ -17,7 +17,7 @@
  * its holder, so a thread that dies while holding it (a terminated worker) blocks others for at
  * most `LEASE_MS`.
  */
-import { AbortError, TimeoutError } from '../core/errors.js';
+import { AbortError, TimeoutError } from '../wire/errors.js';
 
 // `Atomics.waitAsync` is in Node >= 16 but only in TypeScript's ES2024 lib; type it here.
 type WaitAsyncResult =

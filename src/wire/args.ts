@@ -3,11 +3,16 @@
  * structured clone would refuse fails here, at the call that passed it, naming the argument.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { TaskSerializationError } from '../core/errors.js';
-import type { Task } from '../api/task.js';
+import { TaskSerializationError } from './errors.js';
 import { findUncloneable } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
+
+/** What prepareArgs needs of a task: its name (for messages) and what it moves. */
+export interface ArgsOwner {
+  readonly name: string;
+  readonly options: { readonly transfer?: readonly TransferListItem[] };
+}
 
 /** What prepareArgs found besides the arguments: CALL flags and things to transfer. */
 export interface PreparedArgs {
@@ -21,7 +26,7 @@ export interface PreparedArgs {
  * task's `transfer` option plus ports of loop handles). `where` names the destination ('worker
  * thread', 'child process'); without shared memory, a Shareable argument is an error.
  */
-export function prepareArgs(task: Task, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
+export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
   if (plainArgs(args)) return { args, flags: 0, transfer: task.options.transfer };
   const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
   for (let i = 0; i < args.length; i++) {

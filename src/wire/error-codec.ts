@@ -5,7 +5,7 @@
  * other classes as an `Error` carrying the original `name`. The `cause` chain and
  * AggregateError's `errors` travel too. A thrown value that is not an Error arrives as thrown.
  */
-import { threadloopErrorClasses } from '../core/errors.js';
+import { threadloopErrorClasses } from './errors.js';
 
 /** An error as sent: either a rebuilt Error, or a thrown non-Error value. */
 export type EncodedError =

@@ -11,7 +11,7 @@
  * stays false and senders skip it.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { TaskSerializationError } from '../core/errors.js';
+import { TaskSerializationError } from './errors.js';
 
 /** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
 export const toShared: unique symbol = Symbol('threadloop.toShared');

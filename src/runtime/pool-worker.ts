@@ -2,7 +2,7 @@
  * One worker of a pool, as the scheduler keeps track of it: its connection, the calls it has been
  * sent and not answered, and the arbitration slots those calls hold.
  */
-import { Connection, type ConnectionEvents } from '../runtime/connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import { SLOT_COUNT, Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { SpawnedWorker } from './transport.js';

@@ -2,15 +2,15 @@
  * The public face of a pool: argument checks, `submit`, `map`, backpressure and shutdown over
  * the Scheduler. ThreadPoolExecutor and ProcessPoolExecutor are this class with a transport.
  */
-import { toTask, type AnyFunction, type Runnable, type Task } from '../api/task.js';
+import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
 import { plainArgs, prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
-import { AbortError, TimeoutError } from './errors.js';
-import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from './executor.js';
-import { checkTimeout, describe, Future } from './future.js';
-import { Scheduler } from './scheduler.js';
-import type { ExecutorStats } from './stats.js';
-import type { Transport } from './transport.js';
+import { AbortError, TimeoutError } from '../wire/errors.js';
+import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from '../core/executor.js';
+import { checkTimeout, describe, Future } from '../core/future.js';
+import { Scheduler } from '../runtime/scheduler.js';
+import type { ExecutorStats } from '../core/stats.js';
+import type { Transport } from '../runtime/transport.js';
 
 export abstract class PoolExecutor implements Executor {
   readonly #scheduler: Scheduler;

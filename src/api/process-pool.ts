@@ -3,10 +3,10 @@
  * worker thread (native addons that are not thread-safe, `process.chdir`, process-wide state), or
  * whose crash or leak must not touch the main process.
  */
-import { describe } from './future.js';
-import { resolveOptions, type ExecutorOptions } from './executor.js';
+import { describe } from '../core/future.js';
+import { resolveOptions, type ExecutorOptions } from '../core/executor.js';
 import { PoolExecutor } from './pool-executor.js';
-import { defaultProcessEntry, processTransport } from './process-transport.js';
+import { defaultProcessEntry, processTransport } from '../runtime/process-transport.js';
 
 /** Options of ProcessPoolExecutor. */
 export interface ProcessPoolOptions extends ExecutorOptions {

@@ -2,10 +2,10 @@
  * ThreadPoolExecutor: a pool of worker threads — Python's `ThreadPoolExecutor`, except that
  * JavaScript threads run in parallel (there is no GIL) and a running task can really be stopped.
  */
-import { describe } from './future.js';
-import { resolveOptions, type ThreadPoolOptions } from './executor.js';
+import { describe } from '../core/future.js';
+import { resolveOptions, type ThreadPoolOptions } from '../core/executor.js';
 import { PoolExecutor } from './pool-executor.js';
-import { defaultWorkerEntry, threadTransport } from './thread-transport.js';
+import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
 
 /**
  * A pool of worker threads that run tasks in parallel with the main thread.

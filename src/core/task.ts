@@ -3,8 +3,8 @@
  * is a *reference* to one — an export of a module (`taskModule`), or the source of a
  * self-contained function (inline) — plus per-call options (`task.with(...)`).
  */
-import { TaskSerializationError } from '../core/errors.js';
-import { checkTimeout, describe } from '../core/future.js';
+import { TaskSerializationError } from '../wire/errors.js';
+import { checkTimeout, describe } from './future.js';
 import type { TransferListItem } from 'node:worker_threads';
 import type { TaskRef } from '../wire/protocol.js';
 

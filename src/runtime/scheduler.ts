@@ -18,7 +18,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { Op, type LingerSettings, type WorkerBootstrap } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
-import { toTask, type Task } from '../api/task.js';
+import { toTask, type Task } from '../core/task.js';
 import {
   AbortError,
   BrokenExecutorError,
@@ -28,12 +28,12 @@ import {
   QueueFullError,
   TimeoutError,
   WorkerCrashedError,
-} from './errors.js';
-import { Deque } from './deque.js';
-import type { ResolvedOptions } from './executor.js';
-import { Future } from './future.js';
+} from '../wire/errors.js';
+import { Deque } from '../core/deque.js';
+import type { ResolvedOptions } from '../core/executor.js';
+import { Future } from '../core/future.js';
 import { PoolWorker } from './pool-worker.js';
-import { Samples, type ExecutorStats } from './stats.js';
+import { Samples, type ExecutorStats } from '../core/stats.js';
 import { TaskRecord } from './task-record.js';
 import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 

@@ -3,8 +3,8 @@
  * link to the scheduler: `cancel()`, `state` and `resultSync()` on the future ask it.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import type { Task } from '../api/task.js';
-import type { Future, FutureLink } from './future.js';
+import type { Task } from '../core/task.js';
+import type { Future, FutureLink } from '../core/future.js';
 import type { PoolWorker } from './pool-worker.js';
 
 /** What a record needs from the scheduler that owns it. */

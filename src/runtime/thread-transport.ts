@@ -1,11 +1,11 @@
 /** Workers as worker threads: the transport of ThreadPoolExecutor. */
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
-import { portChannel } from '../runtime/channels.js';
+import { portChannel } from './channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
 /**
- * The worker runtime's entry script, in dist/runtime/. The path is relative to src/core/:
+ * The worker runtime's entry script, in dist/runtime/. The path is relative to this folder (src/runtime/):
  * scripts/build.mjs re-makes it for the bundled file this code ends up in.
  */
 export const defaultWorkerEntry = new URL('../runtime/worker-entry.js', import.meta.url);

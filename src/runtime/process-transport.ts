@@ -1,12 +1,12 @@
 /** Workers as child processes: the transport of ProcessPoolExecutor. */
 import type * as ChildProcessModule from 'node:child_process';
 import { createRequire } from 'node:module';
-import { ipcChannel } from '../runtime/channels.js';
+import { ipcChannel } from './channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
 /**
- * The child runtime's entry script, in dist/runtime/. The path is relative to src/core/:
+ * The child runtime's entry script, in dist/runtime/. The path is relative to this folder (src/runtime/):
  * scripts/build.mjs re-makes it for the bundled file this code ends up in.
  */
 export const defaultProcessEntry = new URL('../runtime/process-entry.js', import.meta.url);

@@ -3,7 +3,7 @@
  * scheduler asks a transport to spawn a worker running threadloop's worker runtime, talks to it
  * through the returned channel, and hears once when it is gone.
  */
-import type { Channel } from '../runtime/connection.js';
+import type { Channel } from './connection.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 
 /** Why a worker went away. */
