@@ -7,17 +7,19 @@
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
-import { LoopClosedError, WorkerCrashedError } from '../wire/errors.js';
+import { crashError } from '../core/endpoint.js';
+import { LoopClosedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
 import { checkResourceLimits } from './thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
-import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
+import { exitProbe, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
 import { Connection } from '../runtime/connection.js';
 import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '../runtime/loop.js';
 import { prepareArgs } from '../wire/args.js';
 import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
 import type { AttachedLoopState } from '../runtime/loops.js';
+import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 
@@ -33,6 +35,12 @@ export interface LoopThreadOptions {
   resourceLimits?: ResourceLimits;
   /** How long `stop()` lets calls in flight finish after aborting them. Default 1,000 ms. */
   stopGraceMs?: number;
+  /**
+   * How long an aborted (or timed-out) call may run on before its future settles anyway, with
+   * a `THREADLOOP_ABORT_IGNORED` warning naming the task: a loop thread is never ended for one
+   * call. Default 1,000 ms.
+   */
+  abortGraceMs?: number;
   /** The worker runtime's entry script (bundled apps). */
   workerEntry?: URL | string;
 }
@@ -66,40 +74,50 @@ export class LoopThread extends EventEmitter implements Loop {
     this.#stopGraceMs = options.stopGraceMs ?? 1000;
     const wakeCaller = new Wake();
     const wakeWorker = new Wake();
+    const slots = new Slots();
+    const backSlots = new Slots();
     this.#spawned = threadTransport({
       entry: options.workerEntry ?? defaultWorkerEntry,
       env: options.env,
       execArgv: options.execArgv,
       resourceLimits: options.resourceLimits,
       idleSpinMs: 0, // a loop thread's own event loop must run freely
-    }).spawn({ slots: undefined, wakeCaller: wakeCaller.buffer, wakeWorker: wakeWorker.buffer, linger: undefined, initializer: undefined, initArgs: [], name });
-    this.#client = new LoopClient(name, wakeCaller, 'worker thread', true, (error) => this.#uncaught(error));
+    }).spawn({
+      slots: slots.buffer,
+      backSlots: backSlots.buffer,
+      wakeCaller: wakeCaller.buffer,
+      wakeWorker: wakeWorker.buffer,
+      linger: undefined,
+      initializer: undefined,
+      initArgs: [],
+      name,
+    });
+    const events = {
+      result: (id: number, ok: boolean, value: unknown) => this.#client.result(id, ok, value),
+      control: () => this.#client.control(),
+    };
+    this.#conn = new Connection(this.#spawned.channel, events, backSlots, wakeWorker);
+    this.#client = new LoopClient({
+      name,
+      where: 'worker thread',
+      sender: this.#conn,
+      slots,
+      wake: wakeCaller,
+      keepAlive: this.#spawned.channel,
+      probe: exitProbe(wakeWorker, this.#spawned),
+      abortGraceMs: options.abortGraceMs,
+      report: (error) => this.#uncaught(error),
+      lostError: (exit) => this.#lostError(exit),
+    });
     noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
-      // A thread blocked in resultSync hears no 'exit': the thread's exit flag, or its stopped
-      // event loop (it ran out of memory), tells it the loop is gone.
-      this.#client.goneWhy = () => {
-        const exitCode = wakeWorker.exitCode();
-        if (exitCode !== undefined) return this.#crashed({ exitCode });
-        return this.#spawned.stopped?.() === true ? this.#crashed({ error: new Error(STOPPED_WITHOUT_EXIT) }) : undefined;
-      };
       ready();
     };
-    this.#conn = new Connection(
-      this.#spawned.channel,
-      {
-        result: (id, ok, value) => this.#client.result(id, ok, value),
-        control: (op) => this.#client.control(op),
-      },
-      undefined,
-      wakeWorker,
-    );
-    this.#client.attach(this.#conn);
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {
       this.#spawned.onExit((exit) => {
-        const error = this.#stopping !== undefined ? new LoopClosedError(`loop '${name}' was stopped before the call finished`) : this.#crashed(exit);
+        const error = this.#lostError(exit);
         this.#client.close(error);
         ready(error);
         this.emit('exit', exit);
@@ -163,8 +181,9 @@ export class LoopThread extends EventEmitter implements Loop {
     if (this.isClosed()) throw new LoopClosedError(`loop '${this.name}' is stopped and cannot be sent to another thread`);
     const { port1, port2 } = new MessageChannel();
     const wake = new Wake();
-    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer } satisfies AttachedLoopState, [port2]);
-    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer } satisfies AttachedLoopState, transfer: [port1] };
+    const slots = new Slots().buffer;
+    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer, slots } satisfies AttachedLoopState, [port2]);
+    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer, slots } satisfies AttachedLoopState, transfer: [port1] };
   }
 
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */
@@ -172,9 +191,10 @@ export class LoopThread extends EventEmitter implements Loop {
     return this.stop();
   }
 
-  #crashed(exit: WorkerExit): WorkerCrashedError {
-    const why = exit.error instanceof Error ? exit.error.message : `exit code ${exit.exitCode}`;
-    return new WorkerCrashedError(`loop thread '${this.name}' ended unexpectedly (${why})`, { exitCode: exit.exitCode, cause: exit.error });
+  /** What calls still pending fail with once the thread is gone. */
+  #lostError(exit: WorkerExit): Error {
+    if (this.#stopping !== undefined) return new LoopClosedError(`loop '${this.name}' was stopped before the call finished`);
+    return crashError(`loop thread '${this.name}'`, exit);
   }
 
   #uncaught(error: unknown): void {
@@ -264,11 +284,13 @@ export function startThread<F extends AnyFunction>(task: Runnable<F>, ...args: P
 
 function checkLoopOptions(options: LoopThreadOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`startLoopThread options must be an object, got ${describe(options)}`);
-  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'workerEntry'];
+  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');
-  const grace = options.stopGraceMs;
-  if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: stopGraceMs must be a number, got ${describe(grace)}`);
-  if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: stopGraceMs must be >= 0, got ${grace}`);
+  for (const key of ['stopGraceMs', 'abortGraceMs'] as const) {
+    const grace = options[key];
+    if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: ${key} must be a number, got ${describe(grace)}`);
+    if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: ${key} must be >= 0, got ${grace}`);
+  }
 }

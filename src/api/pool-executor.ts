@@ -5,10 +5,11 @@
 import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
 import { plainArgs, prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
-import { AbortError, TimeoutError } from '../wire/errors.js';
+import { AbortError } from '../wire/errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from '../core/executor.js';
 import { checkTimeout, describe, Future } from '../core/future.js';
 import { Scheduler } from '../runtime/scheduler.js';
+import { MapRun, type MapHost } from './map-run.js';
 import type { ExecutorStats } from '../core/stats.js';
 import type { Transport } from '../runtime/transport.js';
 
@@ -78,9 +79,11 @@ export abstract class PoolExecutor implements Executor {
   }
 
   /**
-   * Runs `task` on each item, lazily: items are pulled only as tasks finish, so an endless or
-   * huge input is fine. Results come in input order unless `ordered: false`. Leaving the loop
-   * early, an error, or the `timeoutMs` deadline cancels what has not started.
+   * Runs `task` on each item, lazily and bounded (Python 3.14's `map(..., buffersize)`): calling
+   * it starts the first `concurrency` calls at once, then items are pulled only as results are
+   * taken, so an endless or huge input is fine. Results come in input order unless
+   * `ordered: false`. Leaving the loop early, an error, or the `timeoutMs` deadline cancels what
+   * has not started. A map begun before `shutdown()` still completes (unless `cancelFutures`).
    *
    * @example
    * for await (const digest of executor.map(hash.sha256, files, { timeoutMs: 60_000 })) {
@@ -92,95 +95,54 @@ export abstract class PoolExecutor implements Executor {
     items: Iterable<T> | AsyncIterable<T>,
     options: MapOptions = {},
   ): AsyncIterableIterator<Awaited<R>> {
-    const t = toTask(task as Runnable<AnyFunction>);
+    return this.#run(toTask(task as Runnable<AnyFunction>), items, options, 0);
+  }
+
+  /**
+   * `map` for tasks of several arguments (multiprocessing's `starmap`): each item is the list of
+   * one call's arguments. Lazy and bounded like `map`.
+   *
+   * @example
+   * for await (const sum of executor.starmap(math.add, [[1, 2], [3, 4]])) console.log(sum); // 3, 7
+   */
+  starmap<F extends AnyFunction>(
+    task: Runnable<F>,
+    argLists: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#run(toTask(task as Runnable<AnyFunction>), argLists as Iterable<unknown>, options, CallFlag.Spread);
+  }
+
+  #run<T, R>(task: Task, items: Iterable<T> | AsyncIterable<T>, options: MapOptions, spread: number): AsyncIterableIterator<R> {
+    const what = spread === 0 ? 'map' : 'starmap';
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
     const chunkSize = options.chunkSize ?? 1;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`map: chunkSize must be an integer >= 1, got ${describe(chunkSize)}`);
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`${what}: chunkSize must be an integer >= 1, got ${describe(chunkSize)}`);
     const timeoutMs = checkTimeout(options.timeoutMs);
     const concurrency = options.concurrency ?? this.#maxWorkers * 32;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`map: concurrency must be an integer >= 1, got ${describe(concurrency)}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`${what}: concurrency must be an integer >= 1, got ${describe(concurrency)}`);
     if (items === null || (typeof (items as Iterable<T>)[Symbol.iterator] !== 'function' && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] !== 'function')) {
-      throw new TypeError(`map: items must be an iterable or async iterable, got ${describe(items)}`);
+      throw new TypeError(`${what}: items must be an iterable or async iterable, got ${describe(items)}`);
     }
     this.#scheduler.checkOpen();
-    return this.#mapLoop(t, items, chunkSize, timeoutMs, options.ordered ?? true, Math.min(concurrency, this.#maxQueue + this.#maxWorkers));
-  }
-
-  async *#mapLoop<T, R>(
-    task: Task,
-    items: Iterable<T> | AsyncIterable<T>,
-    chunkSize: number,
-    timeoutMs: number | undefined,
-    ordered: boolean,
-    window: number,
-  ): AsyncGenerator<Awaited<R>> {
-    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
-    const source = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]();
-    const chunkTask = chunkSize > 1 ? task : undefined;
-    const inFlight: Future<unknown>[] = [];
-    const finished: Future<unknown>[] = [];
-    let wakeUnordered: (() => void) | undefined;
-    let exhausted = false;
-    try {
-      for (;;) {
-        while (!exhausted && inFlight.length < window) {
-          const chunk: T[] = [];
-          while (chunk.length < chunkSize) {
-            const next = await source.next();
-            if (next.done === true) {
-              exhausted = true;
-              break;
-            }
-            chunk.push(next.value);
-          }
-          if (chunk.length === 0) break;
-          await this.#room(task);
-          const future = chunkTask !== undefined ? this.#submitChunk(chunkTask, chunk) : this.submit(task as Task<(item: unknown) => unknown>, chunk[0]);
-          inFlight.push(future);
-          if (!ordered) {
-            future.addDoneCallback(() => {
-              finished.push(future);
-              wakeUnordered?.();
-            });
-          }
+    const scheduler = this.#scheduler;
+    const host: MapHost<T> = {
+      submit: (chunk) => {
+        let args: unknown[] = chunk;
+        if (chunkSize > 1) args = [chunk];
+        else if (spread !== 0) args = chunk[0] as unknown[];
+        if (spread !== 0 && !(chunkSize > 1 ? chunk.every(Array.isArray) : Array.isArray(args))) {
+          throw new TypeError('starmap: each item must be an array of arguments');
         }
-        if (inFlight.length === 0) return;
-        let next: Future<unknown>;
-        if (ordered) {
-          next = inFlight[0]!;
-        } else {
-          while (finished.length === 0) await this.#untilDeadline(new Promise<void>((r) => (wakeUnordered = r)), deadline, timeoutMs);
-          next = finished.shift()!;
-        }
-        await this.#untilDeadline(next.exception().then(() => undefined, () => undefined), deadline, timeoutMs);
-        inFlight.splice(inFlight.indexOf(next), 1);
-        const value = await next;
-        if (chunkTask !== undefined) yield* value as Awaited<R>[];
-        else yield value as Awaited<R>;
-      }
-    } finally {
-      for (const future of inFlight) future.cancel();
-      if (!exhausted) await source.return?.();
-    }
-  }
-
-  async #untilDeadline(waiting: Promise<void>, deadline: number, timeoutMs: number | undefined): Promise<void> {
-    if (deadline === Infinity) return waiting;
-    const remaining = deadline - performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`map did not finish within ${timeoutMs} ms`)), Math.max(0, remaining));
-    });
-    try {
-      await Promise.race([waiting, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #submitChunk(task: Task, chunk: unknown[]): Future<unknown> {
-    this.#scheduler.checkOpen();
-    const prepared = this.#prepareArgs(task, [chunk]);
-    return this.#scheduler.submit(task, prepared.args, prepared.flags | CallFlag.Chunk, prepared.transfer);
+        const prepared = this.#prepareArgs(task, args);
+        const flags = prepared.flags | (chunkSize > 1 ? CallFlag.Chunk | spread : 0);
+        return scheduler.submit(task, prepared.args, flags, prepared.transfer, true);
+      },
+      room: () => (scheduler.hasRoom(task.options.signal !== undefined || task.options.timeoutMs !== undefined) ? undefined : this.#room(task)),
+      openMap: (onShutdown) => scheduler.openMap(onShutdown),
+    };
+    const window = Math.min(concurrency, this.#maxQueue + this.#maxWorkers);
+    return new MapRun<T, R>(host, items, { chunkSize, window, ordered: options.ordered ?? true, timeoutMs });
   }
 
   /**

@@ -2,6 +2,7 @@
  * `wait` and `asCompleted` over futures, as in `concurrent.futures`. Cancelled futures count as
  * done, so neither can hang on one (CPython gh-92001).
  */
+import { after, type Timer } from '../core/timers.js';
 import { TimeoutError } from '../wire/errors.js';
 import { checkTimeout, type Future } from '../core/future.js';
 
@@ -59,15 +60,15 @@ export function wait<T>(
   };
   if (satisfied()) return Promise.resolve(split());
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.clear();
       resolve(split());
     };
-    if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
+    if (timeoutMs !== undefined) timer = after(timeoutMs, finish);
     for (const f of all) f.addDoneCallback(() => { if (satisfied()) finish(); });
   });
 }
@@ -106,13 +107,13 @@ export function asCompleted<T>(
         yielded = all.length;
         throw new TimeoutError(`${missing} of ${all.length} futures did not finish within ${timeoutMs} ms`);
       }
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        if (remaining !== Infinity) timer = setTimeout(resolve, remaining);
+        timer = after(remaining, resolve);
       });
       wake = undefined;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.clear();
     }
     yielded++;
     return { done: false, value: finished.shift()! };

@@ -54,6 +54,15 @@ export interface Executor extends AsyncDisposable {
     items: Iterable<T> | AsyncIterable<T>,
     options?: MapOptions,
   ): AsyncIterableIterator<Awaited<R>>;
+  /**
+   * `map` for tasks of several arguments: each item is one call's argument list.
+   * @example for await (const sum of executor.starmap(math.add, [[1, 2], [3, 4]])) console.log(sum);
+   */
+  starmap<F extends AnyFunction>(
+    task: Runnable<F>,
+    argLists: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>>;
   /** Stops taking tasks; see ShutdownOptions. Idempotent. */
   shutdown(options?: ShutdownOptions): Promise<void>;
   /** Counters and timings. */

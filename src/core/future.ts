@@ -16,6 +16,7 @@
  * `resultSync()` can block on the place the result will come from.
  */
 import { CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
+import { after } from './timers.js';
 
 /** Where a future is in its life. */
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
@@ -185,21 +186,19 @@ export class Future<T> extends Promise<T> {
   }
 
   override get [Symbol.toStringTag](): string {
-    return `Future<${this.#state}>`;
+    return `Future<${this.state}>`;
+  }
+
+  /** How `console.log` and `util.inspect` show it: `Future <finished: 42>`, like Python's repr. */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    const state = this.state;
+    if (state !== 'finished') return `Future <${state}>`;
+    if (!this.#failed) return `Future <finished: ${inspect(this.#settled, { ...options, depth: 1 })}>`;
+    const error = this.#settled;
+    return `Future <failed: ${error instanceof Error ? `${error.name}: ${error.message}` : inspect(error, { ...options, depth: 1 })}>`;
   }
 
   // ── settling: called by the scheduling core ──────────────────────────────────────────────
-
-  /**
-   * Moves a pending future to running. Returns false if it was cancelled (the caller must then
-   * not run the work) — CPython's `set_running_or_notify_cancel`.
-   * @internal
-   */
-  setRunning(): boolean {
-    if (this.#state === 'cancelled') return false;
-    if (this.#state === 'pending') this.#state = 'running';
-    return true;
-  }
 
   /** Settles with a value. Ignored if already settled. @internal */
   resolve(value: T): void {
@@ -249,15 +248,9 @@ export class Future<T> extends Promise<T> {
     const timeoutMs = checkTimeout(options.timeoutMs);
     if (this.done()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => reject(new TimeoutError(`the future did not settle within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }
+      const timer = timeoutMs === undefined ? undefined : after(timeoutMs, () => reject(new TimeoutError(`the future did not settle within ${timeoutMs} ms`)));
       this.addDoneCallback(() => {
-        if (timer !== undefined) clearTimeout(timer);
+        timer?.clear();
         resolve();
       });
     });
@@ -295,9 +288,9 @@ function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
   }
 }
 
-/** Validates a `timeoutMs` option: undefined, or a number >= 0. */
+/** Validates a `timeoutMs` option: undefined, or a number >= 0; Infinity means none (undefined). */
 export function checkTimeout(timeoutMs: unknown, name = 'timeoutMs'): number | undefined {
-  if (timeoutMs === undefined) return undefined;
+  if (timeoutMs === undefined || timeoutMs === Infinity) return undefined;
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
     throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeoutMs)}`);
   }

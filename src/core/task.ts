@@ -140,11 +140,6 @@ export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
   return task as Task<F>;
 }
 
-/** Whether `value` is a task made by this module. */
-export function isTask(value: unknown): value is Task {
-  return value instanceof TaskImpl;
-}
-
 function inlineSource(fn: AnyFunction): string {
   const source = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
@@ -192,7 +187,7 @@ export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
-  checkTimeout(timeoutMs);
+  if (checkTimeout(timeoutMs) === undefined && timeoutMs === Infinity) return { ...options, timeoutMs: undefined }; // no timeout
   if (timeoutMs === 0) throw new RangeError('timeoutMs must be > 0');
   if (transfer !== undefined && !Array.isArray(transfer)) {
     throw new TypeError(`transfer must be an array of transferables, got ${describe(transfer)}`);

@@ -8,15 +8,18 @@
  * microtask turn, so a burst of calls (or results) costs one message.
  */
 import type { TransferListItem } from 'node:worker_threads';
+import type { CallSender } from '../core/endpoint.js';
+import type { TransferList } from '../wire/args.js';
 import { TaskSerializationError } from '../wire/errors.js';
 import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
-import { CALL_HEAD, CallFlag, NO_SLOT, Op, opArity, type Frame, type TaskRef } from '../wire/protocol.js';
+import { CALL_HEAD, CallAt, CallFlag, NO_SLOT, Op, OpAt, opArity, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { Task } from '../core/task.js';
 import { enterCall, leaveCall, RunningCall } from './current-task.js';
-import { TaskTable } from './task-registry.js';
+import { explainMissingIdentifier, TaskTable } from './task-registry.js';
+import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
 
 /** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
@@ -36,35 +39,8 @@ export interface Channel {
 export interface ConnectionEvents {
   /** An outgoing call settled: `ok` with its value, or not with an encoded error. */
   result(id: number, ok: boolean, value: unknown): void;
-  /** The peer finished starting (READY) or could not (FAILED, with an encoded error). */
+  /** A control op: READY, FAILED (with an encoded error), ATTACH, DYING. */
   control?(op: number, value: unknown): void;
-}
-
-/** A value a task returns together with the buffers to move (not copy) back. */
-export class Moved<T> {
-  constructor(
-    readonly value: T,
-    readonly transfer: readonly TransferListItem[],
-  ) {}
-}
-
-/**
- * Marks a task's result (or part of it) to be transferred instead of copied.
- *
- * @example
- * export function render(w, h) {
- *   const pixels = new Uint8Array(w * h * 4);
- *   return move(pixels, [pixels.buffer]);
- * }
- */
-export function move<T>(value: T, transfer: readonly TransferListItem[] = defaultTransfer(value)): T {
-  return new Moved(value, transfer) as unknown as T;
-}
-
-function defaultTransfer(value: unknown): TransferListItem[] {
-  if (value instanceof ArrayBuffer) return [value];
-  if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) return [value.buffer];
-  return [];
 }
 
 const resolved = Promise.resolve();
@@ -82,7 +58,16 @@ const HOLD_MS = 0.2;
  */
 const HOLD_MIN_BEHIND = 4 * CALL_HEAD;
 
-export class Connection {
+/** A call that arrived while calls were held (see `holdCalls`). */
+interface HeldCall {
+  id: number;
+  taskId: number;
+  args: unknown[];
+  slot: number;
+  flags: number;
+}
+
+export class Connection implements CallSender {
   #out: unknown[] = [];
   #transfer: TransferListItem[] = [];
   #flushQueued = false;
@@ -102,6 +87,10 @@ export class Connection {
   #closed = false;
   /** How many elements of the frame being read follow the call being served. */
   #behind = 0;
+  /** Whether calls that arrive wait instead of running (this thread blocks in resultSync). */
+  #holding = false;
+  /** Calls that arrived while holding, to run in order once the thread is free. */
+  #held: HeldCall[] = [];
 
   constructor(
     readonly channel: Channel,
@@ -129,7 +118,7 @@ export class Connection {
   // ── calling ──────────────────────────────────────────────────────────────────────────────
 
   /** Queues a call of `task` on the peer; the result comes back through `events.result`. */
-  call(id: number, task: Task, args: unknown[], slot: number, flags: number, transfer?: readonly TransferListItem[]): void {
+  call(id: number, task: Task, args: unknown[], slot: number, flags: number, transfer: TransferList | undefined): void {
     if (!this.#defined.has(task.id)) {
       this.#defined.add(task.id);
       this.#out.push(Op.Define, task.id, task.ref);
@@ -174,6 +163,29 @@ export class Connection {
     this.linger?.sent();
   }
 
+  /**
+   * While on, calls that arrive wait instead of running: a thread blocked in `resultSync` must
+   * not run tasks from inside it. Once off, they run in order, from a microtask, so after the
+   * blocking call has returned.
+   */
+  holdCalls(on: boolean): void {
+    this.#holding = on;
+    if (!on && this.#held.length > 0) void resolved.then(() => this.#runHeld());
+  }
+
+  /** How many calls arrived while held and wait to run. */
+  get heldCalls(): number {
+    return this.#held.length;
+  }
+
+  #runHeld(): void {
+    while (!this.#holding && this.#held.length > 0) {
+      const { id, taskId, args, slot, flags } = this.#held.shift()!;
+      this.#behind = 0;
+      this.#serve(id, taskId, args, slot, flags);
+    }
+  }
+
   /** Stops sending and serving; nothing more goes out. */
   close(): void {
     this.#closed = true;
@@ -196,14 +208,14 @@ export class Connection {
   #postOneByOne(frame: Frame, transfer: TransferListItem[], firstError: unknown): void {
     for (let i = 0; i < frame.length; ) {
       const op = frame[i] as number;
-      const size = op === Op.Call ? CALL_HEAD + (frame[i + 5] as number) : (opArity[op] ?? 3);
+      const size = op === Op.Call ? CALL_HEAD + (frame[i + CallAt.argc] as number) : (opArity[op] ?? 3);
       const single = frame.slice(i, i + size);
       i += size;
       try {
         this.channel.post(single, transfer.filter((t) => !isDetached(t)));
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(firstError);
-        const id = single[1] as number;
+        const id = single[OpAt.id] as number;
         if (op === Op.Call) {
           this.events.result(id, false, encodeError(new TaskSerializationError(`an argument cannot be sent to the other thread: ${reason}`, { cause: error })));
         } else if (op === Op.Ok || op === Op.Err) {
@@ -223,33 +235,42 @@ export class Connection {
       switch (op) {
         case Op.Call:
         {
-          const end = i + CALL_HEAD + (frame[i + 5] as number);
-          this.#behind = frame.length - end;
-          this.#serve(frame[i + 1] as number, frame[i + 2] as number, frame.slice(i + CALL_HEAD, end), frame[i + 3] as number, frame[i + 4] as number);
+          const end = i + CALL_HEAD + (frame[i + CallAt.argc] as number);
+          const id = frame[i + CallAt.id] as number;
+          const taskId = frame[i + CallAt.taskId] as number;
+          const slot = frame[i + CallAt.slot] as number;
+          const flags = frame[i + CallAt.flags] as number;
+          const args = frame.slice(i + CALL_HEAD, end);
+          if (this.#holding || this.#held.length > 0) {
+            this.#held.push({ id, taskId, args, slot, flags });
+          } else {
+            this.#behind = frame.length - end;
+            this.#serve(id, taskId, args, slot, flags);
+          }
           i = end;
           continue;
         }
         case Op.Ok:
-          this.events.result(frame[i + 1] as number, true, frame[i + 2]);
+          this.events.result(frame[i + OpAt.id] as number, true, frame[i + OpAt.value]);
           break;
         case Op.OkShared: {
-          const id = frame[i + 1] as number;
-          const value = frame[i + 2];
+          const id = frame[i + OpAt.id] as number;
+          const value = frame[i + OpAt.value];
           if (reviversReady()) this.events.result(id, true, decodeShareables(value));
           else void loadRevivers().then(() => this.events.result(id, true, decodeShareables(value)));
           break;
         }
         case Op.Err:
-          this.events.result(frame[i + 1] as number, false, frame[i + 2]);
+          this.events.result(frame[i + OpAt.id] as number, false, frame[i + OpAt.value]);
           break;
         case Op.Define:
-          this.#table.define(frame[i + 1] as number, frame[i + 2] as TaskRef);
+          this.#table.define(frame[i + OpAt.id] as number, frame[i + OpAt.value] as TaskRef);
           break;
         case Op.Abort:
-          this.#running.get(frame[i + 1] as number)?.abort(reviveReason(frame[i + 2] as EncodedError));
+          this.#running.get(frame[i + OpAt.id] as number)?.abort(reviveReason(frame[i + OpAt.value] as EncodedError));
           break;
         default:
-          this.events.control?.(op, frame[i + 2]);
+          this.events.control?.(op, frame[i + OpAt.value]);
       }
       i += 3;
     }
@@ -319,7 +340,7 @@ export class Connection {
     const previous = enterCall(call);
     try {
       if ((flags & CallFlag.Shared) !== 0) args = decodeShareables(args) as unknown[];
-      result = (flags & CallFlag.Chunk) !== 0 ? runChunk(fn, args[0] as unknown[]) : fn(...args);
+      result = (flags & CallFlag.Chunk) !== 0 ? runChunk(fn, args[0] as unknown[], (flags & CallFlag.Spread) !== 0) : fn(...args);
     } catch (error) {
       this.#running.delete(id);
       this.#fail(id, taskId, flags, error);
@@ -359,7 +380,7 @@ export class Connection {
   #succeed(id: number, flags: number, value: unknown): void {
     if (this.#closed) return;
     let op: number = Op.Ok;
-    if (value instanceof Moved) {
+    if (isMoved(value)) {
       this.#transfer.push(...value.transfer);
       value = value.value;
     }
@@ -382,8 +403,8 @@ export class Connection {
   }
 }
 
-function runChunk(fn: (...args: unknown[]) => unknown, items: unknown[]): unknown {
-  const results = items.map((item) => fn(item));
+function runChunk(fn: (...args: unknown[]) => unknown, items: unknown[], spread: boolean): unknown {
+  const results = items.map((item) => (spread ? fn(...(item as unknown[])) : fn(item)));
   return results.some(isThenable) ? Promise.all(results) : results;
 }
 
@@ -397,21 +418,4 @@ function isDetached(t: TransferListItem): boolean {
 
 function reviveReason(encoded: EncodedError): unknown {
   return encoded.error ? Object.assign(new Error(encoded.message), { name: encoded.name }) : encoded.value;
-}
-
-/**
- * An inline task that uses a variable of the scope it was written in fails on the worker with
- * "x is not defined". Say what happened and what to do instead.
- */
-function explainMissingIdentifier(error: unknown, ref: TaskRef | undefined): unknown {
-  if (ref?.kind !== 'inline' || !(error instanceof ReferenceError)) return error;
-  const match = /^(\S+) is not defined$/.exec(error.message);
-  if (match === null) return error;
-  const name = match[1];
-  return new TaskSerializationError(
-    `inline task '${ref.name}' uses '${name}', which does not exist on the thread that runs it: ` +
-      `an inline task must be self-contained. Pass ${name} as an argument, or export the function ` +
-      'from a module and use taskModule()',
-    { cause: error },
-  );
 }

@@ -111,3 +111,4 @@ export class Linger {
     return -1;
   }
 }
+

@@ -1,17 +1,20 @@
 /**
  * Loops: the event loop of some thread, as a place to send tasks. A `Loop` is the address; a
- * `LoopClient` is the calling side of one connection to that thread — it sends calls over the
- * Connection and settles their futures. The same client serves a loop thread seen from the
- * main thread, the main loop seen from a worker, and the caller's own loop.
+ * `LoopClient` is the call table (core/calls.ts) over one connection to that thread, with no
+ * queue in front beyond the calls waiting for a start/withdraw cell. The same client serves a
+ * loop thread seen from the thread that started it, a loop handle sent to another thread, the
+ * main loop seen from a worker, and the caller's own loop.
  */
-import { AbortError, DeadlockError, LoopClosedError, TimeoutError } from '../wire/errors.js';
-import { Future, describe, type FutureLink } from '../core/future.js';
-import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
+import { CallTable, type Call, type CallPolicy } from '../core/calls.js';
+import { Deque } from '../core/deque.js';
+import { Endpoint, type CallSender, type EndpointExit, type KeepAlive } from '../core/endpoint.js';
+import { describe, type Future } from '../core/future.js';
+import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
-import { decodeError, type EncodedError } from '../wire/error-codec.js';
-import { NO_SLOT, Op } from '../wire/protocol.js';
+import { LoopClosedError } from '../wire/errors.js';
+import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
-import type { Connection, ConnectionEvents } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
 
 /**
  * An event loop on some thread that tasks can be sent to — from any thread.
@@ -36,113 +39,128 @@ export interface Loop {
   isClosed(): boolean;
 }
 
-interface Pending {
-  readonly future: Future<unknown>;
-  readonly task: Task;
-  readonly onAbort: (() => void) | undefined;
-  readonly timer: NodeJS.Timeout | undefined;
+/** How a loop client reaches its loop. @internal */
+export interface LoopClientOptions {
+  /** The loop's name, for messages. */
+  name: string;
+  /** Where the loop is, for messages: 'worker thread', 'main thread', … */
+  where: string;
+  /** The connection to the loop's thread. */
+  sender: CallSender;
+  /** Start/withdraw cells of the calls sent there; undefined without shared memory. */
+  slots: Slots | undefined;
+  /** Bumped by the loop's side when it sends; undefined where blocking could never end. */
+  wake: Wake | undefined;
+  /** Held while calls are out, so none is dropped at exit; undefined where not needed. */
+  keepAlive: KeepAlive | undefined;
+  /** Whether the loop's thread is gone, asked by a blocked thread; see Endpoint.probe. */
+  probe?: () => EndpointExit | undefined;
+  /** How long an aborted call may run on before its future settles anyway (ms). Default 1,000. */
+  abortGraceMs?: number;
+  /** A fire-and-forget call failed: nobody awaits it, so it is reported here. */
+  report: (error: unknown) => void;
+  /** The loop's thread is gone: make the error its calls fail with. */
+  lostError?: (exit: EndpointExit) => Error;
 }
 
 /** The calling side of a connection to a loop. @internal */
-export class LoopClient implements ConnectionEvents, FutureLink {
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+export class LoopClient implements CallPolicy, ConnectionEvents {
+  readonly #table: CallTable;
+  readonly endpoint: Endpoint;
+  /** Calls waiting for a free start/withdraw cell, in order. */
+  readonly #waiting = new Deque<Call>();
   #closed: Error | undefined = undefined;
-  #conn: Connection | undefined = undefined;
   #idleWaiters: (() => void)[] = [];
   /** Called when the loop's thread reports READY. */
   onReady: (() => void) | undefined = undefined;
-  /**
-   * Why the loop's thread is gone, asked without the event loop by `resultSync` (whose thread
-   * cannot hear 'exit'); undefined while it runs. Set by the owner of a loop thread.
-   */
-  goneWhy: (() => Error | undefined) | undefined = undefined;
 
-  constructor(
-    readonly name: string,
-    /** Bumped by the loop's side when it sends; undefined where blocking could never end. */
-    readonly wakeIn: Wake | undefined,
-    /** Where the loop is, for messages: 'worker thread', 'main thread', … */
-    readonly where: string,
-    /** Whether the loop's thread shares memory with this one (Shareables may be sent). */
-    readonly sharedMemory: boolean,
-    /** A `callSoonThreadsafe` call failed: nobody awaits it, so it is reported here. */
-    readonly onUncaught: (error: unknown) => void,
-    /** Keep this thread alive while calls are in flight (not for a worker's own channel). */
-    readonly refWhileBusy = true,
-  ) {}
+  constructor(readonly options: LoopClientOptions) {
+    this.endpoint = new Endpoint(options.sender, options.slots, options.keepAlive, options.probe);
+    this.#table = new CallTable(this, {
+      abortGraceMs: options.abortGraceMs ?? 1000,
+      callerStacks: false,
+      wake: options.wake,
+      cannotBlock: `resultSync() would block forever: only this thread's own loop (${options.name}) can settle this future; await it instead`,
+    });
+  }
 
-  attach(conn: Connection): void {
-    this.#conn = conn;
+  get name(): string {
+    return this.options.name;
   }
 
   get closed(): boolean {
     return this.#closed !== undefined;
   }
 
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   submit(runnable: Runnable<AnyFunction>, args: unknown[]): Future<unknown> {
     const task = toTask(runnable);
     if (this.#closed !== undefined) throw this.#closed;
-    const future = new Future<unknown>();
-    const { signal, timeoutMs } = task.options;
-    if (signal?.aborted === true) {
-      future.reject(new AbortError(`task '${task.name}' was aborted before it was submitted`, { cause: signal.reason }));
-      return future;
-    }
-    const prepared = prepareArgs(task, args, this.where, this.sharedMemory);
-    const id = this.#nextId;
-    this.#nextId = id === 0x7fffffff ? 1 : id + 1;
-    const conn = this.#conn!;
-    // A call on a loop starts as soon as the loop reads it: there is no queue to take it back from.
-    future.setRunning();
-    let onAbort: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    if (signal !== undefined) {
-      onAbort = () => this.#stop(id, new AbortError(`task '${task.name}' was aborted`, { cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => this.#stop(id, new TimeoutError(`task '${task.name}' ran longer than its timeout of ${timeoutMs} ms`)), timeoutMs);
-    }
-    // Until it is answered, a call holds the process open: nothing sent is dropped at exit.
-    if (this.#pending.size === 0 && this.refWhileBusy) conn.channel.ref();
-    this.#pending.set(id, { future, task, onAbort, timer });
-    future.link = this;
-    conn.call(id, task, prepared.args, NO_SLOT, prepared.flags, prepared.transfer);
-    return future;
+    const prepared = prepareArgs(task, args, this.options.where, this.options.slots !== undefined);
+    return this.#table.submit(task, prepared.args, prepared.flags, prepared.transfer);
   }
 
-  /** The call was aborted or timed out here: fire its signal there, settle the future now. */
-  #stop(id: number, error: AbortError | TimeoutError): void {
-    if (!this.#pending.has(id)) return;
-    this.#conn!.abort(id, error.cause ?? error);
-    this.#settle(id, false, error);
+  // ── the call table's policy ──────────────────────────────────────────────────────────────
+
+  dispatch(call: Call): void {
+    // Calls start in the order they were made: one waits while any earlier call waits.
+    if (this.#waiting.size === 0 && this.endpoint.hasRoom()) {
+      this.#table.send(call, this.endpoint);
+    } else {
+      this.#waiting.push(call);
+      this.#sendWaiting();
+    }
   }
+
+  released(): void {
+    if (this.#waiting.size > 0) this.#sendWaiting();
+    if (this.#idleWaiters.length > 0 && this.#isIdle()) for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  /** Sends waiting calls while cells are free, dropping those settled meanwhile. */
+  #sendWaiting(): void {
+    while (this.#waiting.size > 0) {
+      const next = this.#waiting.peek()!;
+      if (next.state === 'queued') {
+        if (!this.endpoint.hasRoom()) return;
+        this.#table.send(next, this.endpoint);
+      }
+      this.#waiting.shift();
+    }
+  }
+
+  stuck(call: Call): void {
+    // A loop thread is not ended for one call: the future settles, and the task is named.
+    this.#table.abandon(call);
+    process.emitWarning(
+      `task '${call.task.name}' on loop '${this.name}' ignored its abort for ${this.#table.options.abortGraceMs} ms: ` +
+        'its future settled, but the task is still running on the loop thread',
+      { code: 'THREADLOOP_ABORT_IGNORED' },
+    );
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.#closed === undefined ? [this.endpoint] : [];
+  }
+
+  gone(_endpoint: Endpoint, exit: EndpointExit): void {
+    this.close(this.options.lostError?.(exit) ?? new LoopClosedError(`loop '${this.name}' is gone`));
+  }
+
+  // ── connection events ────────────────────────────────────────────────────────────────────
 
   result(id: number, ok: boolean, value: unknown): void {
-    this.#settle(id, ok, ok ? value : decodeError(value as EncodedError));
+    const call = this.endpoint.calls.get(id);
+    if (call !== undefined) this.#table.reply(call, ok, value);
   }
 
-  control(op: number): void {
-    if (op === Op.Ready) this.onReady?.();
+  control(): void {
+    this.onReady?.();
   }
 
-  #settle(id: number, ok: boolean, value: unknown): void {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0 && this.refWhileBusy) this.#conn?.channel.unref();
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (pending.onAbort !== undefined) pending.task.options.signal!.removeEventListener('abort', pending.onAbort);
-    if (ok) pending.future.resolve(value);
-    else pending.future.reject(value);
-    if (this.#pending.size === 0 && this.#idleWaiters.length > 0) {
-      for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
+  // ── closing ──────────────────────────────────────────────────────────────────────────────
+
+  #isIdle(): boolean {
+    return this.endpoint.inflight === 0 && this.#waiting.size === 0;
   }
 
   /** Takes no more calls (they throw `error`); calls in flight go on. */
@@ -150,16 +168,22 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     this.#closed ??= error;
   }
 
-  /** Fires the signal of every call in flight on the loop's side. */
-  abortAll(reason: unknown): void {
-    for (const id of this.#pending.keys()) this.#conn!.abort(id, reason);
+  /**
+   * The loop is stopping: calls that have not started fail with `error` and never run; those
+   * running have their signal fired and may still finish.
+   */
+  abortAll(error: Error): void {
+    for (const call of this.#waiting.drain()) this.#table.drop(call, error, false);
+    for (const call of [...this.endpoint.calls.values()]) {
+      if (!this.#table.fail(call, error)) this.endpoint.sender.abort(call.id, error);
+    }
   }
 
   /** Resolves when no call is in flight, or after `ms`. */
   idle(ms: number): Promise<void> {
-    if (this.#pending.size === 0) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const timer = setTimeout(resolve, Math.min(ms, 0x7fffffff));
       this.#idleWaiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -167,48 +191,13 @@ export class LoopClient implements ConnectionEvents, FutureLink {
     });
   }
 
-  /** No more calls: each pending future rejects with `error` (LoopClosedError, WorkerCrashedError…). */
+  /** The loop is gone: every call not settled fails with `error` (LoopClosedError, WorkerCrashedError…). */
   close(error: Error): void {
     this.#closed ??= error;
-    for (const id of [...this.#pending.keys()]) this.#settle(id, false, error);
-  }
-
-  // FutureLink: calls on a loop cannot be taken back once sent.
-  withdraw(): boolean {
-    return false;
-  }
-
-  hasStarted(): boolean {
-    return true;
-  }
-
-  waitSync(future: Future<unknown>, deadline: number): void {
-    const wake = this.wakeIn;
-    if (wake === undefined) {
-      throw new DeadlockError(`resultSync() would block forever: only this thread's own loop (${this.name}) can settle this future; await it instead`);
-    }
-    const conn = this.#conn!;
-    for (;;) {
-      const seen = wake.read();
-      conn.flush();
-      conn.receivePending();
-      if (future.done()) return;
-      const gone = this.goneWhy?.();
-      if (gone !== undefined) {
-        this.close(gone);
-        return;
-      }
-      conn.flush();
-      if (this.#closed !== undefined) return;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return;
-      wake.sleep(seen, this.goneWhy === undefined ? remaining : Math.min(remaining, GONE_CHECK_MS));
-    }
+    for (const call of this.#waiting.drain()) this.#table.drop(call, error, false);
+    this.#table.lost(this.endpoint, () => error);
   }
 }
-
-/** How often `resultSync` looks for a loop thread that stopped without a word (out of memory). */
-const GONE_CHECK_MS = 50;
 
 /** A Loop whose calls go through a LoopClient. @internal */
 export class ClientLoop implements Loop {
@@ -228,8 +217,8 @@ export class ClientLoop implements Loop {
     const future = this.client.submit(task as Runnable<AnyFunction>, args as unknown[]);
     future.addDoneCallback(() => {
       void future.exception().then((error) => {
-        if (error !== undefined) this.client.onUncaught(error);
-      });
+        if (error !== undefined) this.client.options.report(error);
+      }, () => {});
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { MessageChannel, isMainThread, threadId, type MessagePort } from 'node:worker_threads';
 import { registerShareable } from '../wire/shareable.js';
+import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { portChannel } from './channels.js';
 import { Connection } from './connection.js';
@@ -51,10 +52,19 @@ export function currentLoop(): Loop {
 
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
-  const client = new LoopClient(ownName, undefined, 'this thread', true, (error) => reportUncaught(error, ownName));
-  client.attach(new Connection(portChannel(port1), client));
+  const slots = new Slots();
+  const channel = portChannel(port1);
+  const client: LoopClient = new LoopClient({
+    name: ownName,
+    where: 'this thread',
+    sender: new Connection(channel, { result: (id, ok, value) => client.result(id, ok, value) }),
+    slots,
+    wake: undefined, // only this thread could answer: blocking on it would never end
+    keepAlive: channel,
+    report: (error) => reportUncaught(error, ownName),
+  });
   // The serving end: never holds the process open by itself.
-  new Connection(portChannel(port2), { result: () => {} });
+  new Connection(portChannel(port2), { result: () => {} }, slots);
   port1.unref();
   port2.unref();
   return new ClientLoop(client);
@@ -66,20 +76,29 @@ export interface AttachedLoopState {
   name: string;
   /** Bumped by the loop's thread when it answers on `port`. */
   wake: SharedArrayBuffer;
+  /** Start/withdraw cells of the calls sent on `port`. */
+  slots: SharedArrayBuffer;
 }
 
 /** On the receiving thread: a Loop over the port that came with a loop handle. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {
-  const report = (error: unknown) => reportUncaught(error, `loop '${state.name}'`);
-  const client = new LoopClient(state.name, new Wake(state.wake), 'worker thread', true, report);
-  client.attach(new Connection(portChannel(state.port), client));
+  const channel = portChannel(state.port);
+  const client: LoopClient = new LoopClient({
+    name: state.name,
+    where: 'worker thread',
+    sender: new Connection(channel, { result: (id, ok, value) => client.result(id, ok, value) }),
+    slots: new Slots(state.slots),
+    wake: new Wake(state.wake),
+    keepAlive: channel,
+    report: (error) => reportUncaught(error, `loop '${state.name}'`),
+  });
   state.port.unref();
   return new ClientLoop(client);
 }
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
-  new Connection(portChannel(state.port), { result: () => {} }, undefined, new Wake(state.wake));
+  new Connection(portChannel(state.port), { result: () => {} }, new Slots(state.slots), new Wake(state.wake));
   state.port.unref();
 }
 

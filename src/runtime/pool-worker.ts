@@ -1,76 +1,109 @@
 /**
- * One worker of a pool, as the scheduler keeps track of it: its connection, the calls it has been
- * sent and not answered, and the arbitration slots those calls hold.
+ * One worker of a pool: an endpoint of the pool's call table, plus what only a pool's worker has
+ * — its life cycle as one state, whether an abortable call holds it alone, how many tasks it ran.
+ *
+ *     starting ──▶ ready ──▶ retiring ──▶ ending ──▶ dead
+ *        │           │                       ▲          ▲
+ *        │           └───────────────────────┘          │   (ended at once: stuck, idle, shut down)
+ *        └──────────────────────────────────────────────┘   (it crashed, or never started)
  */
+import { Endpoint, type EndpointExit } from '../core/endpoint.js';
+import type { Call } from '../core/calls.js';
+import type { TaskRef } from '../wire/protocol.js';
+import { Slots } from '../wire/slots.js';
+import { Wake } from '../wire/wake.js';
 import { Connection, type ConnectionEvents } from './connection.js';
-import { SLOT_COUNT, Slots } from '../wire/slots.js';
-import type { Wake } from '../wire/wake.js';
-import type { SpawnedWorker } from './transport.js';
-import type { TaskRecord } from './task-record.js';
+import { lingerSettings, releaseLingerPlace } from './linger-places.js';
+import { exitProbe, type SpawnedWorker, type Transport } from './transport.js';
 
-export class PoolWorker {
+/**
+ * - `starting`: spawned, its initializer (if any) not yet done; calls may be sent already;
+ * - `ready`: serving;
+ * - `retiring`: due for recycling: gets no new work, and ends once its calls are done;
+ * - `ending`: told to end (terminated); its exit, when it comes, is no crash;
+ * - `dead`: gone.
+ */
+export type WorkerState = 'starting' | 'ready' | 'retiring' | 'ending' | 'dead';
+
+export class PoolWorker extends Endpoint {
+  state: WorkerState = 'starting';
   readonly conn: Connection;
-  /** Calls sent and not settled, in the order they were sent. */
-  readonly records = new Map<number, TaskRecord>();
-  /** An abortable task runs alone: while set, nothing else is sent here. */
-  exclusive: TaskRecord | undefined = undefined;
-  /** Initialized and serving (the initializer, if any, has run). */
-  ready = false;
-  /** On its way out (idle, recycled, shut down): gets no new work, and its exit is no crash. */
-  retiring = false;
-  /** Gone. */
-  dead = false;
+  /** An abortable call runs alone: while set, nothing else is sent here. */
+  exclusive: Call | undefined = undefined;
   tasksRun = 0;
   /** The uncaught error a child process said it is dying of. */
   dyingOf: unknown = undefined;
   idleTimer: NodeJS.Timeout | undefined = undefined;
-  readonly #freeSlots: number[] | undefined;
 
   constructor(
     readonly index: number,
     readonly spawned: SpawnedWorker,
-    readonly slots: Slots | undefined,
+    slots: Slots | undefined,
     /** Bumped when this side sends the worker a frame (for a worker blocked in resultSync). */
     readonly wake: Wake | undefined,
+    /** Start/withdraw cells of the calls the worker sends here (mainLoop()), if shared. */
+    backSlots: Slots | undefined,
     events: ConnectionEvents,
+    probe: (() => EndpointExit | undefined) | undefined,
   ) {
-    this.conn = new Connection(spawned.channel, events, undefined, wake);
-    this.#freeSlots = slots === undefined ? undefined : Array.from({ length: SLOT_COUNT }, (_, i) => SLOT_COUNT - 1 - i);
+    const conn = new Connection(spawned.channel, events, backSlots, wake);
+    super(conn, slots, spawned.channel, probe);
+    this.conn = conn;
     spawned.channel.unref();
   }
 
-  /** Calls sent and not settled. */
-  get inflight(): number {
-    return this.records.size;
+  /** Whether the pool may send it work. */
+  get serving(): boolean {
+    return this.state === 'starting' || this.state === 'ready';
   }
 
-  /** Records a call as sent here; returns its slot (or NO_SLOT without shared memory). */
-  add(record: TaskRecord): number {
-    if (this.records.size === 0) this.spawned.channel.ref();
-    this.records.set(record.id, record);
-    const slot = this.#freeSlots?.pop();
-    if (slot === undefined) return -1;
-    this.slots!.offer(slot, record.id);
-    return slot;
+  /** Stops it on purpose; `now` terminates it, otherwise it finishes its calls first. */
+  retire(now: boolean): void {
+    if (this.state === 'ending' || this.state === 'dead') return;
+    this.state = 'retiring';
+    if (now || this.inflight === 0) {
+      this.state = 'ending';
+      this.spawned.channel.ref(); // hold on until its exit is heard
+      this.spawned.terminate();
+    }
   }
 
-  /** Forgets a call (settled, withdrawn or lost with the worker). */
-  remove(record: TaskRecord): void {
-    if (!this.records.delete(record.id)) return;
-    if (record.slot >= 0) this.#freeSlots!.push(record.slot);
-    if (this.exclusive === record) this.exclusive = undefined;
-    if (this.records.size === 0) this.spawned.channel.unref();
+  override remove(call: Call): void {
+    if (this.exclusive === call) this.exclusive = undefined;
+    super.remove(call);
   }
+}
 
-  /** Tries to take back a call the worker has not started. */
-  withdraw(record: TaskRecord): boolean {
-    if (record.slot < 0 || !this.slots!.withdraw(record.slot, record.id)) return false;
-    this.remove(record);
-    return true;
-  }
+/** What a pool gives each worker it spawns, and how it hears from it. */
+export interface WorkerSpec extends ConnectionEvents {
+  /** The thread's name: `<executor>#<index>`. */
+  name: string;
+  /** Bumped by every worker of the pool when it sends (for the pool's blocking waits). */
+  wakeCaller: Wake | undefined;
+  initializer: TaskRef | undefined;
+  initArgs: unknown[];
+}
 
-  /** Whether the worker has started `record`. Without slots, a sent call counts as started. */
-  hasStarted(record: TaskRecord): boolean {
-    return record.slot < 0 || this.slots!.started(record.slot, record.id);
-  }
+/**
+ * Starts worker `index` of a pool: its shared cells (with shared memory), its bootstrap, its
+ * connection. Throws if the transport refuses at once (e.g. invalid execArgv).
+ */
+export function spawnWorker(transport: Transport, index: number, spec: WorkerSpec): PoolWorker {
+  const shared = transport.sharedMemory;
+  const slots = shared ? new Slots() : undefined;
+  const backSlots = shared ? new Slots() : undefined;
+  const wakeWorker = shared ? new Wake() : undefined;
+  const linger = wakeWorker === undefined || transport.idleSpinMs <= 0 ? undefined : lingerSettings(transport.idleSpinMs);
+  const spawned = transport.spawn({
+    slots: slots?.buffer,
+    backSlots: backSlots?.buffer,
+    wakeCaller: spec.wakeCaller?.buffer,
+    wakeWorker: wakeWorker?.buffer,
+    linger,
+    initializer: spec.initializer,
+    initArgs: spec.initArgs,
+    name: spec.name,
+  });
+  if (linger !== undefined) spawned.onExit(() => releaseLingerPlace(linger.token)); // its own finally did not run
+  return new PoolWorker(index, spawned, slots, wakeWorker, backSlots, spec, exitProbe(wakeWorker, spawned));
 }

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TaskNotFoundError } from '../wire/errors.js';
+import { TaskNotFoundError, TaskSerializationError } from '../wire/errors.js';
 import { compileInline, type AnyFunction } from '../core/task.js';
 import type { TaskRef } from '../wire/protocol.js';
 
@@ -102,4 +102,21 @@ export class TaskTable {
   ref(id: number): TaskRef | undefined {
     return this.#refs.get(id);
   }
+}
+
+/**
+ * An inline task that uses a variable of the scope it was written in fails on the worker with
+ * "x is not defined". Say what happened and what to do instead.
+ */
+export function explainMissingIdentifier(error: unknown, ref: TaskRef | undefined): unknown {
+  if (ref?.kind !== 'inline' || !(error instanceof ReferenceError)) return error;
+  const match = /^(\S+) is not defined$/.exec(error.message);
+  if (match === null) return error;
+  const name = match[1];
+  return new TaskSerializationError(
+    `inline task '${ref.name}' uses '${name}', which does not exist on the thread that runs it: ` +
+      `an inline task must be self-contained. Pass ${name} as an argument, or export the function ` +
+      'from a module and use taskModule()',
+    { cause: error },
+  );
 }

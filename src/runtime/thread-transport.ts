@@ -63,9 +63,22 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
         terminate() {
           void worker.terminate();
         },
-        // A stopped worker's loop idle time reads -1 (node's Worker::LoopIdleTime).
-        stopped: () => worker.performance.eventLoopUtilization().idle === -1,
+        stopped: stoppedProbe(worker),
       };
     },
   };
+}
+
+/**
+ * Whether a worker thread has stopped, asked without the event loop: its loop idle time reads -1
+ * once it has (node's Worker::LoopIdleTime). `worker.performance.eventLoopUtilization()` reads it
+ * only once this thread's event loop has seen the worker come online — never, for a worker spawned
+ * just before this thread blocked in resultSync — so the worker's native handle is asked directly
+ * where Node has one, and the public method otherwise.
+ */
+function stoppedProbe(worker: Worker): () => boolean {
+  const key = Object.getOwnPropertySymbols(worker).find((symbol) => symbol.description === 'kHandle');
+  const handle = key === undefined ? undefined : (worker as unknown as Record<symbol, { loopIdleTime?: () => number } | null>)[key];
+  if (typeof handle?.loopIdleTime === 'function') return () => handle.loopIdleTime!() === -1;
+  return () => worker.performance.eventLoopUtilization().idle === -1;
 }

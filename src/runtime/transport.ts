@@ -3,18 +3,13 @@
  * scheduler asks a transport to spawn a worker running threadloop's worker runtime, talks to it
  * through the returned channel, and hears once when it is gone.
  */
+import type { EndpointExit } from '../core/endpoint.js';
+import type { Wake } from '../wire/wake.js';
 import type { Channel } from './connection.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 
 /** Why a worker went away. */
-export interface WorkerExit {
-  /** The exit code, when it exited. */
-  exitCode?: number;
-  /** The signal that killed it (child processes). */
-  signal?: string;
-  /** The uncaught error that ended it, if any. */
-  error?: unknown;
-}
+export type WorkerExit = EndpointExit;
 
 /** A worker as the scheduler sees it. */
 export interface SpawnedWorker {
@@ -33,6 +28,21 @@ export interface SpawnedWorker {
 
 /** Why a worker that `stopped()` without an exit code is gone, as far as anyone can tell. */
 export const STOPPED_WITHOUT_EXIT = 'its thread stopped without exiting (it ran out of memory, most likely)';
+
+/**
+ * How a thread blocked in `resultSync` (which cannot hear 'exit') tells that a worker is gone:
+ * its runtime marks its exit code in `wake` on the way out — but a thread that runs out of memory
+ * runs no exit handler, so a thread that has started and now stands stopped is gone too.
+ */
+export function exitProbe(wake: Wake | undefined, spawned: SpawnedWorker): (() => WorkerExit | undefined) | undefined {
+  if (wake === undefined) return undefined;
+  return () => {
+    const exitCode = wake.exitCode();
+    if (exitCode !== undefined) return { exitCode };
+    if (wake.started() && spawned.stopped?.() === true) return { error: new Error(STOPPED_WITHOUT_EXIT) };
+    return undefined;
+  };
+}
 
 /** Makes workers of one kind. */
 export interface Transport {

@@ -21,7 +21,12 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
   // A caller blocked in resultSync cannot hear the 'exit' event: tell it through shared memory.
   const wakeWorker = wakeFrom(boot.wakeWorker);
   const wakeCaller = wakeFrom(boot.wakeCaller);
+  wakeWorker?.markStarted();
+  let flushOnExit = (): void => {};
   process.once('exit', (code) => {
+    // Results finished before a task called process.exit() (or threw at the top level) may wait
+    // in the outbox: they go out now, so only the call that was running is lost with the thread.
+    flushOnExit();
     wakeWorker?.markExited(code);
     wakeCaller?.bump();
   });
@@ -35,18 +40,28 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     return;
   }
   const linger = wakeWorker === undefined || boot.linger === undefined ? undefined : new Linger(wakeWorker, boot.linger, () => conn.servingCount === 0);
-  const toMain = new LoopClient('main', wakeWorker, 'main thread', boot.wakeWorker !== undefined, (e) => reportUncaught(e, 'main'), false);
   const conn: Connection = new Connection(
     channel,
     {
       result: (id, ok, value) => toMain.result(id, ok, value),
-      control: (op, value) => (op === Op.Attach ? serveAttached(value as AttachedLoopState) : toMain.control(op)),
+      control: (op, value) => (op === Op.Attach ? serveAttached(value as AttachedLoopState) : toMain.control()),
     },
     boot.slots === undefined ? undefined : new Slots(boot.slots),
     wakeCaller,
     linger,
   );
-  toMain.attach(conn);
+  // The main loop, over the same connection. The worker lives as long as its pool wants it, so
+  // calls out need not hold it open.
+  const toMain: LoopClient = new LoopClient({
+    name: 'main',
+    where: 'main thread',
+    sender: conn,
+    slots: boot.backSlots === undefined ? undefined : new Slots(boot.backSlots),
+    wake: wakeWorker,
+    keepAlive: undefined,
+    report: (e) => reportUncaught(e, 'main'),
+  });
   setMainLoop(new ClientLoop(toMain), boot.name);
+  flushOnExit = () => conn.flush();
   conn.control(Op.Ready, 0);
 }

@@ -8,17 +8,20 @@ import { findUncloneable } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
 
+/** Buffers and ports to move (not copy) with a call or a result. */
+export type TransferList = readonly TransferListItem[];
+
 /** What prepareArgs needs of a task: its name (for messages) and what it moves. */
 export interface ArgsOwner {
   readonly name: string;
-  readonly options: { readonly transfer?: readonly TransferListItem[] };
+  readonly options: { readonly transfer?: TransferList };
 }
 
 /** What prepareArgs found besides the arguments: CALL flags and things to transfer. */
 export interface PreparedArgs {
   args: unknown[];
   flags: number;
-  transfer: readonly TransferListItem[] | undefined;
+  transfer: TransferList | undefined;
 }
 
 /**

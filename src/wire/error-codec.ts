@@ -32,7 +32,8 @@ const builtins: Record<string, ErrorConstructor> = {
   URIError,
 };
 
-const skipProps = new Set(['stack', 'message', 'cause', 'errors']);
+// Carried on their own (name, message, stack) or rebuilt (cause, errors).
+const skipProps = new Set(['name', 'stack', 'message', 'cause', 'errors']);
 
 /** Turns anything thrown into a record that survives structured clone. */
 export function encodeError(thrown: unknown, depth = 0): EncodedError {
@@ -68,36 +69,41 @@ export function encodeError(thrown: unknown, depth = 0): EncodedError {
  */
 export function decodeError(encoded: EncodedError, callerStack?: string): unknown {
   if (!encoded.error) return encoded.value;
+  try {
+    return rebuild(encoded, callerStack);
+  } catch {
+    // Whatever went wrong rebuilding it, an error from another thread must never crash this one.
+    const error = new Error(String(encoded.message));
+    setName(error, String(encoded.name));
+    define(error, 'stack', encoded.stack);
+    return error;
+  }
+}
+
+function rebuild(encoded: Extract<EncodedError, { error: true }>, callerStack: string | undefined): Error {
   const error = construct(encoded);
-  if (encoded.props !== undefined) Object.assign(error, encoded.props);
-  if (encoded.hasCause) {
-    Object.defineProperty(error, 'cause', {
-      value: decodeError(encoded.cause!),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
+  if (encoded.props !== undefined) {
+    for (const [key, value] of Object.entries(encoded.props)) {
+      try {
+        define(error, key, value, true);
+      } catch {
+        // a property the rebuilt class does not allow (a getter of its own): keep the class's
+      }
+    }
   }
-  if (encoded.errors !== undefined) {
-    Object.defineProperty(error, 'errors', {
-      value: encoded.errors.map((e) => decodeError(e)),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
+  if (encoded.hasCause) define(error, 'cause', decodeError(encoded.cause!));
+  if (encoded.errors !== undefined) define(error, 'errors', encoded.errors.map((e) => decodeError(e)));
   let stack = encoded.stack;
   if (callerStack !== undefined) {
     const frames = callerStack.slice(callerStack.indexOf('\n') + 1);
     stack = `${stack ?? `${encoded.name}: ${encoded.message}`}\n    --- called from another thread ---\n${frames}`;
   }
-  Object.defineProperty(error, 'stack', {
-    value: stack,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
+  define(error, 'stack', stack);
   return error;
+}
+
+function define(error: Error, key: string, value: unknown, enumerable = false): void {
+  Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
 }
 
 function construct(encoded: Extract<EncodedError, { error: true }>): Error {

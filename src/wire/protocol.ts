@@ -39,6 +39,12 @@ export const Op = {
 /** How many elements a CALL takes before its arguments, the op code included. */
 export const CALL_HEAD = 6;
 
+/** Where a CALL's fields sit, counted from its op code; its arguments follow at CALL_HEAD. */
+export const CallAt = { id: 1, taskId: 2, slot: 3, flags: 4, argc: 5 } as const;
+
+/** Where the fields of every other op sit: `op id value` (control ops: `op 0 value`). */
+export const OpAt = { id: 1, value: 2 } as const;
+
 /** How many elements each op takes in a frame, the op code included (CALL: plus its argc). */
 export const opArity: Record<number, number> = {
   [Op.Define]: 3,
@@ -59,6 +65,8 @@ export const CallFlag = {
   Shared: 1,
   /** args[0] is a chunk of items: call the task on each, reply with the array of results. */
   Chunk: 4,
+  /** With Chunk: each item is an array of arguments, spread into the call (starmap). */
+  Spread: 8,
 } as const;
 
 /** A CALL's slot when the call takes no part in start/withdraw arbitration (see slots.ts). */
@@ -87,8 +95,10 @@ export interface LingerSettings {
 
 /** What a worker receives at start, in `workerData` or the first IPC message. */
 export interface WorkerBootstrap {
-  /** Start/withdraw arbitration cells shared with the pool (threads only). */
+  /** Start/withdraw cells of the calls sent to the worker (threads only). */
   slots: SharedArrayBuffer | undefined;
+  /** Start/withdraw cells of the calls the worker sends back (`mainLoop()`; threads only). */
+  backSlots: SharedArrayBuffer | undefined;
   /** Bumped by the worker after each frame it sends, so a caller blocked in resultSync wakes. */
   wakeCaller: SharedArrayBuffer | undefined;
   /** Bumped by the caller after each frame it sends, so the worker can block in resultSync. */

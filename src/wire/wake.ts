@@ -7,8 +7,9 @@
 export class Wake {
   readonly cell: Int32Array;
 
-  // cell[0] counts frames sent; cell[1] is 0 while the sender lives, its exit code + 1 after.
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  // cell[0] counts frames sent; cell[1] is 0 while the sender lives, its exit code + 1 after;
+  // cell[2] is 1 once the sender's runtime has started.
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.cell = new Int32Array(buffer);
   }
 
@@ -30,6 +31,16 @@ export class Wake {
   /** The sender is exiting with `code`: say so to a thread blocked waiting for it. */
   markExited(code: number): void {
     Atomics.store(this.cell, 1, code + 1);
+  }
+
+  /** The sender's runtime is running: from now on, a stopped thread means a dead one. */
+  markStarted(): void {
+    Atomics.store(this.cell, 2, 1);
+  }
+
+  /** Whether the sender's runtime has started. */
+  started(): boolean {
+    return Atomics.load(this.cell, 2) === 1;
   }
 
   /** The sender's exit code once it has exited, else undefined. */

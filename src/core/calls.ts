@@ -1,0 +1,349 @@
+/**
+ * The call table: the calling side of every cross-thread call — a pool task, a loop call, a
+ * `mainLoop()` call. One mechanism, so every future keeps one contract:
+ *
+ *     queued ──▶ sent ──▶ running ──▶ settled
+ *       │          │         │
+ *       │          │         └──▶ stopping ──▶ settled     (aborted or timed out while running)
+ *       └──────────┴──────────────────────────▶ settled     (cancelled, aborted, or lost before it started)
+ *
+ * - `queued`: waiting on this side (a pool's queue, a loop's calls beyond its slots);
+ * - `sent`: sent to an endpoint that has not started it, so `cancel()` can still take it back —
+ *   the two sides race for its start/withdraw cell (wire/slots.ts);
+ * - `running`: started over there (or sent where no cell exists: a child process);
+ * - `stopping`: aborted (its signal, its `timeoutMs`) while running: the task's own
+ *   `currentTask().signal` fired over there, and the future settles with the abort when the task
+ *   has stopped — or after `abortGraceMs`, when the owner decides (a pool ends the worker; a loop
+ *   thread, never killed for one call, settles it and reports the task that ignored its abort);
+ * - `settled`: its future is done; the call is forgotten everywhere.
+ *
+ * What differs between a pool and a loop — where queued calls wait, which endpoint a call goes
+ * to, what ending a stuck call means — is the owner's {@link CallPolicy}.
+ */
+import type { TransferList } from '../wire/args.js';
+import { decodeError, type EncodedError } from '../wire/error-codec.js';
+import { AbortError, CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
+import { NO_SLOT } from '../wire/protocol.js';
+import type { Wake } from '../wire/wake.js';
+import type { Endpoint, EndpointExit } from './endpoint.js';
+import { Future, type FutureLink } from './future.js';
+import type { Task } from './task.js';
+import { after, type Timer } from './timers.js';
+
+/** Where a call is in its life; see the module's doc. */
+export type CallState = 'queued' | 'sent' | 'running' | 'stopping' | 'settled';
+
+/** What an owner of a call table (a pool, a loop client) decides. */
+export interface CallPolicy {
+  /** A new call: send it to an endpoint now (`table.send`), or keep it queued. */
+  dispatch(call: Call): void;
+  /**
+   * A call settled. `from` is the endpoint it was sent to, undefined if it was still queued;
+   * `now`, when given, is the time it settled (saves reading the clock again).
+   */
+  released(call: Call, from: Endpoint | undefined, now?: number): void;
+  /** A call asked to stop has not stopped within `abortGraceMs`. */
+  stuck(call: Call, endpoint: Endpoint): void;
+  /** The endpoints a blocking wait looks after. */
+  endpoints(): readonly Endpoint[];
+  /** A blocking wait found that `endpoint`'s thread is gone. */
+  gone(endpoint: Endpoint, exit: EndpointExit): void;
+}
+
+/** How a table's calls are made and waited for. */
+export interface CallTableOptions {
+  /** How long a call asked to stop may take before the policy's `stuck` (ms). */
+  abortGraceMs: number;
+  /** Append the submitting stack to a failed call's error (a stack capture per call). */
+  callerStacks: boolean;
+  /** Bumped whenever an endpoint sends this thread a frame: what a blocking wait sleeps on. */
+  wake: Wake | undefined;
+  /** Why a blocking wait cannot be done, when `wake` is undefined. */
+  cannotBlock: string;
+}
+
+/** How often a blocking wait looks for a thread that is gone without a word (out of memory). */
+const PROBE_MS = 50;
+
+/** One call, from submit to settled. It is its future's link: `cancel()`, `state`, `resultSync()`. */
+export class Call implements FutureLink {
+  state: CallState = 'queued';
+  /** Where it was sent, while it is there. */
+  endpoint: Endpoint | undefined = undefined;
+  /** Its start/withdraw cell on that endpoint, or NO_SLOT. */
+  slot = NO_SLOT;
+  /** When it was submitted, then (once sent) when it was sent. */
+  at: number;
+  /** While `stopping`: what the future settles with. */
+  stopError: Error | undefined = undefined;
+  /** Its timeout while sent, then its abort grace while stopping. */
+  timer: Timer | undefined = undefined;
+
+  constructor(
+    readonly table: CallTable,
+    readonly id: number,
+    readonly task: Task,
+    readonly args: unknown[],
+    readonly flags: number,
+    /** Moved, not copied: such a call cannot be sent again once it was sent. */
+    readonly transfer: TransferList | undefined,
+    readonly future: Future<unknown>,
+    submittedAt: number,
+    readonly callerStack: Error | undefined,
+  ) {
+    this.at = submittedAt;
+  }
+
+  /** Abortable calls (a signal or a timeout): a pool runs them alone on a worker. */
+  get abortable(): boolean {
+    return this.task.options.signal !== undefined || this.task.options.timeoutMs !== undefined;
+  }
+
+  withdraw(): boolean {
+    return this.table.cancel(this);
+  }
+
+  hasStarted(): boolean {
+    if (this.state === 'sent' && this.endpoint!.started(this)) this.state = 'running';
+    return this.state !== 'queued' && this.state !== 'sent';
+  }
+
+  waitSync(_future: Future<unknown>, deadline: number): void {
+    this.table.waitSync(this, deadline);
+  }
+}
+
+export class CallTable {
+  #nextId = 1;
+  /** Calls by the signal they watch: one listener per signal, however many calls share it. */
+  readonly #watching = new Map<AbortSignal, Set<Call>>();
+  completed = 0;
+  failed = 0;
+  cancelled = 0;
+
+  constructor(
+    readonly policy: CallPolicy,
+    readonly options: CallTableOptions,
+  ) {}
+
+  /** Makes a call of `task` and hands it to the policy; returns its future. */
+  submit(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined): Future<unknown> {
+    const future = new Future<unknown>();
+    const signal = task.options.signal;
+    if (signal?.aborted === true) {
+      future.reject(new AbortError(`task '${task.name}' was aborted before it was submitted`, { cause: signal.reason }));
+      return future;
+    }
+    const id = this.#nextId;
+    this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
+    const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
+    const call = new Call(this, id, task, args, flags, transfer, future, performance.now(), stack);
+    future.link = call;
+    if (signal !== undefined) this.#watch(signal, call);
+    this.policy.dispatch(call);
+    return future;
+  }
+
+  /** Sends a queued call to `endpoint`; its timeout runs from now. */
+  send(call: Call, endpoint: Endpoint): void {
+    call.endpoint = endpoint;
+    call.slot = endpoint.add(call);
+    call.state = call.slot === NO_SLOT ? 'running' : 'sent';
+    const timeoutMs = call.task.options.timeoutMs;
+    if (timeoutMs !== undefined) {
+      call.timer = after(timeoutMs, () => this.stop(call, new TimeoutError(`task '${call.task.name}' ran longer than its timeout of ${timeoutMs} ms`)));
+    }
+    endpoint.sender.call(call.id, call.task, call.args, call.slot, call.flags, call.transfer);
+  }
+
+  /** Takes a sent call back if its endpoint has not started it: it is queued again. */
+  unsend(call: Call): boolean {
+    if (call.state !== 'sent' || !call.endpoint!.withdraw(call)) return false;
+    this.#requeue(call);
+    return true;
+  }
+
+  /** The endpoint answered `call`: settle it (with the abort, if it was stopping). */
+  reply(call: Call, ok: boolean, value: unknown, now?: number): void {
+    if (call.state === 'stopping') this.#settle(call, 'failed', call.stopError, now);
+    else if (ok) this.#settle(call, 'finished', value, now);
+    else this.#settle(call, 'failed', decodeError(value as EncodedError, call.callerStack?.stack), now);
+  }
+
+  /** A future's `cancel()`: true if the call had not started and never will. */
+  cancel(call: Call): boolean {
+    if (call.state === 'queued' || (call.state === 'sent' && call.endpoint!.withdraw(call))) {
+      this.#settle(call, 'cancelled', new CancelledError());
+      return true;
+    }
+    return call.state === 'settled' && call.future.cancelled();
+  }
+
+  /** Settles a call that has not started (queued or sent) with `error`; false if it started. */
+  fail(call: Call, error: unknown, cancelled = false): boolean {
+    if (call.state !== 'queued' && !(call.state === 'sent' && call.endpoint!.withdraw(call))) return false;
+    this.#settle(call, cancelled ? 'cancelled' : 'failed', error);
+    return true;
+  }
+
+  /**
+   * Aborts or times out a call: one that has not started settles at once and never runs; a
+   * running one has its signal fired over there and settles when it stops (see the module doc).
+   */
+  stop(call: Call, error: AbortError | TimeoutError): void {
+    if (call.state === 'settled' || call.state === 'stopping') return;
+    if (this.fail(call, error)) return;
+    const endpoint = call.endpoint!;
+    call.state = 'stopping';
+    call.stopError = error;
+    endpoint.sender.abort(call.id, error.cause ?? error);
+    call.timer?.clear();
+    call.timer = after(this.options.abortGraceMs, () => {
+      if (call.state === 'stopping') this.policy.stuck(call, endpoint);
+    });
+  }
+
+  /**
+   * Settles a call now with `error` (by default, the abort of a call that is stopping), whatever
+   * its state: the owner gives up on it (a loop's stuck call, a broken executor's).
+   */
+  abandon(call: Call, error: unknown = call.stopError): void {
+    this.#settle(call, 'failed', error);
+  }
+
+  /**
+   * `endpoint`'s thread is gone. Calls that were stopping settle with their abort; for every
+   * other, `errorFor(call, started)` says what it fails with — or, for one that had not started,
+   * undefined to queue it again. Returns the calls queued again, in the order they were sent.
+   */
+  lost(endpoint: Endpoint, errorFor: (call: Call, started: boolean) => unknown): Call[] {
+    const requeued: Call[] = [];
+    for (const call of [...endpoint.calls.values()]) {
+      if (call.state === 'stopping') {
+        this.#settle(call, 'failed', call.stopError);
+        continue;
+      }
+      const unstarted = call.state === 'sent' && call.transfer === undefined && endpoint.withdraw(call);
+      const error = errorFor(call, !unstarted);
+      if (error === undefined && unstarted) {
+        this.#requeue(call);
+        requeued.push(call);
+      } else {
+        this.#settle(call, 'failed', error);
+      }
+    }
+    return requeued;
+  }
+
+  /** Settles a queued call that will never be sent (the owner is closing or broken). */
+  drop(call: Call, error: unknown, cancelled: boolean): void {
+    if (call.state === 'queued') this.#settle(call, cancelled ? 'cancelled' : 'failed', error);
+  }
+
+  #requeue(call: Call): void {
+    call.endpoint = undefined;
+    call.slot = NO_SLOT;
+    call.state = 'queued';
+    call.timer?.clear();
+    call.timer = undefined;
+  }
+
+  #settle(call: Call, how: 'finished' | 'failed' | 'cancelled', value: unknown, now?: number): void {
+    if (call.state === 'settled') return;
+    const from = call.endpoint;
+    from?.remove(call);
+    call.state = 'settled';
+    call.timer?.clear();
+    call.timer = undefined;
+    const signal = call.task.options.signal;
+    if (signal !== undefined) this.#unwatch(signal, call);
+    if (how === 'finished') {
+      this.completed++;
+      call.future.resolve(value);
+    } else if (how === 'failed') {
+      this.failed++;
+      call.future.reject(value);
+    } else {
+      this.cancelled++;
+      call.future.cancelWith(value);
+    }
+    this.policy.released(call, from, now);
+  }
+
+  #watch(signal: AbortSignal, call: Call): void {
+    let calls = this.#watching.get(signal);
+    if (calls === undefined) {
+      const watched = new Set<Call>();
+      calls = watched;
+      this.#watching.set(signal, watched);
+      signal.addEventListener('abort', () => {
+        this.#watching.delete(signal);
+        for (const c of [...watched]) {
+          this.stop(c, new AbortError(`task '${c.task.name}' was aborted`, { cause: signal.reason }));
+        }
+      }, { once: true });
+    }
+    calls.add(call);
+  }
+
+  #unwatch(signal: AbortSignal, call: Call): void {
+    const calls = this.#watching.get(signal);
+    if (calls === undefined) return;
+    calls.delete(call);
+    // The listener stays on the signal (it cannot be told apart), but holds an empty set.
+    if (calls.size === 0) this.#watching.delete(signal);
+  }
+
+  // ── blocking ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Blocks this thread until `call` settles or `deadline` passes, doing by hand the event loop's
+   * work for this table's endpoints: sending what is queued, reading replies, noticing a thread
+   * that is gone. Calls that arrive for this thread meanwhile wait (they cannot run while it
+   * blocks); if one arrives from the very thread running `call` and `call` then does not settle,
+   * blocking could never end: DeadlockError.
+   */
+  waitSync(call: Call, deadline: number): void {
+    const wake = this.options.wake;
+    if (wake === undefined) throw new DeadlockError(this.options.cannotBlock);
+    const held = new Set<Endpoint>();
+    let calledBackAt: number | undefined;
+    try {
+      for (;;) {
+        const seen = wake.read();
+        for (const endpoint of [...this.policy.endpoints()]) {
+          if (!held.has(endpoint)) {
+            held.add(endpoint);
+            endpoint.sender.holdCalls(true);
+          }
+          endpoint.sender.flush();
+          endpoint.sender.receivePending();
+          const exit = endpoint.probe?.();
+          if (exit !== undefined) this.policy.gone(endpoint, exit);
+        }
+        if (call.state === 'settled') return;
+        for (const endpoint of this.policy.endpoints()) endpoint.sender.flush();
+        if (this.policy.endpoints().length === 0) {
+          throw new DeadlockError('resultSync() would block forever: there is no thread left to run the task');
+        }
+        const now = performance.now();
+        if (call.endpoint !== undefined && call.endpoint.sender.heldCalls > 0) {
+          calledBackAt ??= now;
+          if (now - calledBackAt >= PROBE_MS) throw calledBack(call);
+        }
+        const remaining = deadline - now;
+        if (remaining <= 0) return;
+        wake.sleep(seen, Math.min(remaining, PROBE_MS));
+      }
+    } finally {
+      for (const endpoint of held) endpoint.sender.holdCalls(false);
+    }
+  }
+}
+
+function calledBack(call: Call): DeadlockError {
+  return new DeadlockError(
+    `resultSync() would block forever: task '${call.task.name}' called back into this thread's loop ` +
+      "(mainLoop() or a loop handle), and that call cannot run while this thread blocks; await the future instead",
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * `move()`: a task's result (or part of it) transferred back instead of copied.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+
+/**
+ * Marks a Moved value. A symbol of the global registry, not a class check, so the mark holds
+ * whichever copy of threadloop a task module loaded (a loader may load a second one).
+ */
+const MOVED = Symbol.for('threadloop.moved');
+
+/** A value a task returns together with the buffers to move (not copy) back. */
+export interface Moved<T> {
+  readonly [MOVED]: true;
+  readonly value: T;
+  readonly transfer: readonly TransferListItem[];
+}
+
+/**
+ * Marks a task's result (or part of it) to be transferred instead of copied.
+ *
+ * @example
+ * export function render(w, h) {
+ *   const pixels = new Uint8Array(w * h * 4);
+ *   return move(pixels, [pixels.buffer]);
+ * }
+ */
+export function move<T>(value: T, transfer: readonly TransferListItem[] = defaultTransfer(value)): T {
+  const moved: Moved<T> = { [MOVED]: true, value, transfer };
+  return moved as unknown as T;
+}
+
+/** Whether a task returned `move(...)`. @internal */
+export function isMoved(value: unknown): value is Moved<unknown> {
+  return typeof value === 'object' && value !== null && (value as Partial<Moved<unknown>>)[MOVED] === true;
+}
+
+function defaultTransfer(value: unknown): TransferListItem[] {
+  if (value instanceof ArrayBuffer) return [value];
+  if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) return [value.buffer];
+  return [];
+}
