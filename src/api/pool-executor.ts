@@ -147,16 +147,20 @@ export abstract class PoolExecutor implements Executor {
 
   /**
    * Stops taking tasks. With `wait` (default) resolves when queued and running tasks have
-   * finished and the workers have exited; `cancelFutures` cancels tasks that have not started.
-   * Calling it again returns the same shutdown.
+   * finished and the workers have exited; `cancelFutures` cancels tasks that have not started;
+   * `force` also cancels the running ones, firing their signals, and ends every worker now.
+   * Calling it again returns the same shutdown (or forces it).
    *
    * @example
    * await executor.shutdown({ cancelFutures: true });
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
-    const { wait = true, cancelFutures = false } = options;
-    const done = this.#scheduler.shutdown(cancelFutures);
+    const { wait = true, cancelFutures = false, force = false } = options;
+    for (const [key, value] of Object.entries({ wait, cancelFutures, force })) {
+      if (typeof value !== 'boolean') throw new TypeError(`shutdown: ${key} must be a boolean, got ${describe(value)}`);
+    }
+    const done = this.#scheduler.shutdown(cancelFutures, force);
     return wait ? done : Promise.resolve();
   }
 

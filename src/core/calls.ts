@@ -207,8 +207,8 @@ export class CallTable {
    * Settles a call now with `error` (by default, the abort of a call that is stopping), whatever
    * its state: the owner gives up on it (a loop's stuck call, a broken executor's).
    */
-  abandon(call: Call, error: unknown = call.stopError): void {
-    this.#settle(call, 'failed', error);
+  abandon(call: Call, error: unknown = call.stopError, cancelled = false): void {
+    this.#settle(call, cancelled ? 'cancelled' : 'failed', error);
   }
 
   /**

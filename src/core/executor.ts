@@ -26,6 +26,12 @@ export interface ShutdownOptions {
   wait?: boolean;
   /** Cancel tasks that have not started. Default false. */
   cancelFutures?: boolean;
+  /**
+   * End everything now (Python 3.14's `terminate_workers()`): cancel the queue, fire every running
+   * task's signal and end every worker at once; running futures reject with `CancelledError`.
+   * Resolves when all workers are gone. Default false.
+   */
+  force?: boolean;
 }
 
 /** What `submitAsync` resolves to once the task is queued. */

@@ -15,7 +15,7 @@
  * `cancel()` can withdraw work that has not started, `state` can tell whether it has started, and
  * `resultSync()` can block on the place the result will come from.
  */
-import { CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
+import { CancelledError, DeadlockError, InvalidStateError, TimeoutError } from '../wire/errors.js';
 import { after } from './timers.js';
 
 /** Where a future is in its life. */
@@ -66,12 +66,20 @@ export class Future<T> extends Promise<T> {
   /** @internal */
   link: FutureLink | undefined = undefined;
 
-  /** Futures are made by executors and loops, never directly. @internal */
+  /**
+   * Executors and loops make the futures of their calls. Make one yourself to bridge a callback
+   * API, or in tests, and settle it with `setResult` / `setException` (concurrent.futures style).
+   *
+   * @example
+   * const f = new Future<string>();
+   * emitter.once('ready', (v) => f.setResult(v));
+   * console.log(await f);
+   */
   constructor(...notAllowed: unknown[]) {
     // Only the inherited statics (`Future.resolve`, `Future.all`, …) pass an executor: they would
-    // make a future no task settles. Species-made promises (`then`, `finally`) are plain Promises.
+    // make a future nobody settles. Species-made promises (`then`, `finally`) are plain Promises.
     if (notAllowed.length > 0) {
-      throw new TypeError('a Future is made by an executor or a loop; use Promise.resolve(), Promise.all() and the like for plain promises');
+      throw new TypeError('new Future() takes no arguments (settle it with setResult or setException); use Promise.resolve(), Promise.all() and the like for plain promises');
     }
     super(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
     this.#resolvePromise = capturedResolve as (v: T | PromiseLike<T>) => void;
@@ -198,7 +206,53 @@ export class Future<T> extends Promise<T> {
     return `Future <failed: ${error instanceof Error ? `${error.name}: ${error.message}` : inspect(error, { ...options, depth: 1 })}>`;
   }
 
-  // ── settling: called by the scheduling core ──────────────────────────────────────────────
+  // ── settling it yourself (concurrent.futures' Executor-side API) ──────────────────────────
+
+  /**
+   * Settles the future with `value`. Throws `InvalidStateError` if it is already done.
+   *
+   * @example
+   * const f = new Future<number>();
+   * f.setResult(42);
+   */
+  setResult(value: T): void {
+    this.#checkSettable('setResult');
+    this.resolve(value);
+  }
+
+  /**
+   * Settles the future with `error`. Throws `InvalidStateError` if it is already done.
+   *
+   * @example
+   * f.setException(new Error('no answer'));
+   */
+  setException(error: unknown): void {
+    this.#checkSettable('setException');
+    this.reject(error);
+  }
+
+  /**
+   * Marks a pending future as running, and returns true — or returns false if it was cancelled
+   * (then do not run the work). Throws `InvalidStateError` if it is running or done already.
+   *
+   * @example
+   * if (f.setRunningOrNotifyCancel()) f.setResult(work());
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === 'cancelled') return false;
+    if (this.#state !== 'pending' || this.link !== undefined) {
+      throw new InvalidStateError(`setRunningOrNotifyCancel() on a future that is ${this.state}`);
+    }
+    this.#state = 'running';
+    return true;
+  }
+
+  #checkSettable(what: string): void {
+    if (this.done()) throw new InvalidStateError(`${what}() on a future that is already ${this.#state}`);
+    if (this.link !== undefined) throw new InvalidStateError(`${what}() on a future an executor or a loop settles`);
+  }
+
+  // ── settling: called by the calling side ─────────────────────────────────────────────────
 
   /** Settles with a value. Ignored if already settled. @internal */
   resolve(value: T): void {

@@ -76,7 +76,7 @@ export class PoolWorker extends Endpoint {
 
 /** What a pool gives each worker it spawns, and how it hears from it. */
 export interface WorkerSpec extends ConnectionEvents {
-  /** The thread's name: `<executor>#<index>`. */
+  /** The thread's name: `<executor>_<index>`. */
   name: string;
   /** Bumped by every worker of the pool when it sends (for the pool's blocking waits). */
   wakeCaller: Wake | undefined;

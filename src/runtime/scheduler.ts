@@ -84,7 +84,7 @@ export class Scheduler implements CallPolicy {
       transport,
       { maxWorkers: options.maxWorkers, maxTasksPerWorker: options.maxTasksPerWorker, window },
       (index, worker) => ({
-        name: `${options.name}#${index}`,
+        name: `${options.name}_${index}`,
         wakeCaller: this.#wake,
         initializer: this.#initializer?.ref,
         initArgs: options.initArgs,
@@ -289,7 +289,7 @@ export class Scheduler implements CallPolicy {
     const requeued = this.#table.lost(worker, (call, started) => {
       if (this.#broken !== undefined) return this.#broken;
       if (!started) return undefined;
-      return crashError(`the ${this.transport.kind} ${this.options.name}#${worker.index} running task '${call.task.name}'`, exit);
+      return crashError(`the ${this.transport.kind} ${this.options.name}_${worker.index} running task '${call.task.name}'`, exit);
     });
     this.#holdDispatch--;
     for (let i = requeued.length - 1; i >= 0; i--) {
@@ -345,15 +345,31 @@ export class Scheduler implements CallPolicy {
    * Stops taking calls; cancels what has not started if asked; resolves when the calls and the
    * maps begun before it are done and the workers have exited.
    */
-  shutdown(cancelFutures: boolean): Promise<void> {
-    if (cancelFutures) this.#cancelPending();
+  shutdown(cancelFutures: boolean, force = false): Promise<void> {
+    if (cancelFutures || force) this.#cancelPending();
+    if (force) this.#endRunning();
     if (this.#shutdownDone === undefined) {
       if (this.#state === 'open') this.#state = 'draining';
       for (const onShutdown of [...this.#maps]) onShutdown();
       this.#notifyWaiters();
       this.#shutdownDone = this.#finished().then(() => this.#workers.endAll());
     }
-    return this.#shutdownDone;
+    return force ? this.#workers.endAll() : this.#shutdownDone;
+  }
+
+  /** A forced shutdown: running calls are told to stop and cancelled, their workers ended now. */
+  #endRunning(): void {
+    this.#holdDispatch++;
+    for (const worker of [...this.#workers.list]) {
+      for (const call of [...worker.calls.values()]) {
+        worker.sender.abort(call.id, new CancelledError('cancelled by a forced shutdown'));
+        this.#table.abandon(call, new CancelledError('cancelled by a forced shutdown'), true);
+      }
+      worker.conn.flush(); // the aborts go out before the worker is ended
+      worker.retire(true);
+    }
+    this.#holdDispatch--;
+    this.#notifyWaiters();
   }
 
   async #finished(): Promise<void> {

@@ -12,6 +12,7 @@ import { Linger } from './linger.js';
 import { ClientLoop, LoopClient, reportUncaught } from './loop.js';
 import { serveAttached, setMainLoop, type AttachedLoopState } from './loops.js';
 import { resolveTask } from './task-registry.js';
+import { setThreadName } from './current-thread.js';
 import { setReviverLoader } from '../wire/shareable.js';
 
 /** Starts serving on `channel`; reports READY, or FAILED if the initializer throws. */
@@ -62,6 +63,7 @@ export async function startWorkerRuntime(channel: Channel, boot: WorkerBootstrap
     report: (e) => reportUncaught(e, 'main'),
   });
   setMainLoop(new ClientLoop(toMain), boot.name);
+  setThreadName(boot.name);
   flushOnExit = () => conn.flush();
   conn.control(Op.Ready, 0);
 }

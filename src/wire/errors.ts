@@ -93,6 +93,14 @@ export class DeadlockError extends ThreadloopError {
   override readonly code = 'ERR_DEADLOCK';
 }
 
+/**
+ * A future was set twice (`setResult`, `setException` on a done future), or moved to running when
+ * it was not pending — concurrent.futures' `InvalidStateError`.
+ */
+export class InvalidStateError extends ThreadloopError {
+  override readonly code = 'ERR_INVALID_STATE';
+}
+
 /** A Barrier was broken (a waiter timed out or aborted, or it was reset) while others waited. */
 export class BrokenBarrierError extends ThreadloopError {
   override readonly code = 'ERR_BROKEN_BARRIER';
@@ -113,5 +121,6 @@ export const threadloopErrorClasses = {
   TaskNotFoundError,
   LoopClosedError,
   DeadlockError,
+  InvalidStateError,
   BrokenBarrierError,
 } as const;
