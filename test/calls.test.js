@@ -201,16 +201,19 @@ describe('resultSync', () => {
 test('a crash fails only the call that was running: results finished before it are never lost', async () => {
   const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   try {
-    const futures = [];
-    for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 200; i++) futures.push(pool.submit(contract.job, 'ok'));
-      futures.push(pool.submit(contract.job, 'exit'));
-      for (let i = 0; i < 200; i++) futures.push(pool.submit(contract.job, 'ok'));
+    let lost = 0;
+    for (let round = 0; round < 10; round++) {
+      // A task that ran fast many times may run before the results it holds are sent (the fast
+      // path): its exit must not take those results with it.
+      const healthy = [];
+      for (let i = 0; i < 200; i++) healthy.push(pool.submit(contract.job, 'ok'));
+      const exiting = pool.submit(contract.job, 'exit');
+      for (let i = 0; i < 200; i++) healthy.push(pool.submit(contract.job, 'ok'));
+      const outcomes = await Promise.allSettled(healthy);
+      lost += outcomes.filter((o) => o.status === 'rejected').length;
+      await assert.rejects(exiting, WorkerCrashedError);
     }
-    const outcomes = await Promise.allSettled(futures);
-    const failed = outcomes.filter((o) => o.status === 'rejected');
-    assert.equal(failed.length, 5, `expected only the 5 exits to fail, got ${failed.length}`);
-    for (const { reason } of failed) assert.ok(reason instanceof WorkerCrashedError);
+    assert.equal(lost, 0, `${lost} of 4,000 healthy calls failed with the worker that exited`);
   } finally {
     await pool.shutdown();
   }
