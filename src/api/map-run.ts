@@ -34,8 +34,11 @@ export interface MapSettings {
   timeoutMs: number | undefined;
 }
 
-/** `pulling`: filling its window; `eager`: submitting all the rest (shutdown); `ended`: no more input. */
-type Intake = 'pulling' | 'eager' | 'ended';
+/**
+ * `pulling`: filling its window; `eager`: submitting all the rest (shutdown); `ended`: no more
+ * input; `closed`: the consumer left (or the run failed): an item pulled meanwhile is not submitted.
+ */
+type Intake = 'pulling' | 'eager' | 'ended' | 'closed';
 
 export class MapRun<I, R> implements AsyncIterableIterator<R> {
   readonly #source: Iterator<I> | AsyncIterator<I>;
@@ -50,6 +53,8 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
   #wake: (() => void) | undefined = undefined;
   /** Results of the chunk being yielded. */
   #buffer: R[] = [];
+  /** The `next()` calls before this one: they are answered one at a time, in order. */
+  #reading: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly host: MapHost<I>,
@@ -69,7 +74,14 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<R, undefined>> {
+  next(): Promise<IteratorResult<R, undefined>> {
+    // Two `next()` calls at once (Promise.all, a parallel consumer) must not share one wake-up.
+    const result = this.#reading.then(() => this.#next());
+    this.#reading = result.catch(() => {});
+    return result;
+  }
+
+  async #next(): Promise<IteratorResult<R, undefined>> {
     try {
       if (this.#buffer.length > 0) return { done: false, value: this.#buffer.shift()! };
       for (;;) {
@@ -86,7 +98,7 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
         }
         // An input or submit error comes in its place: after the results of the items before it.
         if (this.#failure !== undefined && (this.#inFlight.length === 0 || !this.settings.ordered)) throw this.#failure.error;
-        if (this.#inFlight.length === 0 && this.#intake === 'ended' && this.#filling === undefined) {
+        if (this.#inFlight.length === 0 && this.#ended() && this.#filling === undefined) {
           this.#end();
           return { done: true, value: undefined };
         }
@@ -101,11 +113,16 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
   async return(): Promise<IteratorResult<R, undefined>> {
     for (const future of this.#inFlight) future.cancel();
     this.#inFlight.length = 0;
-    const ended = this.#intake === 'ended';
-    this.#intake = 'ended';
+    const ended = this.#ended();
+    this.#intake = 'closed';
     this.#end();
+    this.#notify(); // a next() waiting meanwhile ends too
     if (!ended) await this.#source.return?.();
     return { done: true, value: undefined };
+  }
+
+  #ended(): boolean {
+    return this.#intake === 'ended' || this.#intake === 'closed';
   }
 
   /** The future to yield next, if it is done: the first (ordered) or any finished one. */
@@ -141,17 +158,18 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
 
   /** Submits more of the input while the window (or, eager, anything) allows; one fill at a time. */
   #fill(): void {
-    if (this.#filling !== undefined || this.#intake === 'ended') return;
+    if (this.#filling !== undefined || this.#ended()) return;
     this.#filling = this.#pull().then(
       () => {
         this.#filling = undefined;
         this.#notify();
-        if (this.#intake !== 'ended' && this.#hasWindow()) this.#fill();
+        if (!this.#ended() && this.#hasWindow()) this.#fill();
       },
       (error: unknown) => {
         this.#filling = undefined;
         this.#failure ??= { error };
-        this.#intake = 'ended';
+        this.#intake = 'closed';
+        this.#lease.close(); // nothing more will be submitted: a shutdown must not wait for the consumer
         this.#notify();
       },
     );
@@ -162,12 +180,13 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
   }
 
   async #pull(): Promise<void> {
-    while (this.#intake !== 'ended' && this.#hasWindow()) {
+    while (!this.#ended() && this.#hasWindow()) {
       const chunk: I[] = [];
       while (chunk.length < this.settings.chunkSize) {
         // No await where nothing needs one: a sync input is submitted within the call to map().
         const step = this.#source.next();
         const next = step instanceof Promise ? await step : (step as IteratorResult<I>);
+        if (this.#intake === 'closed') return; // the consumer left while the input was pulled
         if (next.done === true) {
           this.#intake = 'ended';
           break;
@@ -177,6 +196,7 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
       if (chunk.length > 0) {
         const room = this.host.room();
         if (room !== undefined) await room;
+        if (this.#intake === 'closed') return;
         const future = this.host.submit(chunk);
         this.#inFlight.push(future);
         future.addDoneCallback(() => {
@@ -185,7 +205,7 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
         });
       }
     }
-    if (this.#intake === 'ended') this.#lease.close(); // all submitted: shutdown waits for the work only
+    if (this.#ended()) this.#lease.close(); // all submitted: shutdown waits for the work only
   }
 
   #end(): void {

@@ -67,12 +67,15 @@ export abstract class PoolExecutor implements Executor {
     return { future: this.submit(t, ...args) };
   }
 
-  /** Waits until the queue has room for `task`, honouring its signal. */
-  async #room(task: Task): Promise<void> {
+  /**
+   * Waits until the queue has room for `task`, honouring its signal. `fromMap`: for a map begun
+   * before a shutdown, which may go on submitting while the executor drains.
+   */
+  async #room(task: Task, fromMap = false): Promise<void> {
     const signal = task.options.signal;
     const exclusive = signal !== undefined || task.options.timeoutMs !== undefined;
     while (!this.#scheduler.hasRoom(exclusive)) {
-      this.#scheduler.checkOpen();
+      this.#scheduler.checkOpen(fromMap);
       if (signal?.aborted === true) throw new AbortError(`task '${task.name}' was aborted while waiting for room in the queue`, { cause: signal.reason });
       await raceAbort(this.#scheduler.waitForRoom(), signal);
     }
@@ -138,7 +141,7 @@ export abstract class PoolExecutor implements Executor {
         const flags = prepared.flags | (chunkSize > 1 ? CallFlag.Chunk | spread : 0);
         return scheduler.submit(task, prepared.args, flags, prepared.transfer, true);
       },
-      room: () => (scheduler.hasRoom(task.options.signal !== undefined || task.options.timeoutMs !== undefined) ? undefined : this.#room(task)),
+      room: () => (scheduler.hasRoom(task.options.signal !== undefined || task.options.timeoutMs !== undefined) ? undefined : this.#room(task, true)),
       openMap: (onShutdown) => scheduler.openMap(onShutdown),
     };
     const window = Math.min(concurrency, this.#maxQueue + this.#maxWorkers);

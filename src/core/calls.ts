@@ -257,17 +257,18 @@ export class CallTable {
     call.timer = undefined;
     const signal = call.task.options.signal;
     if (signal !== undefined) this.#unwatch(signal, call);
-    if (how === 'finished') {
-      this.completed++;
-      call.future.resolve(value);
-    } else if (how === 'failed') {
-      this.failed++;
-      call.future.reject(value);
-    } else {
-      this.cancelled++;
-      call.future.cancelWith(value);
+    if (how === 'finished') this.completed++;
+    else if (how === 'failed') this.failed++;
+    else this.cancelled++;
+    // The owner first, the future after: settling runs done callbacks, which may submit or
+    // cancel, and they must find the owner's books (its queue count, its idle workers) right.
+    try {
+      this.policy.released(call, from, now);
+    } finally {
+      if (how === 'finished') call.future.resolve(value);
+      else if (how === 'failed') call.future.reject(value);
+      else call.future.cancelWith(value);
     }
-    this.policy.released(call, from, now);
   }
 
   #watch(signal: AbortSignal, call: Call): void {

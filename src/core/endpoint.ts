@@ -24,7 +24,7 @@ export interface CallSender {
   /**
    * While on, calls that arrive for this thread wait instead of running: a thread blocked in
    * `resultSync` must not run tasks from inside it. Turning it off lets them run, in order,
-   * once the thread is back in its event loop.
+   * once the thread is back in its event loop. Holds nest: each `true` is undone by one `false`.
    */
   holdCalls(on: boolean): void;
   /** How many calls arrived while held and wait to run. */

@@ -87,8 +87,12 @@ export class Connection implements CallSender {
   #closed = false;
   /** How many elements of the frame being read follow the call being served. */
   #behind = 0;
-  /** Whether calls that arrive wait instead of running (this thread blocks in resultSync). */
-  #holding = false;
+  /**
+   * How many blocking waits hold calls here (this thread blocks in resultSync): a count, because
+   * a done callback run from inside one wait may block again, and the inner wait ending must not
+   * let calls run inside the outer one.
+   */
+  #holds = 0;
   /** Calls that arrived while holding, to run in order once the thread is free. */
   #held: HeldCall[] = [];
 
@@ -169,8 +173,8 @@ export class Connection implements CallSender {
    * blocking call has returned.
    */
   holdCalls(on: boolean): void {
-    this.#holding = on;
-    if (!on && this.#held.length > 0) void resolved.then(() => this.#runHeld());
+    this.#holds += on ? 1 : -1;
+    if (this.#holds === 0 && this.#held.length > 0) void resolved.then(() => this.#runHeld());
   }
 
   /** How many calls arrived while held and wait to run. */
@@ -179,7 +183,7 @@ export class Connection implements CallSender {
   }
 
   #runHeld(): void {
-    while (!this.#holding && this.#held.length > 0) {
+    while (this.#holds === 0 && this.#held.length > 0) {
       const { id, taskId, args, slot, flags } = this.#held.shift()!;
       this.#behind = 0;
       this.#serve(id, taskId, args, slot, flags);
@@ -241,7 +245,7 @@ export class Connection implements CallSender {
           const slot = frame[i + CallAt.slot] as number;
           const flags = frame[i + CallAt.flags] as number;
           const args = frame.slice(i + CALL_HEAD, end);
-          if (this.#holding || this.#held.length > 0) {
+          if (this.#holds > 0 || this.#held.length > 0) {
             this.#held.push({ id, taskId, args, slot, flags });
           } else {
             this.#behind = frame.length - end;
