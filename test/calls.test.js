@@ -187,6 +187,18 @@ describe('resultSync', () => {
     }
   });
 
+  test('on a task that only notifies mainLoop() (callSoonThreadsafe) and works on: no DeadlockError', async () => {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      await pool.submit(contract.echo, 'warm');
+      assert.equal(pool.submit(contract.notifyMainThenWork, 200).resultSync({ timeoutMs: 20_000 }), 200);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok((await currentLoop().submit(contract.ranList)).includes('notified'), 'the held call ran afterwards');
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   test('on a fresh pool whose first task runs out of memory: WorkerCrashedError, not the timeout', () => {
     const pool = new ThreadPoolExecutor({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
     try {

@@ -297,11 +297,23 @@ export class CallTable {
 
   // ── blocking ─────────────────────────────────────────────────────────────────────────────
 
+  /** Whether `call` (as far as can be told) waits for a call it made back to this thread. */
+  #calledBack(call: Call): boolean {
+    const endpoint = call.endpoint;
+    if (endpoint === undefined || endpoint.sender.heldCalls === 0 || !call.hasStarted()) return false;
+    const from = endpoint.sender.heldFrom(call.id);
+    if (from !== 'unknown') return from === 'call';
+    // Made after an await, by some call running over there: `call`, if it runs alone.
+    for (const other of endpoint.calls.values()) if (other !== call && other.hasStarted()) return false;
+    return true;
+  }
+
   /**
    * Blocks this thread until `call` settles or `deadline` passes, doing by hand the event loop's
    * work for this table's endpoints: sending what is queued, reading replies, noticing a thread
    * that is gone. Calls that arrive for this thread meanwhile wait (they cannot run while it
-   * blocks); if one arrives from the very thread running `call` and `call` then does not settle,
+   * blocks). If `call` made one of them — or one whose maker cannot be told arrives while `call`
+   * is the only call running over there — and `call` then does not settle within PROBE_MS,
    * blocking could never end: DeadlockError.
    */
   waitSync(call: Call, deadline: number): void {
@@ -328,7 +340,7 @@ export class CallTable {
           throw new DeadlockError('resultSync() would block forever: there is no thread left to run the task');
         }
         const now = performance.now();
-        if (call.endpoint !== undefined && call.endpoint.sender.heldCalls > 0) {
+        if (this.#calledBack(call)) {
           calledBackAt ??= now;
           if (now - calledBackAt >= PROBE_MS) throw calledBack(call);
         }

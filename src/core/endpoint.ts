@@ -29,6 +29,11 @@ export interface CallSender {
   holdCalls(on: boolean): void;
   /** How many calls arrived while held and wait to run. */
   readonly heldCalls: number;
+  /**
+   * Whether a held call (one that waits for an answer) was made by this side's call `id`
+   * (`'call'`), by a call it cannot tell (`'unknown'`: made after an await), or neither.
+   */
+  heldFrom(id: number): 'call' | 'unknown' | 'none';
 }
 
 /** Why an endpoint's thread is gone. */

@@ -17,7 +17,7 @@ import { CALL_HEAD, CallAt, CallFlag, NO_SLOT, Op, OpAt, opArity, type Frame, ty
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { Task } from '../core/task.js';
-import { enterCall, leaveCall, RunningCall } from './current-task.js';
+import { enterCall, leaveCall, runningCall, RunningCall } from './current-task.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
@@ -65,6 +65,8 @@ interface HeldCall {
   args: unknown[];
   slot: number;
   flags: number;
+  /** The id of this side's call that made it (see CALL's origin), or 0 if not known. */
+  origin: number;
 }
 
 export class Connection implements CallSender {
@@ -129,7 +131,10 @@ export class Connection implements CallSender {
     }
     // The arguments go inline, not as an array of their own: one object fewer to clone per call.
     const out = this.#out;
-    out.push(Op.Call, id, task.id, slot, flags, args.length);
+    // Made while a call from the peer runs here (its synchronous part)? Name it, so a peer
+    // blocked on that call can tell that this one is what it waits for (see CallTable.waitSync).
+    const running = runningCall();
+    out.push(Op.Call, id, task.id, slot, flags, args.length, running !== undefined && running.via === this ? running.id : 0);
     for (let i = 0; i < args.length; i++) out.push(args[i]);
     if (transfer !== undefined && transfer.length > 0) this.#transfer.push(...transfer);
     this.#schedule();
@@ -180,6 +185,16 @@ export class Connection implements CallSender {
   /** How many calls arrived while held and wait to run. */
   get heldCalls(): number {
     return this.#held.length;
+  }
+
+  heldFrom(id: number): 'call' | 'unknown' | 'none' {
+    let found: 'unknown' | 'none' = 'none';
+    for (const held of this.#held) {
+      if ((held.flags & CallFlag.Detached) !== 0) continue;
+      if (held.origin === id) return 'call';
+      if (held.origin === 0) found = 'unknown';
+    }
+    return found;
   }
 
   #runHeld(): void {
@@ -246,7 +261,7 @@ export class Connection implements CallSender {
           const flags = frame[i + CallAt.flags] as number;
           const args = frame.slice(i + CALL_HEAD, end);
           if (this.#holds > 0 || this.#held.length > 0) {
-            this.#held.push({ id, taskId, args, slot, flags });
+            this.#held.push({ id, taskId, args, slot, flags, origin: frame[i + CallAt.origin] as number });
           } else {
             this.#behind = frame.length - end;
             this.#serve(id, taskId, args, slot, flags);
@@ -305,7 +320,7 @@ export class Connection implements CallSender {
     // The task's module is still loading, or an earlier call waits for its own: calls start in
     // the order they came, so this one waits its turn. It has not started, so the pool may
     // still take it back; an abort meanwhile is remembered by its RunningCall.
-    const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown');
+    const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown', this);
     this.#running.set(id, call);
     this.#deferred++;
     const turn = (this.#lastDeferred ?? Promise.resolve()).then(() => entry);
@@ -339,7 +354,7 @@ export class Connection implements CallSender {
       this.flush();
       started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
-    call ??= new RunningCall(id, fn.name);
+    call ??= new RunningCall(id, fn.name, this);
     let result: unknown;
     const previous = enterCall(call);
     try {

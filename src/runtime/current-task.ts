@@ -23,6 +23,8 @@ export class RunningCall implements TaskContext {
   constructor(
     readonly id: number,
     readonly name: string,
+    /** The connection that asked for it: calls it makes back over that one name it as origin. */
+    readonly via?: object,
   ) {}
 
   get signal(): AbortSignal {
@@ -35,6 +37,11 @@ export class RunningCall implements TaskContext {
 }
 
 let current: RunningCall | undefined;
+
+/** The call running on this thread now (in its synchronous part), if any. @internal */
+export function runningCall(): RunningCall | undefined {
+  return current;
+}
 
 /** Makes `call` the current task; returns the one it replaces, for `leaveCall`. @internal */
 export function enterCall(call: RunningCall): RunningCall | undefined {

@@ -12,6 +12,7 @@ import { describe, type Future } from '../core/future.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
 import { LoopClosedError } from '../wire/errors.js';
+import { CallFlag } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { ConnectionEvents } from './connection.js';
@@ -92,11 +93,12 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     return this.#closed !== undefined;
   }
 
-  submit(runnable: Runnable<AnyFunction>, args: unknown[]): Future<unknown> {
+  /** `detached`: nobody waits for the result (callSoonThreadsafe). */
+  submit(runnable: Runnable<AnyFunction>, args: unknown[], detached = false): Future<unknown> {
     const task = toTask(runnable);
     if (this.#closed !== undefined) throw this.#closed;
     const prepared = prepareArgs(task, args, this.options.where, this.options.slots !== undefined);
-    return this.#table.submit(task, prepared.args, prepared.flags, prepared.transfer);
+    return this.#table.submit(task, prepared.args, prepared.flags | (detached ? CallFlag.Detached : 0), prepared.transfer);
   }
 
   // ── the call table's policy ──────────────────────────────────────────────────────────────
@@ -193,6 +195,9 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
 
   /** The loop is gone: every call not settled fails with `error` (LoopClosedError, WorkerCrashedError…). */
   close(error: Error): void {
+    // Replies the loop sent before it went may still wait in the channel: a call that finished
+    // is not lost with the thread.
+    this.endpoint.sender.receivePending();
     this.#closed ??= error;
     for (const call of this.#waiting.drain()) this.#table.drop(call, error, false);
     this.#table.lost(this.endpoint, () => error);
@@ -214,7 +219,7 @@ export class ClientLoop implements Loop {
   callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void {
     // Answered like any call (so it holds the process open until it ran), but nobody awaits it:
     // a failure is reported instead.
-    const future = this.client.submit(task as Runnable<AnyFunction>, args as unknown[]);
+    const future = this.client.submit(task as Runnable<AnyFunction>, args as unknown[], true);
     future.addDoneCallback(() => {
       void future.exception().then((error) => {
         if (error !== undefined) this.client.options.report(error);

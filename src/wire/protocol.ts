@@ -8,7 +8,10 @@
  * except CALL's, whose arguments follow it inline (argc says how many).
  *
  *     DEFINE  taskId ref                   the task behind taskId, sent once per connection
- *     CALL    id taskId slot flags argc arg…  run a task; reply with OK or ERR under the same id
+ *     CALL    id taskId slot flags argc origin arg…
+ *                                          run a task; reply with OK or ERR under the same id.
+ *                                          origin: the id of the call the peer sent that was
+ *                                          running here when this call was made, or 0
  *     OK      id value                     the call returned value
  *     OKSHARED id value                    the same, with Shareables inside to revive
  *     ERR     id error                     the call threw (an encoded error, see error-codec)
@@ -37,10 +40,10 @@ export const Op = {
 } as const;
 
 /** How many elements a CALL takes before its arguments, the op code included. */
-export const CALL_HEAD = 6;
+export const CALL_HEAD = 7;
 
 /** Where a CALL's fields sit, counted from its op code; its arguments follow at CALL_HEAD. */
-export const CallAt = { id: 1, taskId: 2, slot: 3, flags: 4, argc: 5 } as const;
+export const CallAt = { id: 1, taskId: 2, slot: 3, flags: 4, argc: 5, origin: 6 } as const;
 
 /** Where the fields of every other op sit: `op id value` (control ops: `op 0 value`). */
 export const OpAt = { id: 1, value: 2 } as const;
@@ -67,6 +70,8 @@ export const CallFlag = {
   Chunk: 4,
   /** With Chunk: each item is an array of arguments, spread into the call (starmap). */
   Spread: 8,
+  /** Nobody waits for this call's result (callSoonThreadsafe): it cannot be what a caller awaits. */
+  Detached: 16,
 } as const;
 
 /** A CALL's slot when the call takes no part in start/withdraw arbitration (see slots.ts). */

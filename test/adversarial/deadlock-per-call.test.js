@@ -1,6 +1,6 @@
-// OPEN BUG (not fixed on this branch): resultSync's DeadlockError is decided per worker, not per
-// call. A held mainLoop() call from *another* task on the same worker makes resultSync throw
-// DeadlockError naming the task being waited for, which never called back and would finish.
+// resultSync's DeadlockError is decided per call, not per worker: a held mainLoop() call made by
+// *another* task on the same worker must not fail a resultSync on a task that never called back
+// (each CALL names the call that made it: its origin).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ThreadPoolExecutor, taskModule } from 'threadloop';
