@@ -14,6 +14,10 @@ export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions, t
 export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from './api/to-thread.js';
 export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';
+export { ContextVar, shareContext } from './core/context.js';
+export { type TaskTraceContext } from './core/tracing.js';
+export { TaskStream, type StreamChunk } from './core/stream.js';
+export { TaskGroup, type TaskGroupOptions } from './api/task-group.js';
 export { monitorLoopBlocking, LOOP_BLOCKED_WARNING, type LoopMonitor, type LoopMonitorOptions, type LoopBlockedInfo } from './api/monitor.js';
 export { move } from './runtime/move.js';
 export * from './shared/index.js';

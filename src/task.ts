@@ -42,6 +42,7 @@
 import './wire/slots.js';
 
 export { currentTask, type TaskContext } from './runtime/current-task.js';
+export { ContextVar, shareContext } from './core/context.js';
 export { move } from './runtime/move.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';

@@ -8,7 +8,7 @@
  * microtask turn, so a burst of calls (or results) costs one message.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import type { CallSender } from '../core/endpoint.js';
+import type { CallSender, Endpoint } from '../core/endpoint.js';
 import type { TransferList } from '../wire/args.js';
 import { TaskSerializationError } from '../wire/errors.js';
 import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
@@ -17,7 +17,9 @@ import { CALL_HEAD, CallAt, CallFlag, NO_SLOT, Op, OpAt, opArity, type Frame, ty
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { Task } from '../core/task.js';
-import { enterCall, leaveCall, RunningCall } from './current-task.js';
+import { enterCall, leaveCall, threadName, type RunningCall } from './current-task.js';
+import { invoke, needsExtras, runningCall, runWithExtras } from './call-extras.js';
+import type { StreamOut, StreamRun } from './stream-run.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
@@ -67,7 +69,7 @@ interface HeldCall {
   flags: number;
 }
 
-export class Connection implements CallSender {
+export class Connection implements CallSender, StreamOut {
   #out: unknown[] = [];
   #transfer: TransferListItem[] = [];
   #flushQueued = false;
@@ -91,6 +93,8 @@ export class Connection implements CallSender {
   #holding = false;
   /** Calls that arrived while holding, to run in order once the thread is free. */
   #held: HeldCall[] = [];
+  /** The endpoint whose calls this connection sends (their YIELD ops go to it). */
+  #endpoint: Endpoint | undefined = undefined;
 
   constructor(
     readonly channel: Channel,
@@ -134,6 +138,27 @@ export class Connection implements CallSender {
   /** Asks the peer to fire the abort signal of call `id`. */
   abort(id: number, reason: unknown): void {
     this.#out.push(Op.Abort, id, encodeError(reason));
+    this.#schedule();
+  }
+
+  /** Lets the peer's streamed call `id` yield `n` more chunks. */
+  credit(id: number, n: number): void {
+    this.#out.push(Op.Credit, id, n);
+    this.#schedule();
+  }
+
+  bind(endpoint: Endpoint): void {
+    this.#endpoint = endpoint;
+  }
+
+  /** Sends a chunk a streamed call served here yielded (moved, if it is `move(...)`). */
+  yieldChunk(id: number, chunk: unknown): void {
+    if (this.#closed) return;
+    if (isMoved(chunk)) {
+      this.#transfer.push(...chunk.transfer);
+      chunk = chunk.value;
+    }
+    this.#out.push(Op.Yield, id, chunk);
     this.#schedule();
   }
 
@@ -218,8 +243,10 @@ export class Connection implements CallSender {
         const id = single[OpAt.id] as number;
         if (op === Op.Call) {
           this.events.result(id, false, encodeError(new TaskSerializationError(`an argument cannot be sent to the other thread: ${reason}`, { cause: error })));
-        } else if (op === Op.Ok || op === Op.Err) {
-          const failure = new TaskSerializationError(`the task's result cannot be sent back to the calling thread: ${reason}`);
+        } else if (op === Op.Ok || op === Op.Err || op === Op.Yield) {
+          const what = op === Op.Yield ? 'a chunk the task yielded' : "the task's result";
+          const failure = new TaskSerializationError(`${what} cannot be sent back to the calling thread: ${reason}`);
+          this.#running.get(id)?.abort(failure); // a stream stops: its consumer got the error
           this.channel.post([Op.Err, id, encodeError(failure)], []);
         }
       }
@@ -269,6 +296,12 @@ export class Connection implements CallSender {
         case Op.Abort:
           this.#running.get(frame[i + OpAt.id] as number)?.abort(reviveReason(frame[i + OpAt.value] as EncodedError));
           break;
+        case Op.Yield:
+          this.#endpoint?.yielded(frame[i + OpAt.id] as number, frame[i + OpAt.value]);
+          break;
+        case Op.Credit:
+          (this.#running.get(frame[i + OpAt.id] as number) as StreamRun | undefined)?.grant?.(frame[i + OpAt.value] as number);
+          break;
         default:
           this.events.control?.(op, frame[i + OpAt.value]);
       }
@@ -301,7 +334,7 @@ export class Connection implements CallSender {
     // The task's module is still loading, or an earlier call waits for its own: calls start in
     // the order they came, so this one waits its turn. It has not started, so the pool may
     // still take it back; an abort meanwhile is remembered by its RunningCall.
-    const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown');
+    const call = runningCall(id, this.#table.ref(taskId)?.name ?? 'unknown', flags, this);
     this.#running.set(id, call);
     this.#deferred++;
     const turn = (this.#lastDeferred ?? Promise.resolve()).then(() => entry);
@@ -335,12 +368,12 @@ export class Connection implements CallSender {
       this.flush();
       started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
-    call ??= new RunningCall(id, fn.name);
+    call ??= runningCall(id, fn.name, flags, this);
     let result: unknown;
     const previous = enterCall(call);
     try {
       if ((flags & CallFlag.Shared) !== 0) args = decodeShareables(args) as unknown[];
-      result = (flags & CallFlag.Chunk) !== 0 ? runChunk(fn, args[0] as unknown[], (flags & CallFlag.Spread) !== 0) : fn(...args);
+      result = needsExtras(flags) ? runWithExtras(call, fn, args, flags, threadName()) : invoke(fn, args, flags);
     } catch (error) {
       this.#running.delete(id);
       this.#fail(id, taskId, flags, error);
@@ -401,11 +434,6 @@ export class Connection implements CallSender {
     this.#out.push(Op.Err, id, encodeError(error));
     this.#schedule();
   }
-}
-
-function runChunk(fn: (...args: unknown[]) => unknown, items: unknown[], spread: boolean): unknown {
-  const results = items.map((item) => (spread ? fn(...(item as unknown[])) : fn(item)));
-  return results.some(isThenable) ? Promise.all(results) : results;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

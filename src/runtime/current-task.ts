@@ -6,6 +6,8 @@
  * it work after awaits too, but on Node 20 it slows every promise in the thread.)
  */
 
+import { isMainThread, threadId } from 'node:worker_threads';
+
 /** What a running task knows about itself. */
 export interface TaskContext {
   /** The call's id, unique on the calling side of the connection. */
@@ -65,4 +67,16 @@ export function currentTask(): TaskContext {
     );
   }
   return current;
+}
+
+let thread = isMainThread ? 'main' : `thread-${threadId}`;
+
+/** This thread's name: 'main', a pool worker's `<executor>#<index>`, a loop thread's name. @internal */
+export function threadName(): string {
+  return thread;
+}
+
+/** Set by the worker runtime at start. @internal */
+export function setThreadName(name: string): void {
+  thread = name;
 }

@@ -10,6 +10,7 @@ import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { portChannel } from './channels.js';
 import { Connection } from './connection.js';
+import { setThreadName } from './current-task.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
 
 let main: Loop | undefined;
@@ -20,6 +21,7 @@ let ownName = isMainThread ? 'main' : `thread-${threadId}`;
 export function setMainLoop(loop: Loop, name: string): void {
   main = loop;
   ownName = name;
+  setThreadName(name);
 }
 
 /**

@@ -75,6 +75,7 @@ export class Scheduler implements CallPolicy {
       callerStacks: options.callerStacks,
       wake: this.#wake,
       cannotBlock: `resultSync() cannot wait for a ${transport.kind}: its results only arrive through the event loop; await the future instead`,
+      target: { executor: options.name },
     });
     this.#initializer = options.initializer === undefined ? undefined : toTask(options.initializer);
     // Without shared memory a sent call cannot be taken back, and with a bounded queue the queue
