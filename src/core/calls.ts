@@ -148,7 +148,7 @@ export class CallTable {
   }
 
   #traced(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined): Future<unknown> {
-    const trace: CallTrace = { side: 'call', id: 0, task: task.name, ...this.options.target, submittedAt: performance.now(), sentAt: undefined };
+    const trace: CallTrace = { side: 'call', id: this.#takeId(), task: task.name, ...this.options.target, submittedAt: performance.now(), sentAt: undefined };
     return taskChannel.traceSync(() => this.#submit(task, args, flags, transfer, trace), trace);
   }
 
@@ -168,18 +168,20 @@ export class CallTable {
       future.reject(error);
       return future;
     }
-    const id = this.#nextId;
-    this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
+    const id = trace?.id ?? this.#takeId();
     const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
     const call = new Call(this, id, task, args, flags, transfer, future, performance.now(), stack);
     future.link = call;
-    if (trace !== undefined) {
-      trace.id = id;
-      call.trace = trace;
-    }
+    if (trace !== undefined) call.trace = trace;
     if (signal !== undefined) this.#watch(signal, call);
     this.policy.dispatch(call);
     return future;
+  }
+
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
+    return id;
   }
 
   /** Sends a queued call to `endpoint`; its timeout runs from now. */
