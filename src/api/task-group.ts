@@ -88,17 +88,18 @@ export class TaskGroup implements AsyncDisposable {
     const future = (target as Executor).submit(t.with({ signal }), ...args);
     const index = this.#futures.length;
     this.#futures.push(future as Future<unknown>);
+    this.#results.push(undefined);
     this.#pending++;
-    future.then(
-      (value) => {
-        this.#results[index] = value;
-        this.#settled();
-      },
-      (error: unknown) => {
+    // A done callback runs as the future settles, before its executor sends the next queued
+    // task: a failure aborts the group before another of its tasks can start.
+    future.addDoneCallback((done) => {
+      try {
+        this.#results[index] = done.resultSync();
+      } catch (error) {
         this.#failed(error);
-        this.#settled();
-      },
-    );
+      }
+      this.#settled();
+    });
     return future;
   }
 
