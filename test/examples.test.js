@@ -41,6 +41,13 @@ const expected = {
     /^speed-up: \d+\.\dx with \d+ cores$/m,
     /^results match: true$/m,
   ],
+  'opentelemetry.js': [
+    /^request span: GET \/thumbnails \(trace [0-9a-f]{32}\)$/m,
+    /^worker thread span 'thumbnail 640' is a child of the request span: yes$/m,
+    /^child process span 'thumbnail 320' is a child of the request span: yes$/m,
+    /^loop thread span 'thumbnail 160' is a child of the request span: yes$/m,
+    /^main thread span 'lookup 80' \(called back\) is a child of the task's span: yes$/m,
+  ],
   'cancel-running-task.js': [
     /^cooperative: AbortError \(cause: user pressed cancel\)$/m,
     /^the job noticed the abort: yes, after \d+ of 100 steps$/m,
