@@ -100,6 +100,10 @@ for (const [kind, start, stop] of targets) {
       await rejectsWith(collect(target.stream(tasks.echo, 42)), TypeError, /returned 42/);
     });
 
+    test('a task consumes a stream produced on the main thread (mainLoop().stream)', async () => {
+      assert.deepEqual(await target.submit(tasks.streamFromMain, 20), Array.from({ length: 20 }, (_, i) => i));
+    });
+
     test('a bad highWaterMark is refused at once', () => {
       assert.throws(() => tasks.count.with({ highWaterMark: 0 }), RangeError);
     });
