@@ -12,6 +12,8 @@
  * - `mainLoop()` — the main thread's loop: `mainLoop().submit(task, ...args)` runs a task there;
  *   `currentLoop()` — the calling thread's own loop;
  * - `taskModule(url)` and `moduleTask(url, name)` — to name the tasks sent to those loops.
+ * - `ContextVar` and `shareContext` — context that travels with the calls a task makes, declared
+ *   in a module both sides load.
  *
  * They are the very functions `threadloop` exports, over the same module instances: the two
  * entry points can be mixed, and a Future that `mainLoop().submit()` returns is an
@@ -43,6 +45,7 @@ import './wire/slots.js';
 
 export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { currentThread, type ThreadInfo } from './runtime/current-thread.js';
+export { ContextVar, shareContext } from './core/context.js';
 export { move } from './runtime/move.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';

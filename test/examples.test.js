@@ -21,7 +21,7 @@ const expected = {
   'run-in-executor.js': [
     /^submitted to io-pool: state pending$/m,
     /^custom pool: job custom blocked ~100 ms$/m,
-    /^4 jobs of 200 ms on 4 threads: a,b,c,d in \d+ ms \(in parallel\)$/m,
+    /^4 jobs of 200 ms: a,b,c,d on 4 threads in \d+ ms$/m,
     /^default pool: 42$/m,
     /^io-pool stats: completed=5 failed=0$/m,
     /^pool shut down$/m,
@@ -40,6 +40,13 @@ const expected = {
     /^\d+ x fib\(\d+\) on \d+ worker threads: \d+ ms$/m,
     /^speed-up: \d+\.\dx with \d+ cores$/m,
     /^results match: true$/m,
+  ],
+  'opentelemetry.js': [
+    /^request span: GET \/thumbnails \(trace [0-9a-f]{32}\)$/m,
+    /^worker thread span 'thumbnail 640' is a child of the request span: yes$/m,
+    /^child process span 'thumbnail 320' is a child of the request span: yes$/m,
+    /^loop thread span 'thumbnail 160' is a child of the request span: yes$/m,
+    /^main thread span 'lookup 80' \(called back\) is a child of the task's span: yes$/m,
   ],
   'cancel-running-task.js': [
     /^cooperative: AbortError \(cause: user pressed cancel\)$/m,

@@ -66,7 +66,7 @@ function staticImports(file, seen = new Set()) {
 }
 
 test('threadloop/task exports the task-side helpers, the very same values threadloop exports', () => {
-  assert.deepEqual(Object.keys(taskEntry).sort(), ['currentLoop', 'currentTask', 'mainLoop', 'moduleTask', 'move', 'taskModule']);
+  assert.deepEqual(Object.keys(taskEntry).sort(), ['ContextVar', 'currentLoop', 'currentTask', 'currentThread', 'mainLoop', 'moduleTask', 'move', 'shareContext', 'taskModule']);
   for (const [name, value] of Object.entries(taskEntry)) assert.equal(value, threadloop[name], name);
 });
 

@@ -15,7 +15,23 @@ export const CONTENDERS = [
     id: 'threadloop',
     label: 'threadloop ThreadPoolExecutor',
     adapter: 'threadloop.js',
-    measures: [...POOL, 'sync'],
+    measures: [...POOL, 'sync', 'stream'],
+  },
+  {
+    // What a ContextVar costs once used: every call carries a value (ContextVar.run per submit).
+    id: 'threadloop-context',
+    label: 'threadloop, each call in a ContextVar.run',
+    adapter: 'threadloop.js',
+    options: { context: true },
+    measures: ['noop-burst', 'noop-window'],
+  },
+  {
+    // What tracing costs once subscribed: no-op handlers on the 'threadloop:task' channel.
+    id: 'threadloop-traced',
+    label: "threadloop, 'threadloop:task' subscribed",
+    adapter: 'threadloop.js',
+    options: { tracing: true },
+    measures: ['noop-burst', 'noop-window'],
   },
   { id: 'piscina', label: 'piscina (default)', adapter: 'piscina.js', options: {}, measures: POOL },
   {
@@ -110,7 +126,7 @@ export const CONTENDERS = [
     id: 'raw-message',
     label: 'raw worker_threads, 1 message per task',
     adapter: 'raw-message.js',
-    measures: POOL,
+    measures: [...POOL, 'stream'],
   },
   {
     id: 'raw-batch',

@@ -22,6 +22,8 @@ const FULL = {
   idleMs: 300,
   syncCalls: 2_000,
   syncWarmup: 500,
+  streamChunks: 200_000,
+  streamWarmup: 50_000,
   childTimeoutMs: 120_000,
 };
 
@@ -42,6 +44,8 @@ const QUICK = {
   idleMs: 200,
   syncCalls: 1_000,
   syncWarmup: 300,
+  streamChunks: 50_000,
+  streamWarmup: 20_000,
   childTimeoutMs: 60_000,
 };
 

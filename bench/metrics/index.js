@@ -86,6 +86,15 @@ export const MEASUREMENTS = [
     reference: 'raw-message',
   },
   {
+    id: 'stream',
+    group: 'stream',
+    module: 'stream.js',
+    run: 'stream',
+    title: (c) => `streamed results, ${k(c.streamChunks)} chunks from one async generator task`,
+    outputs: [{ key: 'chunksPerSec', unit: 'chunks/s', better: 'higher' }],
+    reference: 'raw-message',
+  },
+  {
     id: 'sync',
     group: 'sync',
     module: 'sync.js',

@@ -6,5 +6,10 @@ import { echo, fib, noop } from './functions.js';
 
 export { echo, fib, noop };
 
+/** Yields 0 … n-1: the streamed-results measurement. */
+export async function* count(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
 /** Returns the buffer by transfer rather than by clone. */
 export const echoMove = (buf) => move(buf);

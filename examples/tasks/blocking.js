@@ -1,6 +1,7 @@
 // Blocking functions for the examples: they stand for a synchronous library call (a database
 // driver, requests.get, time.sleep) that would freeze the event loop if called on the main thread.
 import { execFileSync } from 'node:child_process';
+import { threadId } from 'node:worker_threads';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -15,11 +16,11 @@ export function blockingIo() {
   return 'done';
 }
 
-/** A named job that blocks for `ms` and reports how long it took. */
+/** A named job that blocks for `ms` and reports how long it took, and on which thread. */
 export function job(name, ms) {
   const started = performance.now();
   sleepSync(ms);
-  return { name, ms: Math.round(performance.now() - started) };
+  return { name, ms: Math.round(performance.now() - started), thread: threadId };
 }
 
 /**

@@ -22,6 +22,7 @@ import type { AttachedLoopState } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
+import type { StreamChunk, TaskStream } from '../core/stream.js';
 
 /** Options of `startLoopThread`. */
 export interface LoopThreadOptions {
@@ -136,6 +137,15 @@ export class LoopThread extends EventEmitter implements Loop {
    */
   submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
     return this.#loop.submit(task, ...args);
+  }
+
+  /**
+   * Runs `task(...args)` — an `async function*` — on this thread and yields its chunks here, with
+   * credit backpressure; leaving the `for await` early runs the generator's `return()` there.
+   * @example for await (const tick of loop.stream(clock.ticks, 10)) console.log(tick);
+   */
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+    return this.#loop.stream(task, ...args);
   }
 
   /**

@@ -9,6 +9,7 @@ import { AbortError } from '../wire/errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from '../core/executor.js';
 import { checkTimeout, describe, Future } from '../core/future.js';
 import { Scheduler } from '../runtime/scheduler.js';
+import { openStream, type StreamChunk, type TaskStream } from '../core/stream.js';
 import { MapRun, type MapHost } from './map-run.js';
 import type { ExecutorStats } from '../core/stats.js';
 import type { Transport } from '../runtime/transport.js';
@@ -65,6 +66,27 @@ export abstract class PoolExecutor implements Executor {
     const t = toTask(task);
     await this.#room(t);
     return { future: this.submit(t, ...args) };
+  }
+
+  /**
+   * Runs `task(...args)` — an `async function*`, or a task returning an (async) iterable — on a
+   * worker, which it has to itself while it streams, and yields its chunks here as they come.
+   * At most `highWaterMark` chunks (`task.with({ highWaterMark })`, default 16) are ever unread:
+   * the generator pauses at its `yield` until the consumer catches up. Leaving the `for await`
+   * early, or aborting the task's signal, runs the generator's `return()` on the worker (its
+   * `finally` blocks run) and frees the worker; an error it throws arrives at the `for await`.
+   * Throws at once, like `submit`, on a bad argument, a full queue or a closed executor.
+   *
+   * @example
+   * for await (const line of executor.stream(logs.grep, '/var/log/big.log', 'FATAL')) {
+   *   console.log(line);
+   * }
+   */
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+    const t = toTask(task);
+    this.#scheduler.checkOpen();
+    const prepared = plainArgs(args as unknown[]) ? { args: args as unknown[], flags: 0, transfer: t.options.transfer } : this.#prepareArgs(t, args as unknown[]);
+    return openStream(t, prepared.args, prepared.flags, (a, flags) => this.#scheduler.submit(t, a, flags, prepared.transfer));
   }
 
   /**

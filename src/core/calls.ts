@@ -23,12 +23,15 @@
 import type { TransferList } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
 import { AbortError, CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
-import { NO_SLOT } from '../wire/protocol.js';
+import { CallFlag, NO_SLOT } from '../wire/protocol.js';
 import type { Wake } from '../wire/wake.js';
 import type { Endpoint, EndpointExit } from './endpoint.js';
+import { captureContext, contextActive } from './context.js';
 import { Future, type FutureLink } from './future.js';
+import type { TaskStream } from './stream.js';
 import type { Task } from './task.js';
 import { after, type Timer } from './timers.js';
+import { publishSettled, taskChannel, type CallTrace } from './tracing.js';
 
 /** Where a call is in its life; see the module's doc. */
 export type CallState = 'queued' | 'sent' | 'running' | 'stopping' | 'settled';
@@ -38,10 +41,16 @@ export interface CallPolicy {
   /** A new call: send it to an endpoint now (`table.send`), or keep it queued. */
   dispatch(call: Call): void;
   /**
-   * A call settled. `from` is the endpoint it was sent to, undefined if it was still queued;
+   * A call is settling: bring the books up to date (it is no longer queued, or no longer on
+   * `from`, the endpoint it was sent to) — but send nothing yet. Its future settles next.
+   */
+  released(call: Call, from: Endpoint | undefined): void;
+  /**
+   * The call's future has settled (its done callbacks have run: a task group may have cancelled
+   * what it no longer wants): carry on, e.g. send the next queued call to the endpoint it freed.
    * `now`, when given, is the time it settled (saves reading the clock again).
    */
-  released(call: Call, from: Endpoint | undefined, now?: number): void;
+  next(call: Call, from: Endpoint | undefined, now?: number): void;
   /** A call asked to stop has not stopped within `abortGraceMs`. */
   stuck(call: Call, endpoint: Endpoint): void;
   /** The endpoints a blocking wait looks after. */
@@ -60,6 +69,8 @@ export interface CallTableOptions {
   wake: Wake | undefined;
   /** Why a blocking wait cannot be done, when `wake` is undefined. */
   cannotBlock: string;
+  /** Whose calls these are, as tracing names it (core/tracing.ts). */
+  target?: { readonly executor: string } | { readonly loop: string };
 }
 
 /** How often a blocking wait looks for a thread that is gone without a word (out of memory). */
@@ -78,6 +89,10 @@ export class Call implements FutureLink {
   stopError: Error | undefined = undefined;
   /** Its timeout while sent, then its abort grace while stopping. */
   timer: Timer | undefined = undefined;
+  /** A streamed call's consumer, which its YIELD ops go to. */
+  stream: TaskStream<unknown> | undefined = undefined;
+  /** Its `threadloop:task` context, when tracing was subscribed at submit. */
+  trace: CallTrace | undefined = undefined;
 
   constructor(
     readonly table: CallTable,
@@ -94,9 +109,12 @@ export class Call implements FutureLink {
     this.at = submittedAt;
   }
 
-  /** Abortable calls (a signal or a timeout): a pool runs them alone on a worker. */
+  /**
+   * Abortable calls (a signal, a timeout, or a stream, which its consumer may stop): a pool runs
+   * them alone on a worker.
+   */
   get abortable(): boolean {
-    return this.task.options.signal !== undefined || this.task.options.timeoutMs !== undefined;
+    return this.task.options.signal !== undefined || this.task.options.timeoutMs !== undefined || (this.flags & CallFlag.Stream) !== 0;
   }
 
   withdraw(): boolean {
@@ -126,22 +144,50 @@ export class CallTable {
     readonly options: CallTableOptions,
   ) {}
 
-  /** Makes a call of `task` and hands it to the policy; returns its future. */
+  /**
+   * Makes a call of `task` and hands it to the policy; returns its future. The context in force
+   * (core/context.ts) goes with it, and tracing (core/tracing.ts) sees it, when either is in use.
+   */
   submit(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined): Future<unknown> {
+    if (taskChannel.hasSubscribers) return this.#traced(task, args, flags, transfer);
+    return this.#submit(task, args, flags, transfer, undefined);
+  }
+
+  #traced(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined): Future<unknown> {
+    const trace: CallTrace = { side: 'call', id: this.#takeId(), task: task.name, ...this.options.target, submittedAt: performance.now(), sentAt: undefined };
+    return taskChannel.traceSync(() => this.#submit(task, args, flags, transfer, trace), trace);
+  }
+
+  #submit(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined, trace: CallTrace | undefined): Future<unknown> {
+    if (contextActive()) {
+      const context = captureContext(task.name);
+      if (context !== undefined) {
+        args = [...args, context];
+        flags |= CallFlag.Context;
+      }
+    }
     const future = new Future<unknown>();
     const signal = task.options.signal;
     if (signal?.aborted === true) {
-      future.reject(new AbortError(`task '${task.name}' was aborted before it was submitted`, { cause: signal.reason }));
+      const error = new AbortError(`task '${task.name}' was aborted before it was submitted`, { cause: signal.reason });
+      if (trace !== undefined) publishSettled(trace, true, error);
+      future.reject(error);
       return future;
     }
-    const id = this.#nextId;
-    this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
+    const id = trace?.id ?? this.#takeId();
     const stack = this.options.callerStacks ? new Error('submitted here') : undefined;
     const call = new Call(this, id, task, args, flags, transfer, future, performance.now(), stack);
     future.link = call;
+    if (trace !== undefined) call.trace = trace;
     if (signal !== undefined) this.#watch(signal, call);
     this.policy.dispatch(call);
     return future;
+  }
+
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId = id === 0x7fffffff ? 1 : id + 1; // ids stay positive int32s (see slots.ts)
+    return id;
   }
 
   /** Sends a queued call to `endpoint`; its timeout runs from now. */
@@ -149,6 +195,7 @@ export class CallTable {
     call.endpoint = endpoint;
     call.slot = endpoint.add(call);
     call.state = call.slot === NO_SLOT ? 'running' : 'sent';
+    if (call.trace !== undefined) call.trace.sentAt = performance.now();
     const timeoutMs = call.task.options.timeoutMs;
     if (timeoutMs !== undefined) {
       call.timer = after(timeoutMs, () => this.stop(call, new TimeoutError(`task '${call.task.name}' ran longer than its timeout of ${timeoutMs} ms`)));
@@ -260,15 +307,18 @@ export class CallTable {
     if (how === 'finished') this.completed++;
     else if (how === 'failed') this.failed++;
     else this.cancelled++;
-    // The owner first, the future after: settling runs done callbacks, which may submit or
-    // cancel, and they must find the owner's books (its queue count, its idle workers) right.
+    if (call.trace !== undefined) publishSettled(call.trace, how !== 'finished', value);
+    // The owner's books first, then the future, then the owner's next move: settling runs done
+    // callbacks, which may submit or cancel — they must find the books right, and what they
+    // cancel must not have been sent to the endpoint this call just freed.
     try {
-      this.policy.released(call, from, now);
+      this.policy.released(call, from);
     } finally {
       if (how === 'finished') call.future.resolve(value);
       else if (how === 'failed') call.future.reject(value);
       else call.future.cancelWith(value);
     }
+    this.policy.next(call, from, now);
   }
 
   #watch(signal: AbortSignal, call: Call): void {

@@ -17,6 +17,10 @@ export interface CallSender {
   call(id: number, task: Task, args: unknown[], slot: number, flags: number, transfer: TransferList | undefined): void;
   /** Asks the other side to fire the signal of call `id`. */
   abort(id: number, reason: unknown): void;
+  /** Lets streamed call `id` yield `n` more chunks (its consumer took that many). */
+  credit(id: number, n: number): void;
+  /** Tells the connection which endpoint its outgoing calls belong to (for their YIELD ops). */
+  bind?(endpoint: Endpoint): void;
   /** Sends what is queued now. */
   flush(): void;
   /** Handles the frames that have arrived, without the event loop. */
@@ -70,6 +74,12 @@ export class Endpoint {
     readonly probe: (() => EndpointExit | undefined) | undefined,
   ) {
     this.#freeSlots = slots === undefined ? undefined : Array.from({ length: SLOT_COUNT }, (_, i) => SLOT_COUNT - 1 - i);
+    sender.bind?.(this);
+  }
+
+  /** A streamed call sent here yielded `chunk`: hand it to the call's consumer. */
+  yielded(id: number, chunk: unknown): void {
+    this.calls.get(id)?.stream?.push(chunk);
   }
 
   /** Calls sent and not settled. */

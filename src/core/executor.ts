@@ -6,6 +6,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { AnyFunction, Runnable } from './task.js';
 import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
+import type { StreamChunk, TaskStream } from './stream.js';
 import { describe } from './future.js';
 
 /** Options of `executor.map`. */
@@ -69,6 +70,12 @@ export interface Executor extends AsyncDisposable {
     argLists: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
     options?: MapOptions,
   ): AsyncIterableIterator<Awaited<ReturnType<F>>>;
+  /**
+   * Runs `task(...args)` — an `async function*`, or a task returning an (async) iterable — and
+   * yields its chunks as they come, with credit backpressure (`task.with({ highWaterMark })`).
+   * @example for await (const row of executor.stream(db.scan, 'users')) console.log(row);
+   */
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>>;
   /** Stops taking tasks; see ShutdownOptions. Idempotent. */
   shutdown(options?: ShutdownOptions): Promise<void>;
   /** Counters and timings. */

@@ -19,6 +19,8 @@ export interface TaskOptions {
   timeoutMs?: number;
   /** ArrayBuffers (and other transferables) among the arguments to move instead of copy. */
   transfer?: readonly TransferListItem[];
+  /** Streams only (`executor.stream`, `loop.stream`): most chunks unread before the producer pauses. Default 16. */
+  highWaterMark?: number;
 }
 
 declare const signature: unique symbol;
@@ -183,7 +185,10 @@ export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`task.with() expects an options object, got ${describe(options)}`);
   }
-  const { signal, timeoutMs, transfer } = options;
+  const { signal, timeoutMs, transfer, highWaterMark } = options;
+  if (highWaterMark !== undefined && (!Number.isInteger(highWaterMark) || highWaterMark < 1)) {
+    throw new RangeError(`highWaterMark must be an integer >= 1, got ${describe(highWaterMark)}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }

@@ -8,7 +8,7 @@
  * microtask turn, so a burst of calls (or results) costs one message.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import type { CallSender } from '../core/endpoint.js';
+import type { CallSender, Endpoint } from '../core/endpoint.js';
 import type { TransferList } from '../wire/args.js';
 import { TaskSerializationError } from '../wire/errors.js';
 import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
@@ -17,7 +17,11 @@ import { CALL_HEAD, CallAt, CallFlag, NO_SLOT, Op, OpAt, opArity, type Frame, ty
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { Task } from '../core/task.js';
-import { enterCall, leaveCall, runningCall, RunningCall } from './current-task.js';
+import { enterCall, leaveCall, runningCall, type RunningCall } from './current-task.js';
+import { currentThread } from './current-thread.js';
+import { invoke, makeRunningCall, needsExtras, runWithExtras } from './call-extras.js';
+import type { StreamOut, StreamRun } from './stream-run.js';
+import { HeldCalls } from './held-calls.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
@@ -58,18 +62,7 @@ const HOLD_MS = 0.2;
  */
 const HOLD_MIN_BEHIND = 4 * CALL_HEAD;
 
-/** A call that arrived while calls were held (see `holdCalls`). */
-interface HeldCall {
-  id: number;
-  taskId: number;
-  args: unknown[];
-  slot: number;
-  flags: number;
-  /** The id of this side's call that made it (see CALL's origin), or 0 if not known. */
-  origin: number;
-}
-
-export class Connection implements CallSender {
+export class Connection implements CallSender, StreamOut {
   #out: unknown[] = [];
   #transfer: TransferListItem[] = [];
   #flushQueued = false;
@@ -94,9 +87,13 @@ export class Connection implements CallSender {
    * a done callback run from inside one wait may block again, and the inner wait ending must not
    * let calls run inside the outer one.
    */
-  #holds = 0;
   /** Calls that arrived while holding, to run in order once the thread is free. */
-  #held: HeldCall[] = [];
+  readonly #held = new HeldCalls(({ id, taskId, args, slot, flags }) => {
+    this.#behind = 0;
+    this.#serve(id, taskId, args, slot, flags);
+  });
+  /** The endpoint whose calls this connection sends (their YIELD ops go to it). */
+  #endpoint: Endpoint | undefined = undefined;
 
   constructor(
     readonly channel: Channel,
@@ -146,6 +143,27 @@ export class Connection implements CallSender {
     this.#schedule();
   }
 
+  /** Lets the peer's streamed call `id` yield `n` more chunks. */
+  credit(id: number, n: number): void {
+    this.#out.push(Op.Credit, id, n);
+    this.#schedule();
+  }
+
+  bind(endpoint: Endpoint): void {
+    this.#endpoint = endpoint;
+  }
+
+  /** Sends a chunk a streamed call served here yielded (moved, if it is `move(...)`). */
+  yieldChunk(id: number, chunk: unknown): void {
+    if (this.#closed) return;
+    if (isMoved(chunk)) {
+      this.#transfer.push(...chunk.transfer);
+      chunk = chunk.value;
+    }
+    this.#out.push(Op.Yield, id, chunk);
+    this.#schedule();
+  }
+
   /** Sends a control op (READY, FAILED, ATTACH, …) to the peer. */
   control(op: number, value: unknown, transfer?: readonly TransferListItem[]): void {
     this.#out.push(op, 0, value);
@@ -178,31 +196,16 @@ export class Connection implements CallSender {
    * blocking call has returned.
    */
   holdCalls(on: boolean): void {
-    this.#holds += on ? 1 : -1;
-    if (this.#holds === 0 && this.#held.length > 0) void resolved.then(() => this.#runHeld());
+    this.#held.hold(on);
   }
 
   /** How many calls arrived while held and wait to run. */
   get heldCalls(): number {
-    return this.#held.length;
+    return this.#held.size;
   }
 
   heldFrom(id: number): 'call' | 'unknown' | 'none' {
-    let found: 'unknown' | 'none' = 'none';
-    for (const held of this.#held) {
-      if ((held.flags & CallFlag.Detached) !== 0) continue;
-      if (held.origin === id) return 'call';
-      if (held.origin === 0) found = 'unknown';
-    }
-    return found;
-  }
-
-  #runHeld(): void {
-    while (this.#holds === 0 && this.#held.length > 0) {
-      const { id, taskId, args, slot, flags } = this.#held.shift()!;
-      this.#behind = 0;
-      this.#serve(id, taskId, args, slot, flags);
-    }
+    return this.#held.from(id);
   }
 
   /** Stops sending and serving; nothing more goes out. */
@@ -237,8 +240,10 @@ export class Connection implements CallSender {
         const id = single[OpAt.id] as number;
         if (op === Op.Call) {
           this.events.result(id, false, encodeError(new TaskSerializationError(`an argument cannot be sent to the other thread: ${reason}`, { cause: error })));
-        } else if (op === Op.Ok || op === Op.Err) {
-          const failure = new TaskSerializationError(`the task's result cannot be sent back to the calling thread: ${reason}`);
+        } else if (op === Op.Ok || op === Op.Err || op === Op.Yield) {
+          const what = op === Op.Yield ? 'a chunk the task yielded' : "the task's result";
+          const failure = new TaskSerializationError(`${what} cannot be sent back to the calling thread: ${reason}`);
+          this.#running.get(id)?.abort(failure); // a stream stops: its consumer got the error
           this.channel.post([Op.Err, id, encodeError(failure)], []);
         }
       }
@@ -260,8 +265,8 @@ export class Connection implements CallSender {
           const slot = frame[i + CallAt.slot] as number;
           const flags = frame[i + CallAt.flags] as number;
           const args = frame.slice(i + CALL_HEAD, end);
-          if (this.#holds > 0 || this.#held.length > 0) {
-            this.#held.push({ id, taskId, args, slot, flags, origin: frame[i + CallAt.origin] as number });
+          if (this.#held.holding) {
+            this.#held.add({ id, taskId, args, slot, flags, origin: frame[i + CallAt.origin] as number });
           } else {
             this.#behind = frame.length - end;
             this.#serve(id, taskId, args, slot, flags);
@@ -287,6 +292,12 @@ export class Connection implements CallSender {
           break;
         case Op.Abort:
           this.#running.get(frame[i + OpAt.id] as number)?.abort(reviveReason(frame[i + OpAt.value] as EncodedError));
+          break;
+        case Op.Yield:
+          this.#endpoint?.yielded(frame[i + OpAt.id] as number, frame[i + OpAt.value]);
+          break;
+        case Op.Credit:
+          (this.#running.get(frame[i + OpAt.id] as number) as StreamRun | undefined)?.grant?.(frame[i + OpAt.value] as number);
           break;
         default:
           this.events.control?.(op, frame[i + OpAt.value]);
@@ -320,7 +331,7 @@ export class Connection implements CallSender {
     // The task's module is still loading, or an earlier call waits for its own: calls start in
     // the order they came, so this one waits its turn. It has not started, so the pool may
     // still take it back; an abort meanwhile is remembered by its RunningCall.
-    const call = new RunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown', this);
+    const call = makeRunningCall(id, this.#table.ref(taskId)?.name ?? 'unknown', flags, this);
     this.#running.set(id, call);
     this.#deferred++;
     const turn = (this.#lastDeferred ?? Promise.resolve()).then(() => entry);
@@ -354,12 +365,12 @@ export class Connection implements CallSender {
       this.flush();
       started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
-    call ??= new RunningCall(id, fn.name, this);
+    call ??= makeRunningCall(id, fn.name, flags, this);
     let result: unknown;
     const previous = enterCall(call);
     try {
       if ((flags & CallFlag.Shared) !== 0) args = decodeShareables(args) as unknown[];
-      result = (flags & CallFlag.Chunk) !== 0 ? runChunk(fn, args[0] as unknown[], (flags & CallFlag.Spread) !== 0) : fn(...args);
+      result = needsExtras(flags) ? runWithExtras(call, fn, args, flags, currentThread().name) : invoke(fn, args, flags);
     } catch (error) {
       this.#running.delete(id);
       this.#fail(id, taskId, flags, error);
@@ -420,11 +431,6 @@ export class Connection implements CallSender {
     this.#out.push(Op.Err, id, encodeError(error));
     this.#schedule();
   }
-}
-
-function runChunk(fn: (...args: unknown[]) => unknown, items: unknown[], spread: boolean): unknown {
-  const results = items.map((item) => (spread ? fn(...(item as unknown[])) : fn(item)));
-  return results.some(isThenable) ? Promise.all(results) : results;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -6,6 +6,7 @@
  * it work after awaits too, but on Node 20 it slows every promise in the thread.)
  */
 
+
 /** What a running task knows about itself. */
 export interface TaskContext {
   /** The call's id, unique on the calling side of the connection. */

@@ -9,6 +9,7 @@ import { CallTable, type Call, type CallPolicy } from '../core/calls.js';
 import { Deque } from '../core/deque.js';
 import { Endpoint, type CallSender, type EndpointExit, type KeepAlive } from '../core/endpoint.js';
 import { describe, type Future } from '../core/future.js';
+import { openStream, type StreamChunk, type TaskStream } from '../core/stream.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
 import { LoopClosedError } from '../wire/errors.js';
@@ -32,6 +33,12 @@ export interface Loop {
    * Same as `runCoroutineThreadsafe(task, loop, ...args)`.
    */
   submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>>;
+  /**
+   * Runs `task(...args)` — an `async function*` or a task returning an (async) iterable — on this
+   * loop's thread and yields its chunks here, with credit backpressure (see `executor.stream`).
+   * @example for await (const event of loop.stream(feed.watch, 'orders')) handle(event);
+   */
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>>;
   /** Runs `task(...args)` on the loop's thread without a reply; calls from one thread run in order. */
   callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void;
   /** True until the loop is stopped. */
@@ -82,6 +89,7 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
       callerStacks: false,
       wake: options.wake,
       cannotBlock: `resultSync() would block forever: only this thread's own loop (${options.name}) can settle this future; await it instead`,
+      target: { loop: options.name },
     });
   }
 
@@ -101,6 +109,13 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     return this.#table.submit(task, prepared.args, prepared.flags | (detached ? CallFlag.Detached : 0), prepared.transfer);
   }
 
+  stream<T>(runnable: Runnable<AnyFunction>, args: unknown[]): TaskStream<T> {
+    const task = toTask(runnable);
+    if (this.#closed !== undefined) throw this.#closed;
+    const prepared = prepareArgs(task, args, this.options.where, this.options.slots !== undefined);
+    return openStream(task, prepared.args, prepared.flags, (a, flags) => this.#table.submit(task, a, flags, prepared.transfer));
+  }
+
   // ── the call table's policy ──────────────────────────────────────────────────────────────
 
   dispatch(call: Call): void {
@@ -113,7 +128,9 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     }
   }
 
-  released(): void {
+  released(): void {}
+
+  next(): void {
     if (this.#waiting.size > 0) this.#sendWaiting();
     if (this.#idleWaiters.length > 0 && this.#isIdle()) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
@@ -214,6 +231,10 @@ export class ClientLoop implements Loop {
 
   submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
     return this.client.submit(task as Runnable<AnyFunction>, args as unknown[]) as Future<Awaited<ReturnType<F>>>;
+  }
+
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+    return this.client.stream(task as Runnable<AnyFunction>, args as unknown[]);
   }
 
   callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void {

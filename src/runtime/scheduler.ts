@@ -75,6 +75,7 @@ export class Scheduler implements CallPolicy {
       callerStacks: options.callerStacks,
       wake: this.#wake,
       cannotBlock: `resultSync() cannot wait for a ${transport.kind}: its results only arrive through the event loop; await the future instead`,
+      target: { executor: options.name },
     });
     this.#initializer = options.initializer === undefined ? undefined : toTask(options.initializer);
     // Without shared memory a sent call cannot be taken back, and with a bounded queue the queue
@@ -147,10 +148,12 @@ export class Scheduler implements CallPolicy {
     this.#pump(call.at);
   }
 
-  released(_call: Call, from: Endpoint | undefined, now?: number): void {
-    if (from === undefined) {
-      this.#queued--;
-    } else {
+  released(_call: Call, from: Endpoint | undefined): void {
+    if (from === undefined) this.#queued--;
+  }
+
+  next(_call: Call, from: Endpoint | undefined, now?: number): void {
+    if (from !== undefined) {
       const worker = from as PoolWorker;
       if (worker.tasksRun >= this.options.maxTasksPerWorker && worker.serving) worker.retire(false);
       if (worker.inflight === 0) this.#onWorkerIdle(worker);

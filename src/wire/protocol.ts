@@ -8,14 +8,20 @@
  * except CALL's, whose arguments follow it inline (argc says how many).
  *
  *     DEFINE  taskId ref                   the task behind taskId, sent once per connection
- *     CALL    id taskId slot flags argc origin arg…
+ *     CALL    id taskId slot flags argc origin arg… [credit] [context]
  *                                          run a task; reply with OK or ERR under the same id.
  *                                          origin: the id of the call the peer sent that was
- *                                          running here when this call was made, or 0
+ *                                          running here when this call was made, or 0.
+ *                                          argc counts the trailing elements: a stream's first
+ *                                          credit (flag Stream), then the caller's context
+ *                                          (flag Context, see core/context.ts), each one element
  *     OK      id value                     the call returned value
  *     OKSHARED id value                    the same, with Shareables inside to revive
  *     ERR     id error                     the call threw (an encoded error, see error-codec)
- *     ABORT   id reason                    the caller aborted the call; fire its signal
+ *     ABORT   id reason                    the caller aborted the call; fire its signal (a
+ *                                          stream: also stop it and run its generator's return())
+ *     YIELD   id chunk                     a streamed call yielded chunk (it spends one credit)
+ *     CREDIT  id n                         the consumer took n chunks: the stream may yield n more
  *     READY   0 0                          the worker finished starting (initializer done)
  *     FAILED  0 error                      the worker could not start
  *     ATTACH  0 { port, wake }             also serve calls arriving on this port
@@ -37,6 +43,10 @@ export const Op = {
   Attach: 10,
   /** A child process is about to die of this uncaught error (threads report it themselves). */
   Dying: 11,
+  /** A streamed call yielded a chunk. */
+  Yield: 12,
+  /** The consumer of a streamed call took chunks: that many more may be yielded. */
+  Credit: 13,
 } as const;
 
 /** How many elements a CALL takes before its arguments, the op code included. */
@@ -60,6 +70,8 @@ export const opArity: Record<number, number> = {
   [Op.OkShared]: 3,
   [Op.Attach]: 3,
   [Op.Dying]: 3,
+  [Op.Yield]: 3,
+  [Op.Credit]: 3,
 };
 
 /** Bits of a CALL's flags. */
@@ -70,8 +82,15 @@ export const CallFlag = {
   Chunk: 4,
   /** With Chunk: each item is an array of arguments, spread into the call (starmap). */
   Spread: 8,
+  /** The last argument is the caller's context (core/context.ts), to run the task in. */
+  Context: 16,
+  /**
+   * The task's result is iterated and its items sent back as YIELD ops; the argument before the
+   * context (if any) is the first credit. The call settles (OK/ERR) when the iteration ends.
+   */
+  Stream: 32,
   /** Nobody waits for this call's result (callSoonThreadsafe): it cannot be what a caller awaits. */
-  Detached: 16,
+  Detached: 64,
 } as const;
 
 /** A CALL's slot when the call takes no part in start/withdraw arbitration (see slots.ts). */
