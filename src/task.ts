@@ -45,4 +45,4 @@ export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { move } from './runtime/connection.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';
-export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions } from './api/task.js';
+export { taskModule, moduleTask, type Task, type TaskModule, type TaskModuleOptions, type TaskOptions } from './api/task.js';
