@@ -304,11 +304,11 @@ export class JobTracker implements JobOwner {
   /** Asks the server about jobs not heard of for a while: their events may have been missed. */
   async #reconcile(now: number): Promise<void> {
     const silent = [...this.#jobs.values()].filter((job) => job.state !== 'adding' && job.state !== 'settled' && now - job.heardAt > this.settings.reconcileAfterMs).slice(0, 100);
-    for (const job of silent) {
+    await Promise.all(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);
       if (stored === undefined) {
-        if (job.state === 'withdrawn') continue;
+        if (job.state === 'withdrawn') return;
         this.#settle(job, 'failed', new QueueConnectionError(`job ${job.id} ('${job.name}') is gone from the queue server: its data was lost (a server restarted without persistence?)`));
       } else if (stored.finishedOn !== undefined && stored.finishedOn > 0) {
         if (stored.failedReason !== undefined && stored.failedReason !== null && stored.returnvalue === null) await this.#onFailed(job.id, stored.failedReason, stored);
@@ -316,7 +316,7 @@ export class JobTracker implements JobOwner {
       } else if (stored.processedOn !== undefined && stored.processedOn > 0 && job.queued) {
         this.#onActive(job.id);
       }
-    }
+    }));
   }
 
   #failAll(): void {

@@ -92,7 +92,9 @@ export class QueueExecutor implements Executor {
     const producer = backend.newEventsProducer(queue);
     this.#tracker = new JobTracker(bullQueue, events, producer, {
       connectionTimeoutMs,
-      reconcileAfterMs: 5_000,
+      // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
+      // the producer asks about its silent jobs sooner there.
+      reconcileAfterMs: backend.kind === 'postgres' ? 1_000 : 5_000,
       checkEveryMs: 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer);
