@@ -28,6 +28,8 @@ export interface Backend {
   newWorker(name: string, processor: bullmq.Processor, options: Partial<bullmq.WorkerOptions>): bullmq.Worker;
   newQueueEvents(name: string, options?: Partial<bullmq.QueueEventsOptions>): bullmq.QueueEvents;
   newEventsProducer(name: string): bullmq.QueueEventsProducer;
+  /** Stop reconnecting: what is closing now must not retry a server that is gone. */
+  giveUp(): void;
 }
 
 type Options<T> = T & { connection: unknown };
@@ -52,8 +54,20 @@ export function resolveBackend(connection: QueueConnection | undefined, who: str
   return redisBackend(connection as bullmq.ConnectionOptions, 'redis');
 }
 
-function redisBackend(connection: bullmq.ConnectionOptions, where: string): Backend {
+function redisBackend(options: bullmq.ConnectionOptions, where: string): Backend {
+  let givenUp = false;
+  // ioredis retries a lost server forever, and BullMQ's close() waits for it: once this backend's
+  // owner closes, retrying stops. (An ioredis client passed in is the caller's to manage.)
+  const own = options as { retryStrategy?: (times: number) => number | null; constructor?: unknown };
+  const connection: bullmq.ConnectionOptions =
+    own.constructor === Object || own.constructor === undefined
+      ? {
+          ...options,
+          retryStrategy: (times: number) => (givenUp ? null : (own.retryStrategy?.(times) ?? Math.min(Math.max(times * 200, 200), 2000))),
+        }
+      : options;
   return {
+    giveUp: () => (givenUp = true),
     kind: 'redis',
     where,
     newQueue: (name, options) => new bullmq.Queue(name, { ...options, connection }),
@@ -72,6 +86,7 @@ function postgresBackend(connection: bullmq.PostgresConnectionOptions, where: st
     QueueEventsProducer: new (name: string, options: Options<object>) => bullmq.QueueEventsProducer;
   };
   return {
+    giveUp: () => {},
     kind: 'postgres',
     where,
     newQueue: (name, options) => new pg.Queue(name, { ...options, connection } as Options<Partial<bullmq.QueueOptions>>),

@@ -205,6 +205,7 @@ export class JobTracker implements JobOwner {
   /** Removes a withdrawn job from the server; one a worker holds already is cancelled there. */
   #remove(job: QueuedJob, cancel: CancelEvent): void {
     const removeIt = async () => {
+      await job.added;
       const removed = await this.queue.remove(job.id).catch(() => 0);
       if (removed !== 1) await publishCancel(this.producer, cancel).catch(() => {});
     };

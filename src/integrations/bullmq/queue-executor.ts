@@ -101,12 +101,39 @@ export class QueueExecutor implements Executor {
     this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
-      await Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
+      // A close waits for the server; one that is gone gets its connections dropped instead.
+      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
+      clearTimeout(timer);
+      // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
+      if (late) backend.giveUp();
+      if (late) for (const part of [bullQueue, events, producer]) part.disconnect().catch(() => {});
     };
+    // A failed add is tried again (the same jobId, so BullMQ adds it once) until the server has
+    // been unreachable for connectionTimeoutMs: a restarting server must not fail new jobs.
     this.#add = (job, data, opts) => {
-      void this.#ready
-        .then(() => bullQueue.add(job.name, data, { ...opts, jobId: job.id }))
-        .then(() => this.#tracker.added(job), (error: unknown) => this.#tracker.addFailed(job, error));
+      let addSettled!: () => void;
+      job.added = new Promise((resolve) => (addSettled = resolve));
+      const attempt = (): void => {
+        void this.#ready
+          .then(() => bullQueue.add(job.name, data, { ...opts, jobId: job.id }))
+          .then(
+            () => {
+              this.#tracker.added(job);
+              addSettled();
+            },
+            (error: unknown) => {
+              if (job.state === 'adding' && performance.now() - job.submittedAt < connectionTimeoutMs) {
+                setTimeout(attempt, 250);
+                return;
+              }
+              if (job.state === 'adding') this.#tracker.addFailed(job, error);
+              addSettled();
+            },
+          );
+      };
+      attempt();
     };
   }
 

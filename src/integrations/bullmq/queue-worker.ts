@@ -188,9 +188,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
             entry.controller.abort(new AbortError('the worker is shutting down; the job goes back to the queue'));
           }
         }, graceMs);
+        // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
+        const giveUp = setTimeout(() => {
+          backend.giveUp();
+          for (const part of [worker, events]) part.disconnect().catch(() => {});
+        }, graceMs + 5_000);
         try {
           await worker.close();
         } finally {
+          clearTimeout(giveUp);
           clearTimeout(timer);
           await events.close().catch(() => {});
           if (ownPool) await executor.shutdown();

@@ -26,6 +26,8 @@ export class QueuedJob implements FutureLink {
   startedAt = 0;
   /** `Date.now()` when anything was last heard of this job (for reconciling missed events). */
   heardAt = Date.now();
+  /** Settles once the add is done (or given up): a withdrawal removes the job only after. */
+  added: Promise<void> = Promise.resolve();
   /** Removes the abort listener from the task's signal. */
   unlisten: (() => void) | undefined = undefined;
 
