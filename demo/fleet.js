@@ -12,8 +12,8 @@ import { taskModule } from 'threadloop';
 import { QueueExecutor } from 'threadloop/bullmq';
 import { lineMatching, startPostgres, startRedis, track } from '../test/helpers/servers.js';
 
-const JOBS = Number(process.env.FLEET_JOBS ?? 600);
-const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 20_000); // ~10-20 ms of hashing per job
+const JOBS = Number(process.env.FLEET_JOBS ?? 300);
+const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 10_000); // ~5-10 ms of hashing per job
 const WORKERS = 3;
 const postgres = process.argv.includes('--postgres');
 const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
