@@ -11,6 +11,8 @@ const children = new Set();
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+// A test run stopped by a signal (a timeout, ^C) still runs the exit hooks: no server is left behind.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => process.exit(code));
 
 /** Spawns a child that is killed when the tests end, whatever happens. */
 export function track(child) {
@@ -74,6 +76,8 @@ export function backendsAvailable() {
 export async function startRedis() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'threadloop-redis-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', removeDir); // after the child-killing hook above
   let child;
   const start = async () => {
     child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -92,7 +96,8 @@ export async function startRedis() {
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
+      process.off('exit', removeDir);
     },
   };
 }
@@ -135,6 +140,7 @@ export async function startPostgres() {
     } catch {
       // already stopped
     }
+    rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', stopNow);
   return {
@@ -147,7 +153,6 @@ export async function startPostgres() {
     async stop() {
       stopNow();
       process.off('exit', stopNow);
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
