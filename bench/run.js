@@ -16,6 +16,7 @@ import { formatNumber } from './lib/format.js';
 import { planJobs, runJob } from './lib/jobs.js';
 import { machineInfo } from './lib/machine.js';
 import { runSharedSuite } from './lib/shared-suite.js';
+import { renderDistributed, runDistributedSuite } from './lib/distributed-suite.js';
 import { renderReport } from './report.js';
 import { evaluateTargets } from './targets.js';
 
@@ -69,16 +70,24 @@ async function main() {
     if (shared.skipped) progress(`shared primitives skipped: ${shared.skipped}`);
   }
 
+  let distributed;
+  if (!options.only || options.only.includes('distributed')) {
+    progress('distributed: bench/distributed.js --json (private queue servers and worker processes)');
+    distributed = await runDistributedSuite({ quick: options.quick, timeoutMs: config.childTimeoutMs });
+    if (distributed.error) progress(`distributed: ${distributed.error}`);
+  }
+
   const summaries = measurements.map((m) => summarizeMeasurement(m, results[m.id], config));
   const run = {
     machine: { ...machine, loadAverageAtEnd: os.loadavg() },
     config,
     measurements: summaries,
     shared,
+    distributed,
     targets: evaluateTargets(summaries, shared),
     durationMs: performance.now() - started,
   };
-  process.stdout.write(renderReport(run));
+  process.stdout.write(renderReport(run) + renderDistributed(distributed));
   if (options.write) {
     const out = options.out ?? DEFAULT_OUT;
     mkdirSync(dirname(out), { recursive: true });

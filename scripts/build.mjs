@@ -26,6 +26,9 @@ const result = await build({
     // threadloop/task, for task modules: only what the worker entries load anyway (test/package.test.js).
     task: 'src/task.ts',
     'integrations/fastify': 'src/integrations/fastify.ts',
+    'integrations/bullmq': 'src/integrations/bullmq/index.ts',
+    // The `threadloop` command (package.json "bin"): `threadloop worker` for threadloop/bullmq.
+    'bin/threadloop': 'src/integrations/bullmq/cli.ts',
     // What worker threads and child processes start; the README gives bundling users these paths.
     'runtime/worker-entry': 'src/runtime/worker-entry.ts',
     'runtime/process-entry': 'src/runtime/process-entry.ts',

@@ -10,7 +10,7 @@ export type { Executor, ExecutorOptions, ThreadPoolOptions, MapOptions, Shutdown
 export type { ExecutorStats, DurationSummary } from './core/stats.js';
 export { ThreadPoolExecutor } from './api/thread-pool.js';
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './api/process-pool.js';
-export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions, type Runnable, type AnyFunction } from './core/task.js';
+export { taskModule, moduleTask, type Task, type TaskModule, type TaskModuleOptions, type TaskOptions, type Runnable, type AnyFunction } from './core/task.js';
 export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from './api/to-thread.js';
 export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';

@@ -49,4 +49,4 @@ export { ContextVar, shareContext } from './core/context.js';
 export { move } from './runtime/move.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';
-export { taskModule, moduleTask, type Task, type TaskModule, type TaskOptions } from './core/task.js';
+export { taskModule, moduleTask, type Task, type TaskModule, type TaskModuleOptions, type TaskOptions } from './core/task.js';

@@ -109,7 +109,7 @@ export const MEASUREMENTS = [
 ];
 
 /** Groups --only understands; 'shared' is bench/shared.js (queues and locks), run separately. */
-export const GROUPS = [...new Set(MEASUREMENTS.map((m) => m.group)), 'shared'];
+export const GROUPS = [...new Set(MEASUREMENTS.map((m) => m.group)), 'shared', 'distributed'];
 
 export function findMeasurement(id) {
   const measurement = MEASUREMENTS.find((m) => m.id === id);

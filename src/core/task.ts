@@ -37,6 +37,11 @@ export interface Task<F extends AnyFunction = AnyFunction> {
   readonly name: string;
   /** The per-call options this task carries. */
   readonly options: Readonly<TaskOptions>;
+  /**
+   * The task's portable name, `'<module name>.<export>'`, when its module was given a name
+   * (`taskModule(url, { name })`); what a queue worker on another machine looks it up by.
+   */
+  readonly remoteName: string | undefined;
   /** The same task with these options merged in. */
   with(options: TaskOptions): Task<F>;
   /** @internal */
@@ -66,6 +71,7 @@ class TaskImpl<F extends AnyFunction> implements Task<F> {
     readonly ref: TaskRef,
     readonly id: number,
     readonly options: Readonly<TaskOptions>,
+    readonly remoteName: string | undefined = undefined,
   ) {}
 
   get name(): string {
@@ -73,12 +79,21 @@ class TaskImpl<F extends AnyFunction> implements Task<F> {
   }
 
   with(options: TaskOptions): Task<F> {
-    return new TaskImpl<F>(this.ref, this.id, { ...this.options, ...checkTaskOptions(options) });
+    return new TaskImpl<F>(this.ref, this.id, { ...this.options, ...checkTaskOptions(options) }, this.remoteName);
   }
 
   toString(): string {
     return this.ref.kind === 'module' ? `Task(${this.ref.url}#${this.ref.name})` : `Task(${this.ref.name})`;
   }
+}
+
+/** Options of `taskModule`. */
+export interface TaskModuleOptions {
+  /**
+   * A portable name for the module, so its tasks can be sent where its URL means nothing (to
+   * another machine, through `threadloop/bullmq`): its tasks are named `'<name>.<export>'`.
+   */
+  name?: string;
 }
 
 /**
@@ -89,11 +104,15 @@ class TaskImpl<F extends AnyFunction> implements Task<F> {
  * @example
  * const math = taskModule<typeof import('./math.js')>(new URL('./math.js', import.meta.url));
  * await toThread(math.fib, 30);
+ * // Named, for queue workers on other machines: its tasks are 'images.thumbnail', ...
+ * const images = taskModule<typeof import('./images.js')>(new URL('./images.js', import.meta.url), { name: 'images' });
  */
 export function taskModule<M = Record<string, (...args: unknown[]) => unknown>>(
   url: URL | string,
+  options: TaskModuleOptions = {},
 ): TaskModule<M> {
   const href = moduleHref(url);
+  const moduleName = portableName(options);
   const tasks = new Map<string, Task>();
   return new Proxy(Object.create(null) as TaskModule<M>, {
     get(_target, prop) {
@@ -101,7 +120,7 @@ export function taskModule<M = Record<string, (...args: unknown[]) => unknown>>(
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       let task = tasks.get(prop);
       if (task === undefined) {
-        task = new TaskImpl({ kind: 'module', url: href, name: prop }, nextTaskId++, {});
+        task = new TaskImpl({ kind: 'module', url: href, name: prop }, nextTaskId++, {}, moduleName === undefined ? undefined : `${moduleName}.${prop}`);
         tasks.set(prop, task);
       }
       return task;
@@ -140,6 +159,11 @@ export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
     inlineTasks.set(runnable, task);
   }
   return task as Task<F>;
+}
+
+/** Whether `value` is a task (made by taskModule, moduleTask or from a function). */
+export function isTask(value: unknown): value is Task {
+  return value instanceof TaskImpl;
 }
 
 function inlineSource(fn: AnyFunction): string {
@@ -198,6 +222,18 @@ export function checkTaskOptions(options: TaskOptions): TaskOptions {
     throw new TypeError(`transfer must be an array of transferables, got ${describe(transfer)}`);
   }
   return options;
+}
+
+function portableName(options: TaskModuleOptions): string | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`taskModule options must be an object, got ${describe(options)}`);
+  }
+  const { name } = options;
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new TypeError(`taskModule: name must be a non-empty string of letters, digits, '_', '-' and '.', got ${describe(name)}`);
+  }
+  return name;
 }
 
 function moduleHref(url: URL | string): string {

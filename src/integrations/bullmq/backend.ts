@@ -1,0 +1,124 @@
+/**
+ * Which BullMQ backend a `connection` means, and BullMQ's classes bound to it.
+ *
+ * A `redis://` (or `rediss://`) URL, ioredis options or an ioredis client mean Redis, BullMQ's
+ * default; a `postgres://` (or `postgresql://`) URL, or `{ backend: 'postgres' }` options, mean
+ * BullMQ 6's PostgreSQL backend (`createPostgresBackend`, which needs the `pg` package). Either
+ * way BullMQ does the queueing; threadloop only picks its classes.
+ */
+import * as bullmq from 'bullmq';
+import { describe } from './internals.js';
+
+/** Where a queue lives: a URL (the scheme picks the backend), or BullMQ's connection options. */
+export type QueueConnection = string | URL | bullmq.ConnectionOptions | PostgresConnection;
+
+/** BullMQ's PostgreSQL connection (a connection string, `pg.Pool` options or a `pg.Pool`), marked. */
+export interface PostgresConnection {
+  readonly backend: 'postgres';
+  /** What `createPostgresBackend` takes. A URL string gets `migrate: true`. */
+  readonly options: bullmq.PostgresConnectionOptions;
+}
+
+/** BullMQ's classes, all bound to one backend and connection. @internal */
+export interface Backend {
+  readonly kind: 'redis' | 'postgres';
+  /** A printable form of the connection, without its password. */
+  readonly where: string;
+  newQueue(name: string, options?: Partial<bullmq.QueueOptions>): bullmq.Queue;
+  newWorker(name: string, processor: bullmq.Processor, options: Partial<bullmq.WorkerOptions>): bullmq.Worker;
+  newQueueEvents(name: string, options?: Partial<bullmq.QueueEventsOptions>): bullmq.QueueEvents;
+  newEventsProducer(name: string): bullmq.QueueEventsProducer;
+  /** Stop reconnecting: what is closing now must not retry a server that is gone. */
+  giveUp(): void;
+}
+
+type Options<T> = T & { connection: unknown };
+
+/** Resolves a `connection` option into the backend it names. @internal */
+export function resolveBackend(connection: QueueConnection | undefined, who: string): Backend {
+  if (connection === undefined) throw new TypeError(`${who}: connection is required (a redis:// or postgres:// URL, or BullMQ connection options)`);
+  const url = typeof connection === 'string' ? parseUrl(connection, who) : connection instanceof URL ? connection : undefined;
+  if (url !== undefined) {
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return redisBackend(redisOptions(url), redacted(url));
+    if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
+      return postgresBackend({ connectionString: url.href, migrate: true }, redacted(url));
+    }
+    throw new TypeError(`${who}: connection URL must start with redis://, rediss://, postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+  if (typeof connection !== 'object' || connection === null) {
+    throw new TypeError(`${who}: connection must be a URL or connection options, got ${describe(connection)}`);
+  }
+  if ((connection as PostgresConnection).backend === 'postgres') {
+    return postgresBackend((connection as PostgresConnection).options, 'postgres');
+  }
+  return redisBackend(connection as bullmq.ConnectionOptions, 'redis');
+}
+
+function redisBackend(options: bullmq.ConnectionOptions, where: string): Backend {
+  let givenUp = false;
+  // ioredis retries a lost server forever, and BullMQ's close() waits for it: once this backend's
+  // owner closes, retrying stops. (An ioredis client passed in is the caller's to manage.)
+  const own = options as { retryStrategy?: (times: number) => number | null; constructor?: unknown };
+  const connection: bullmq.ConnectionOptions =
+    own.constructor === Object || own.constructor === undefined
+      ? {
+          ...options,
+          retryStrategy: (times: number) => (givenUp ? null : (own.retryStrategy?.(times) ?? Math.min(Math.max(times * 200, 200), 2000))),
+        }
+      : options;
+  return {
+    giveUp: () => (givenUp = true),
+    kind: 'redis',
+    where,
+    newQueue: (name, options) => new bullmq.Queue(name, { ...options, connection }),
+    newWorker: (name, processor, options) => new bullmq.Worker(name, processor, { ...options, connection }),
+    newQueueEvents: (name, options) => new bullmq.QueueEvents(name, { ...options, connection }),
+    newEventsProducer: (name) => new bullmq.QueueEventsProducer(name, { connection }),
+  };
+}
+
+function postgresBackend(connection: bullmq.PostgresConnectionOptions, where: string): Backend {
+  // The classes are typed by backend; threadloop uses only what both backends have.
+  const pg = bullmq.withBackend(bullmq.createPostgresBackend) as unknown as {
+    Queue: new (name: string, options: Options<Partial<bullmq.QueueOptions>>) => bullmq.Queue;
+    Worker: new (name: string, processor: bullmq.Processor, options: Options<Partial<bullmq.WorkerOptions>>) => bullmq.Worker;
+    QueueEvents: new (name: string, options: Options<Partial<bullmq.QueueEventsOptions>>) => bullmq.QueueEvents;
+    QueueEventsProducer: new (name: string, options: Options<object>) => bullmq.QueueEventsProducer;
+  };
+  return {
+    giveUp: () => {},
+    kind: 'postgres',
+    where,
+    newQueue: (name, options) => new pg.Queue(name, { ...options, connection } as Options<Partial<bullmq.QueueOptions>>),
+    newWorker: (name, processor, options) => new pg.Worker(name, processor, { ...options, connection } as Options<Partial<bullmq.WorkerOptions>>),
+    newQueueEvents: (name, options) => new pg.QueueEvents(name, { ...options, connection } as Options<Partial<bullmq.QueueEventsOptions>>),
+    newEventsProducer: (name) => new pg.QueueEventsProducer(name, { connection }),
+  };
+}
+
+function parseUrl(text: string, who: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new TypeError(`${who}: connection ${describe(text)} is not a URL (expected redis://host:port or postgres://user@host/db)`);
+  }
+}
+
+/** ioredis options from a redis:// URL: host, port, user, password, database, TLS. */
+function redisOptions(url: URL): bullmq.ConnectionOptions {
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined;
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port === '' ? 6379 : Number(url.port),
+    ...(url.username === '' ? {} : { username: decodeURIComponent(url.username) }),
+    ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
+    ...(db === undefined || Number.isNaN(db) ? {} : { db }),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+function redacted(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password !== '') copy.password = '***';
+  return copy.href;
+}

@@ -1,0 +1,50 @@
+/**
+ * Cancellation across machines. BullMQ 6 gives a running job's processor an AbortSignal, but only
+ * the Worker that holds the job can fire it (`worker.cancelJob(id)`), and no call reaches a job
+ * on another machine. So the producer publishes a custom event on the queue's own event stream
+ * (BullMQ's `QueueEventsProducer`, on Redis and PostgreSQL alike); every worker listens, and the
+ * one running the job cancels it through BullMQ's `cancelJob`.
+ */
+import type { QueueEventsProducer } from 'bullmq';
+
+/** The custom event's name on the queue's event stream. */
+export const CANCEL_EVENT = 'threadloop:cancel';
+
+/** What the cancel event carries. */
+export interface CancelEvent {
+  readonly jobId: string;
+  /** Why: `'abort'` (the signal) or `'cancel'` (a future cancelled just as a worker took it). */
+  readonly why: 'abort' | 'cancel';
+  /** The abort reason's message, for the error the task ends with. */
+  readonly reason: string;
+}
+
+/** Asks whichever worker runs `jobId` to stop it. */
+export function publishCancel(producer: QueueEventsProducer, event: CancelEvent): Promise<void> {
+  return producer.publishEvent({ eventName: CANCEL_EVENT, ...event });
+}
+
+/**
+ * Cancels a worker remembers for a while, for a cancel that arrives before its job has started
+ * here (the job was being handed over as the producer sent it).
+ */
+export class RecentCancels {
+  readonly #ids = new Map<string, { event: CancelEvent; at: number }>();
+
+  constructor(private readonly keepMs: number) {}
+
+  add(event: CancelEvent): void {
+    const now = Date.now();
+    this.#ids.set(event.jobId, { event, at: now });
+    for (const [id, entry] of this.#ids) {
+      if (now - entry.at < this.keepMs) break; // in insertion order: the rest are newer
+      this.#ids.delete(id);
+    }
+  }
+
+  take(jobId: string): CancelEvent | undefined {
+    const entry = this.#ids.get(jobId);
+    this.#ids.delete(jobId);
+    return entry?.event;
+  }
+}

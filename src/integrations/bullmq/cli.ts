@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * The `threadloop` command. `threadloop worker` runs one queue worker in this process:
+ *
+ *     threadloop worker --queue thumbs --connection redis://10.0.0.5:6379 \
+ *       --tasks images=./dist/images.js --threads 4
+ *
+ * SIGTERM or SIGINT stops it gracefully: no new jobs, running ones get `--grace-ms` to finish,
+ * the rest go back to the queue. A second signal exits at once (BullMQ's stall check then hands
+ * the unfinished jobs to another worker).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startQueueWorker, type QueueWorkerOptions } from './queue-worker.js';
+
+const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NAME=MODULE [--tasks NAME=MODULE ...]
+                        [--threads N | --processes N] [--concurrency N] [--grace-ms MS]
+                        [--lock-duration-ms MS] [--stalled-interval-ms MS] [--max-stalled-count N]
+
+  --queue        the BullMQ queue to take jobs from
+  --connection   redis://host:port[/db] or postgres://user:password@host:port/db
+  --tasks        a task module this worker runs, under its portable name (repeatable)
+  --threads      threads of the local pool (default: one per core)
+  --processes    use a pool of child processes instead of threads
+  --concurrency  jobs active at once (default: the pool's size)
+  --grace-ms     on SIGTERM, how long running jobs may take before they go back to the queue (default 30000)`;
+
+const numeric = ['threads', 'processes', 'concurrency', 'grace-ms', 'lock-duration-ms', 'stalled-interval-ms', 'max-stalled-count'] as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'worker') {
+    process.stderr.write(`${command === undefined || command === '--help' || command === '-h' ? '' : `threadloop: unknown command '${command}'\n`}${usage}\n`);
+    return command === '--help' || command === '-h' ? 0 : 2;
+  }
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        queue: { type: 'string' },
+        connection: { type: 'string' },
+        tasks: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(numeric.map((name) => [name, { type: 'string' }])),
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`threadloop worker: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const fail = (message: string) => {
+    process.stderr.write(`threadloop worker: ${message}\n${usage}\n`);
+    return 2;
+  };
+  if (typeof values.queue !== 'string') return fail('--queue is required');
+  if (typeof values.connection !== 'string') return fail('--connection is required');
+  const tasks: Record<string, URL> = {};
+  for (const spec of (values.tasks as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) return fail(`--tasks expects NAME=MODULE, got '${spec}'`);
+    const path = spec.slice(eq + 1);
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(path) && !existsSync(resolve(path))) return fail(`--tasks ${spec}: no such file ${resolve(path)}`);
+    tasks[spec.slice(0, eq)] = /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? new URL(path) : pathToFileURL(resolve(path));
+  }
+  if (Object.keys(tasks).length === 0) return fail('at least one --tasks NAME=MODULE is required');
+  const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks };
+  const key = { threads: 'threads', processes: 'processes', concurrency: 'concurrency', 'grace-ms': 'graceMs', 'lock-duration-ms': 'lockDurationMs', 'stalled-interval-ms': 'stalledIntervalMs', 'max-stalled-count': 'maxStalledCount' } as const;
+  for (const name of numeric) {
+    const text = values[name];
+    if (typeof text !== 'string') continue;
+    const n = Number(text);
+    if (!Number.isInteger(n)) return fail(`--${name} expects an integer, got '${text}'`);
+    (options as unknown as Record<string, number>)[key[name]] = n;
+  }
+
+  const worker = await startQueueWorker(options);
+  const pool = options.processes !== undefined ? `${options.processes} processes` : `${options.threads ?? 'one thread per core,'} threads`.replace(', threads', '');
+  process.stdout.write(`threadloop worker ready: queue '${options.queue}', pid ${process.pid}, tasks ${Object.keys(tasks).join(', ')}, ${pool}\n`);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`threadloop worker: ${signal} again, exiting now\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      process.stdout.write(`threadloop worker: ${signal}, finishing running jobs\n`);
+      worker.close().then(
+        () => {
+          const { completed, failed, requeued } = worker.stats();
+          process.stdout.write(`threadloop worker stopped: ${completed} completed, ${failed} failed, ${requeued} handed back\n`);
+          done(0);
+        },
+        (error: unknown) => {
+          process.stderr.write(`threadloop worker: ${(error as Error)?.stack ?? String(error)}\n`);
+          done(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`threadloop: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,13 @@
+/** The error `threadloop/bullmq` adds to threadloop's own. */
+import { ThreadloopError } from './internals.js';
+
+/**
+ * The queue server could not be reached for longer than `connectionTimeoutMs` (the futures
+ * waiting on it fail with this), or a job vanished from the server (its data was lost).
+ *
+ * @example
+ * try { await future; } catch (e) { if (e.code === 'ERR_QUEUE_CONNECTION') retryLater(); }
+ */
+export class QueueConnectionError extends ThreadloopError {
+  override readonly code = 'ERR_QUEUE_CONNECTION';
+}

@@ -1,0 +1,341 @@
+/**
+ * The producer's side of the queue's event stream: which of our jobs are waiting, running or
+ * done, and the settling of their futures — each exactly once, whatever order (or how many
+ * times) BullMQ's events arrive in.
+ *
+ * Events can be missed (the stream is trimmed, a connection drops): a periodic check asks the
+ * server about jobs not heard of for a while, and fails every waiting future once the server has
+ * been unreachable for longer than `connectionTimeoutMs`. No future waits forever.
+ */
+import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
+import { publishCancel, type CancelEvent } from './cancel-event.js';
+import { QueueConnectionError } from './errors.js';
+import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
+import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
+import { QueuedJob, type JobOwner } from './queued-job.js';
+
+/** Settings of a tracker. @internal */
+export interface TrackerSettings {
+  readonly connectionTimeoutMs: number;
+  /** Ask the server about a job not heard of for this long. */
+  readonly reconcileAfterMs: number;
+  /** How often the server's health and our silent jobs are checked. */
+  readonly checkEveryMs: number;
+}
+
+type Waiter = { readonly until: 'room' | 'drained' | 'idle'; readonly resolve: () => void };
+
+/** The futures of one QueueExecutor and the events that settle them. @internal */
+export class JobTracker implements JobOwner {
+  readonly #jobs = new Map<string, QueuedJob>();
+  readonly #workerOf = new WeakMap<Future<unknown>, WorkerId>();
+  #queued = 0;
+  #running = 0;
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #workers = 0;
+  readonly #runTime = new Samples();
+  readonly #waitTime = new Samples();
+  #waiters: Waiter[] = [];
+  #lastContact = Date.now();
+  #timer: NodeJS.Timeout | undefined;
+  #checking = false;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly producer: QueueEventsProducer,
+    private readonly settings: TrackerSettings,
+    private readonly roomFor: (queued: number) => boolean,
+  ) {
+    events.on('active', ({ jobId }) => this.#onActive(jobId));
+    events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
+    events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
+    events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
+    // Errors are connection trouble: ioredis and pg reconnect, and the health check counts the time.
+    for (const emitter of [queue, events, producer] as unknown as NodeJS.EventEmitter[]) emitter.on('error', () => {});
+  }
+
+  // ── submitting ─────────────────────────────────────────────────────────────────────────
+
+  /** Starts tracking a job about to be added. */
+  track(job: QueuedJob): void {
+    this.#jobs.set(job.id, job);
+    this.#queued++;
+    if (this.#timer === undefined) {
+      this.#lastContact = Date.now(); // the silence while nothing was in flight does not count
+      this.#timer = setInterval(() => void this.#check(), this.settings.checkEveryMs).unref();
+    }
+  }
+
+  /** The server has the job. */
+  added(job: QueuedJob): void {
+    job.heardAt = Date.now();
+    this.#lastContact = job.heardAt;
+    if (job.state === 'adding') job.state = 'waiting';
+  }
+
+  /** The server refused the job (or could not be reached). */
+  addFailed(job: QueuedJob, error: unknown): void {
+    this.#settle(job, 'failed', new QueueConnectionError(`could not add job ${job.id} ('${job.name}') to the queue: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+  }
+
+  /** The task's signal fired: withdraw a waiting job, or stop a running one wherever it runs. */
+  abort(job: QueuedJob, reason: unknown): void {
+    if (job.future.done()) return;
+    const error = new AbortError(`task '${job.name}' was aborted`, { cause: reason });
+    if (job.queued) {
+      this.#settle(job, 'failed', error, 'withdrawn');
+      this.#remove(job, { jobId: job.id, why: 'abort', reason: describeReason(reason) });
+    } else if (job.state === 'active') {
+      // The worker running it ends the task; its AbortError comes back as the job's failure.
+      void publishCancel(this.producer, { jobId: job.id, why: 'abort', reason: describeReason(reason) }).catch(() => {});
+    }
+  }
+
+  /** `future.cancel()`: take a job back if no worker has started it. */
+  withdraw(job: QueuedJob): boolean {
+    if (!job.queued) return false;
+    // The future settles itself as cancelled when this returns true.
+    this.#count(job, 'cancelled');
+    job.state = 'withdrawn';
+    this.#remove(job, { jobId: job.id, why: 'cancel', reason: 'the future was cancelled' });
+    this.#wake();
+    return true;
+  }
+
+  // ── what the queue says ────────────────────────────────────────────────────────────────
+
+  #onActive(jobId: string): void {
+    const job = this.#jobs.get(jobId);
+    if (job === undefined) return;
+    job.heardAt = this.#lastContact = Date.now();
+    if (job.state === 'withdrawn') {
+      // Cancelled here just as a worker took it: the worker stops it before (or as) it starts.
+      void publishCancel(this.producer, { jobId, why: 'cancel', reason: 'the future was cancelled' }).catch(() => {});
+      return;
+    }
+    if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
+    job.state = 'active';
+    job.startedAt = performance.now();
+    this.#waitTime.add(job.startedAt - job.submittedAt);
+    this.#queued--;
+    this.#running++;
+    this.#wake();
+  }
+
+  #onCompleted(jobId: string, returnvalue: unknown): void {
+    const job = this.#jobs.get(jobId);
+    if (job === undefined || job.state === 'settled') return;
+    if (!isJobResult(returnvalue)) {
+      this.#settle(job, 'failed', new WorkerCrashedError(`job ${jobId} was completed by something other than a threadloop worker`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = unpack(returnvalue.r);
+    } catch (error) {
+      this.#settle(job, 'failed', error);
+      return;
+    }
+    this.#workerOf.set(job.future, returnvalue.w);
+    this.#settle(job, 'completed', value);
+  }
+
+  async #onFailed(jobId: string, failedReason: string, known?: Job): Promise<void> {
+    const job = this.#jobs.get(jobId);
+    if (job === undefined || job.state === 'settled') return;
+    job.heardAt = Date.now();
+    let stored: Job | undefined = known;
+    try {
+      stored ??= await this.queue.getJob(jobId);
+    } catch {
+      // Unreachable right now: settled below from the reason alone.
+    }
+    const packed = (stored?.data as JobData | undefined)?.e;
+    let error: unknown;
+    if (packed !== undefined) {
+      try {
+        error = unpackError(packed);
+      } catch (decodeFailure) {
+        error = decodeFailure;
+      }
+      if (error instanceof Error) this.#workerOf.set(job.future, (error as Error & { worker: WorkerId }).worker);
+    } else {
+      // Failed by BullMQ itself: stalled more often than maxStalledCount allows, most often.
+      error = new WorkerCrashedError(`job ${jobId} ('${job.name}') failed in the queue: ${failedReason}`);
+    }
+    this.#settle(job, 'failed', error);
+  }
+
+  #onRemoved(jobId: string): void {
+    const job = this.#jobs.get(jobId);
+    if (job === undefined || job.state === 'withdrawn' || job.state === 'settled') return;
+    this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
+  }
+
+  // ── settling ───────────────────────────────────────────────────────────────────────────
+
+  #settle(job: QueuedJob, outcome: 'completed' | 'failed' | 'cancelled', valueOrError: unknown, next: 'settled' | 'withdrawn' = 'settled'): void {
+    if (job.state === 'settled' || job.future.done()) return;
+    if (job.state !== 'withdrawn') this.#count(job, outcome);
+    job.state = next;
+    if (next === 'settled') this.#jobs.delete(job.id);
+    job.unlisten?.();
+    if (outcome === 'completed') job.future.resolve(valueOrError);
+    else if (outcome === 'failed') job.future.reject(valueOrError);
+    else job.future.cancelWith(valueOrError);
+    this.#wake();
+  }
+
+  /** Moves a job out of the queued/running counts into an outcome's. */
+  #count(job: QueuedJob, outcome: 'completed' | 'failed' | 'cancelled'): void {
+    if (job.queued) this.#queued--;
+    else if (job.state === 'active') {
+      this.#running--;
+      this.#runTime.add(performance.now() - job.startedAt);
+    }
+    if (outcome === 'completed') this.#completed++;
+    else if (outcome === 'failed') this.#failed++;
+    else this.#cancelled++;
+  }
+
+  /** Removes a withdrawn job from the server; one a worker holds already is cancelled there. */
+  #remove(job: QueuedJob, cancel: CancelEvent): void {
+    const removeIt = async () => {
+      await job.added;
+      const removed = await this.queue.remove(job.id).catch(() => 0);
+      if (removed !== 1) await publishCancel(this.producer, cancel).catch(() => {});
+    };
+    void removeIt().finally(() => {
+      if (job.state === 'withdrawn') {
+        job.state = 'settled';
+        this.#jobs.delete(job.id);
+      }
+    });
+  }
+
+  // ── waiting for room, drained, idle ────────────────────────────────────────────────────
+
+  waitFor(until: Waiter['until']): Promise<void> {
+    if (this.#reached(until)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ until, resolve }));
+  }
+
+  #reached(until: Waiter['until']): boolean {
+    if (until === 'room') return this.roomFor(this.#queued);
+    if (until === 'drained') return this.#queued === 0;
+    return this.#queued === 0 && this.#running === 0;
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (this.#reached(waiter.until)) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#waiters = still;
+  }
+
+  /** Lets room waiters re-check (the executor closed). */
+  wakeAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Waiting futures, for `shutdown({ cancelFutures: true })`. */
+  waitingFutures(): Future<unknown>[] {
+    return [...this.#jobs.values()].filter((job) => job.queued).map((job) => job.future);
+  }
+
+  workerOf(future: Future<unknown>): WorkerId | undefined {
+    return this.#workerOf.get(future);
+  }
+
+  stats(): ExecutorStats {
+    return {
+      workers: this.#workers,
+      busy: Math.min(this.#workers, this.#running),
+      queued: this.#queued,
+      running: this.#running,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      runTime: this.#runTime.summary(),
+      waitTime: this.#waitTime.summary(),
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // ── the periodic check ─────────────────────────────────────────────────────────────────
+
+  async #check(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      const reachable = await withTimeout(this.queue.getWorkersCount(), this.settings.checkEveryMs * 2);
+      const now = Date.now();
+      if (reachable === undefined) {
+        if (now - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();
+        return;
+      }
+      this.#workers = reachable;
+      this.#lastContact = now;
+      await this.#reconcile(now);
+    } catch {
+      if (Date.now() - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();
+    } finally {
+      this.#checking = false;
+      if (this.#jobs.size === 0) this.stop();
+    }
+  }
+
+  /** Asks the server about jobs not heard of for a while: their events may have been missed. */
+  async #reconcile(now: number): Promise<void> {
+    const silent = [...this.#jobs.values()].filter((job) => job.state !== 'adding' && job.state !== 'settled' && now - job.heardAt > this.settings.reconcileAfterMs).slice(0, 100);
+    await Promise.all(silent.map(async (job) => {
+      job.heardAt = now;
+      const stored = await this.queue.getJob(job.id);
+      if (stored === undefined) {
+        if (job.state === 'withdrawn') return;
+        this.#settle(job, 'failed', new QueueConnectionError(`job ${job.id} ('${job.name}') is gone from the queue server: its data was lost (a server restarted without persistence?)`));
+      } else if (stored.finishedOn !== undefined && stored.finishedOn > 0) {
+        if (stored.failedReason !== undefined && stored.failedReason !== null && stored.returnvalue === null) await this.#onFailed(job.id, stored.failedReason, stored);
+        else this.#onCompleted(job.id, stored.returnvalue);
+      } else if (stored.processedOn !== undefined && stored.processedOn > 0 && job.queued) {
+        this.#onActive(job.id);
+      }
+    }));
+  }
+
+  #failAll(): void {
+    for (const job of [...this.#jobs.values()]) {
+      this.#settle(job, 'failed', new QueueConnectionError(`lost the queue server for more than ${this.settings.connectionTimeoutMs} ms (connectionTimeoutMs); job ${job.id} ('${job.name}') may still run once it is back`));
+    }
+  }
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

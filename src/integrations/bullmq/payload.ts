@@ -1,0 +1,105 @@
+/**
+ * What a job carries, and how values and errors are packed into it.
+ *
+ * BullMQ stores a job's data and result as JSON, which would turn a Map into `{}`, a Date into a
+ * string and a BigInt into an exception. Values are therefore packed with `v8.serialize` — the
+ * structured clone that carries values between threads — and stored as base64 text inside the
+ * JSON. Errors travel as threadloop's error records (the same codec as between threads), plus the
+ * worker that ran the job.
+ */
+import { hostname } from 'node:os';
+import { deserialize, serialize } from 'node:v8';
+import { decodeError, describe, encodeError, TaskSerializationError, type EncodedError } from './internals.js';
+
+/** Payloads above this many bytes are refused, unless `maxPayloadBytes` says otherwise. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** A job's data as stored in the queue. The job's *name* is the task's portable name. */
+export interface JobData {
+  /** Format version, so a future format can be told apart. */
+  readonly v: 1;
+  /** The arguments, v8-serialized, base64. */
+  readonly a: string;
+  /** The task's `timeoutMs`, counted from when a worker starts it. */
+  readonly t?: number;
+  /** The arguments are one chunk of `map` items: call the task on each. */
+  readonly c?: 1;
+  /** Set by the worker when the task failed: the error record, v8-serialized, base64. */
+  readonly e?: string;
+}
+
+/** A job's return value as stored in the queue. */
+export interface JobResult {
+  /** The result, v8-serialized, base64. */
+  readonly r: string;
+  /** The worker that ran it: `host`, `pid`. */
+  readonly w: WorkerId;
+}
+
+/** Which worker process ran a job. */
+export interface WorkerId {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** This process, as a worker. */
+export const thisWorker: WorkerId = Object.freeze({ host: hostname(), pid: process.pid });
+
+/**
+ * Packs `value` for the queue; throws `TaskSerializationError` if it cannot be cloned or is
+ * larger than `limit` bytes.
+ */
+export function pack(value: unknown, limit: number, what: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = serialize(value);
+  } catch (error) {
+    throw new TaskSerializationError(`${what} cannot be sent through the queue: ${(error as Error).message}`, { cause: error });
+  }
+  if (bytes.length > limit) {
+    throw new TaskSerializationError(
+      `${what} is ${bytes.length} bytes serialized, over the limit of ${limit} bytes (maxPayloadBytes); ` +
+        'send a reference to large data (a URL, a key in a store) instead of the data itself',
+    );
+  }
+  return bytes.toString('base64');
+}
+
+/** Unpacks what `pack` made. */
+export function unpack(text: string): unknown {
+  return deserialize(Buffer.from(text, 'base64'));
+}
+
+/** An error as a worker leaves it on a failed job. */
+interface PackedError {
+  readonly error: EncodedError;
+  readonly worker: WorkerId;
+}
+
+/** Packs a task's error (and this worker's identity) for the job's data. */
+export function packError(error: unknown, limit: number): string {
+  const record: PackedError = { error: encodeError(error), worker: thisWorker };
+  try {
+    return pack(record, limit, 'the error');
+  } catch {
+    // An error too large to send (a huge property, say) still says what it was.
+    const slim = error instanceof Error ? Object.assign(new Error(error.message), { name: error.name }) : new Error(describe(error));
+    return pack({ error: encodeError(slim), worker: thisWorker } satisfies PackedError, Infinity, 'the error');
+  }
+}
+
+/** Rebuilds a worker's error, with `worker` ({ host, pid }) telling where it ran. */
+export function unpackError(text: string): unknown {
+  const { error, worker } = unpack(text) as PackedError;
+  const rebuilt = decodeError(error);
+  if (rebuilt instanceof Error) {
+    Object.defineProperty(rebuilt, 'worker', { value: worker, writable: true, configurable: true, enumerable: true });
+    if (typeof rebuilt.stack === 'string') rebuilt.stack += `\n    --- ran on worker ${worker.host} pid ${worker.pid} ---`;
+  }
+  return rebuilt;
+}
+
+/** Whether `value` looks like a `JobResult` (a job threadloop's worker completed). */
+export function isJobResult(value: unknown): value is JobResult {
+  return typeof value === 'object' && value !== null && typeof (value as JobResult).r === 'string';
+}

@@ -1,0 +1,365 @@
+/**
+ * QueueExecutor: the Executor interface over a BullMQ queue. `submit` adds a job named after the
+ * task's portable name; workers started with `startQueueWorker` (or `threadloop worker`) on any
+ * machine run it; the Future settles from the queue's event stream.
+ */
+import { randomBytes } from 'node:crypto';
+import type { JobsOptions } from 'bullmq';
+import { resolveBackend, type QueueConnection } from './backend.js';
+import { JobTracker } from './job-tracker.js';
+import { jobOptionsOf } from './job-options.js';
+import { checkMapOptions } from './map-options.js';
+import { MapRun, type MapHost } from './internals.js';
+import {
+  AbortError,
+  checkTimeout,
+  describe,
+  ExecutorShutdownError,
+  Future,
+  QueueFullError,
+  TaskSerializationError,
+  toTask,
+  type AnyFunction,
+  type Executor,
+  type ExecutorStats,
+  type MapOptions,
+  type Runnable,
+  type ShutdownOptions,
+  type Submitted,
+  type Task,
+} from './internals.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, pack, type JobData, type WorkerId } from './payload.js';
+import { QueuedJob } from './queued-job.js';
+
+/** Options of a QueueExecutor. */
+export interface QueueExecutorOptions {
+  /** The queue's name; workers started on the same name run its jobs. */
+  queue: string;
+  /** `redis://…` or `postgres://…` (the scheme picks BullMQ's backend), or BullMQ connection options. */
+  connection: QueueConnection;
+  /** Most of this executor's jobs waiting in the queue; `submit` beyond it throws `QueueFullError`. Default unbounded. */
+  maxQueue?: number;
+  /** Largest serialized arguments (and results, on the worker) in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** Fail the waiting futures once the server has been unreachable this long. Default 30,000 ms. */
+  connectionTimeoutMs?: number;
+  /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `withJobOptions`. */
+  jobOptions?: JobsOptions;
+}
+
+const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions']);
+
+/** Kept long enough for a producer that missed an event to ask for the outcome. */
+const defaultJobOptions: JobsOptions = { attempts: 1, removeOnComplete: { age: 600, count: 100_000 }, removeOnFail: { age: 3600 } };
+
+/**
+ * An Executor whose tasks run on a fleet of worker processes, through a BullMQ queue on Redis or
+ * PostgreSQL. Tasks must have portable names (`taskModule(url, { name })`): no code travels
+ * through the queue, only the task's name and its arguments.
+ *
+ * @example
+ * const images = taskModule<typeof import('./images.js')>(new URL('./images.js', import.meta.url), { name: 'images' });
+ * await using executor = new QueueExecutor({ queue: 'thumbs', connection: 'redis://127.0.0.1:6379' });
+ * const png = await executor.submit(images.thumbnail.with({ timeoutMs: 10_000 }), 'cat.jpg', 256);
+ */
+export class QueueExecutor implements Executor {
+  readonly #queueName: string;
+  readonly #maxQueue: number;
+  readonly #maxPayloadBytes: number;
+  readonly #jobOptions: JobsOptions;
+  readonly #tracker: JobTracker;
+  readonly #close: () => Promise<void>;
+  readonly #ready: Promise<void>;
+  readonly #idPrefix = randomBytes(6).toString('hex');
+  #nextId = 1;
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: QueueExecutorOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`QueueExecutor options must be an object, got ${describe(options)}`);
+    for (const key of Object.keys(options)) if (!keys.has(key)) throw new TypeError(`QueueExecutor: unknown option '${key}'`);
+    const { queue, maxQueue = Infinity, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, connectionTimeoutMs = 30_000, jobOptions = {} } = options;
+    if (typeof queue !== 'string' || queue === '') throw new TypeError(`QueueExecutor: queue must be a non-empty string, got ${describe(queue)}`);
+    if (!(maxQueue === Infinity || (Number.isInteger(maxQueue) && maxQueue >= 0))) throw new RangeError(`QueueExecutor: maxQueue must be an integer >= 0, got ${describe(maxQueue)}`);
+    if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)) throw new RangeError(`QueueExecutor: maxPayloadBytes must be an integer > 0, got ${describe(maxPayloadBytes)}`);
+    checkTimeout(connectionTimeoutMs, 'connectionTimeoutMs');
+    this.#queueName = queue;
+    this.#maxQueue = maxQueue;
+    this.#maxPayloadBytes = maxPayloadBytes;
+    this.#jobOptions = { ...defaultJobOptions, ...jobOptions };
+    const backend = resolveBackend(options.connection, 'QueueExecutor');
+    const bullQueue = backend.newQueue(queue);
+    const events = backend.newQueueEvents(queue);
+    const producer = backend.newEventsProducer(queue);
+    this.#tracker = new JobTracker(bullQueue, events, producer, {
+      connectionTimeoutMs,
+      // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
+      // the producer asks about its silent jobs sooner there.
+      reconcileAfterMs: backend.kind === 'postgres' ? 1_000 : 5_000,
+      checkEveryMs: 1_000,
+    }, (queued) => queued < this.#maxQueue);
+    this.#ready = eventsListening(events, producer);
+    this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
+    this.#close = async () => {
+      this.#tracker.stop();
+      // A close waits for the server; one that is gone gets its connections dropped instead.
+      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
+      clearTimeout(timer);
+      // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
+      if (late) backend.giveUp();
+      if (late) for (const part of [bullQueue, events, producer]) part.disconnect().catch(() => {});
+    };
+    // A failed add is tried again (the same jobId, so BullMQ adds it once) until the server has
+    // been unreachable for connectionTimeoutMs: a restarting server must not fail new jobs.
+    this.#add = (job, data, opts) => {
+      let addSettled!: () => void;
+      job.added = new Promise((resolve) => (addSettled = resolve));
+      const attempt = (): void => {
+        void this.#ready
+          .then(() => bullQueue.add(job.name, data, { ...opts, jobId: job.id }))
+          .then(
+            () => {
+              this.#tracker.added(job);
+              addSettled();
+            },
+            (error: unknown) => {
+              if (job.state === 'adding' && performance.now() - job.submittedAt < connectionTimeoutMs) {
+                setTimeout(attempt, 250);
+                return;
+              }
+              if (job.state === 'adding') this.#tracker.addFailed(job, error);
+              addSettled();
+            },
+          );
+      };
+      attempt();
+    };
+  }
+
+  readonly #add: (job: QueuedJob, data: JobData, opts: JobsOptions) => void;
+
+  /** The queue's name. */
+  get queue(): string {
+    return this.#queueName;
+  }
+
+  /**
+   * Adds a job running `task(...args)` on some worker, and returns its Future: `pending` while it
+   * waits in the queue, `running` once a worker has started it. Throws at once — nothing is
+   * added — for a task without a portable name or arguments that cannot be sent
+   * (`TaskSerializationError`), a full `maxQueue` (`QueueFullError`), or a shut-down executor.
+   *
+   * @example
+   * const f = executor.submit(images.thumbnail, 'cat.jpg', 256);
+   */
+  submit<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Future<Awaited<ReturnType<F>>> {
+    return this.#submit(toTask(task), args as unknown[], false) as Future<Awaited<ReturnType<F>>>;
+  }
+
+  #submit(task: Task, args: unknown[], chunk: boolean): Future<unknown> {
+    this.#checkOpen();
+    const name = portableName(task);
+    const data: JobData = {
+      v: 1,
+      a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
+      ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
+      ...(chunk ? { c: 1 as const } : {}),
+    };
+    const future = new Future<unknown>();
+    const { signal } = task.options;
+    if (signal?.aborted === true) {
+      future.reject(new AbortError(`task '${name}' was aborted before it was submitted`, { cause: signal.reason }));
+      return future;
+    }
+    if (this.#tracker.queued >= this.#maxQueue) {
+      throw new QueueFullError(`QueueExecutor '${this.#queueName}' has ${this.#tracker.queued} jobs waiting (maxQueue ${this.#maxQueue})`);
+    }
+    const job = new QueuedJob(`${this.#idPrefix}-${this.#nextId++}`, name, future, this.#tracker);
+    future.link = job;
+    if (signal !== undefined) {
+      const onAbort = () => this.#tracker.abort(job, signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      job.unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.#tracker.track(job);
+    this.#add(job, data, { ...this.#jobOptions, ...jobOptionsOf(task) });
+    return future;
+  }
+
+  /**
+   * Like `submit`, but waits for room when `maxQueue` jobs are waiting instead of throwing.
+   * Resolves to `{ future }` (a promise resolved with a Future would wait for its result).
+   *
+   * @example
+   * const { future } = await executor.submitAsync(images.thumbnail, 'cat.jpg', 256);
+   */
+  async submitAsync<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): Promise<Submitted<Awaited<ReturnType<F>>>> {
+    const t = toTask(task);
+    await this.#room(t);
+    return { future: this.submit(t, ...args) };
+  }
+
+  async #room(task: Task): Promise<void> {
+    const signal = task.options.signal;
+    while (this.#tracker.queued >= this.#maxQueue) {
+      this.#checkOpen();
+      if (signal?.aborted === true) throw new AbortError(`task '${task.name}' was aborted while waiting for room in the queue`, { cause: signal.reason });
+      await this.#tracker.waitFor('room');
+    }
+  }
+
+  /**
+   * Runs `task` on each item through the queue, lazily, with at most `concurrency` jobs in
+   * flight (default 256): a huge or endless input is fine. Results come in input order unless
+   * `ordered: false`; `chunkSize` items travel in one job. Leaving the loop early, an error or
+   * the `timeoutMs` deadline cancels the jobs that have not started.
+   *
+   * @example
+   * for await (const png of executor.map(images.thumbnail, paths, { concurrency: 500 })) save(png);
+   */
+  map<T, R>(task: Runnable<(item: T) => R>, items: Iterable<T> | AsyncIterable<T>, options: MapOptions = {}): AsyncIterableIterator<Awaited<R>> {
+    return this.#run(toTask(task as Runnable<AnyFunction>), items, options, false);
+  }
+
+  /**
+   * `map` for tasks of several arguments: each item is one job's argument list (one job per
+   * list: `chunkSize` must be 1). Lazy and bounded like `map`.
+   *
+   * @example
+   * for await (const png of executor.starmap(images.resize, [[a, 100], [b, 200]])) save(png);
+   */
+  starmap<F extends AnyFunction>(
+    task: Runnable<F>,
+    argLists: Iterable<Parameters<F>> | AsyncIterable<Parameters<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<Awaited<ReturnType<F>>> {
+    return this.#run(toTask(task as Runnable<AnyFunction>), argLists as Iterable<unknown>, options, true);
+  }
+
+  /** Streams do not travel through a queue: this throws a `TypeError` saying so. */
+  stream(): never {
+    throw new TypeError('a QueueExecutor cannot stream a task: run the generator on a local pool (ThreadPoolExecutor.stream) on the worker, and return its collected result');
+  }
+
+  /** One map run (api/map-run.ts, the pools' own) over this executor's jobs. */
+  #run<T, R>(t: Task, items: Iterable<T> | AsyncIterable<T>, options: MapOptions, spread: boolean): AsyncIterableIterator<R> {
+    const settings = checkMapOptions(items, options, Math.min(256, this.#maxQueue === Infinity ? 256 : Math.max(1, this.#maxQueue)));
+    if (spread && settings.chunkSize > 1) throw new RangeError('starmap on a QueueExecutor sends one job per argument list: chunkSize must be 1');
+    this.#checkOpen();
+    portableName(t);
+    const host: MapHost<T> = {
+      submit: (chunk) => {
+        if (settings.chunkSize > 1) return this.#submit(t, [chunk], true);
+        const args = spread ? chunk[0] : [chunk[0]];
+        if (!Array.isArray(args)) throw new TypeError('starmap: each item must be an array of arguments');
+        return this.#submit(t, args as unknown[], false);
+      },
+      room: () => this.#room(t),
+      openMap: () => ({ close() {} }), // a map of a closing QueueExecutor fails at its next submit
+    };
+    return new MapRun<T, R>(host, items, settings);
+  }
+
+  /**
+   * Stops taking tasks. With `wait` (default) resolves once this executor's jobs have settled
+   * and its connections are closed; `cancelFutures` withdraws the jobs no worker has started.
+   * Jobs already running on workers are not stopped (abort their signals for that).
+   *
+   * @example
+   * await executor.shutdown({ cancelFutures: true });
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
+    const { wait = true, cancelFutures = false } = options;
+    if (cancelFutures) for (const future of this.#tracker.waitingFutures()) future.cancel();
+    if (this.#shutdown === undefined) {
+      this.#state = 'closing';
+      this.#tracker.wakeAll();
+      this.#shutdown = this.#tracker.waitFor('idle').then(this.#close).finally(() => {
+        this.#state = 'closed';
+      });
+    }
+    return wait ? this.#shutdown : Promise.resolve();
+  }
+
+  /** `await using executor = new QueueExecutor(...)` shuts it down at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  /**
+   * This executor's jobs: `queued` (waiting in the queue), `running` (started by a worker),
+   * outcomes, wait and run times; `workers` is the number of workers connected to the queue.
+   */
+  stats(): ExecutorStats {
+    return this.#tracker.stats();
+  }
+
+  /** Resolves when none of this executor's jobs waits in the queue. */
+  drained(): Promise<void> {
+    return this.#tracker.waitFor('drained');
+  }
+
+  /** Resolves when none of this executor's jobs is waiting or running. */
+  idle(): Promise<void> {
+    return this.#tracker.waitFor('idle');
+  }
+
+  /**
+   * The worker (host and pid) that ran a settled future's job, when it ran on one.
+   *
+   * @example
+   * const f = executor.submit(images.thumbnail, 'cat.jpg', 256);
+   * await f;
+   * console.log(executor.workerOf(f)); // { host: 'box-2', pid: 4121 }
+   */
+  workerOf(future: Future<unknown>): WorkerId | undefined {
+    return this.#tracker.workerOf(future);
+  }
+
+  #checkOpen(): void {
+    if (this.#state !== 'open') throw new ExecutorShutdownError(`QueueExecutor '${this.#queueName}' is shut down`);
+  }
+}
+
+/** The name a worker knows the task by; inline and unnamed tasks cannot travel. */
+function portableName(task: Task): string {
+  if (task.ref.kind === 'inline') {
+    throw new TaskSerializationError(
+      `'${task.name}' is an inline function: no code travels through the queue. Export it from a module, ` +
+        "name the module (taskModule(url, { name: 'jobs' })), and start workers with tasks: { jobs: url }",
+    );
+  }
+  if (task.remoteName === undefined) {
+    throw new TaskSerializationError(
+      `task '${task.name}' has no portable name: its module's URL means nothing on another machine. ` +
+        `Name the module — taskModule(url, { name: 'jobs' }) — and start workers with tasks: { jobs: url }`,
+    );
+  }
+  return task.remoteName;
+}
+
+/**
+ * Resolves once `events` is reading the stream: an event published after that is seen. (A
+ * QueueEvents starts reading from "now" some time after it is made; a job added before then
+ * would have its events missed.)
+ */
+async function eventsListening(events: import('bullmq').QueueEvents, producer: import('bullmq').QueueEventsProducer): Promise<void> {
+  await events.waitUntilReady();
+  const token = randomBytes(8).toString('hex');
+  await new Promise<void>((resolve) => {
+    const onHello = (args: { token?: string }) => {
+      if (args.token !== token) return;
+      clearInterval(timer);
+      events.off('threadloop:hello' as 'added', onHello as never);
+      resolve();
+    };
+    events.on('threadloop:hello' as 'added', onHello as never);
+    // Said again until heard: the first may go out before the reader's first read.
+    const hello = () => producer.publishEvent({ eventName: 'threadloop:hello', token }).catch(() => {});
+    const timer = setInterval(hello, 200).unref();
+    void hello();
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * startQueueWorker: a process's share of a fleet. It takes jobs from a BullMQ queue — only those
+ * of the task modules it was started with — and runs them on a local thread (or process) pool, as
+ * many at once as the pool can run. No code comes from the queue: a job names a task of a module
+ * this worker registered, and carries arguments.
+ */
+import { availableParallelism } from 'node:os';
+import * as bullmq from 'bullmq';
+import type { Job } from 'bullmq';
+import { resolveBackend, type QueueConnection } from './backend.js';
+import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
+import {
+  AbortError,
+  describe,
+  ProcessPoolExecutor,
+  taskModule,
+  TaskNotFoundError,
+  TaskSerializationError,
+  ThreadPoolExecutor,
+  type Executor,
+  type Task,
+} from './internals.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, pack, packError, thisWorker, unpack, type JobData, type JobResult, type WorkerId } from './payload.js';
+
+/** Options of `startQueueWorker`. */
+export interface QueueWorkerOptions {
+  /** The queue to take jobs from. */
+  queue: string;
+  /** `redis://…` or `postgres://…` (the scheme picks BullMQ's backend), or BullMQ connection options. */
+  connection: QueueConnection;
+  /** The task modules this worker runs, by portable name: `{ images: new URL('./images.js', import.meta.url) }`. */
+  tasks: Record<string, URL | string>;
+  /** Run jobs on this executor (not shut down by the worker). Default: a ThreadPoolExecutor of `threads` threads. */
+  executor?: Executor;
+  /** Threads of the worker's own pool. Default `os.availableParallelism()`. */
+  threads?: number;
+  /** Run jobs on a ProcessPoolExecutor of this many child processes instead of threads. */
+  processes?: number;
+  /** Jobs active at once. Default: the pool's size (`threads` or `processes`). */
+  concurrency?: number;
+  /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms. */
+  graceMs?: number;
+  /** How long an aborted task may take to stop before its thread is ended (the own pool's `abortGraceMs`). Default 1,000 ms. */
+  abortGraceMs?: number;
+  /** BullMQ `lockDuration`: a job whose worker stops renewing its lock this long is stalled. Default 30,000 ms. */
+  lockDurationMs?: number;
+  /** BullMQ `stalledInterval`: how often stalled jobs are looked for. Default 30,000 ms. */
+  stalledIntervalMs?: number;
+  /** BullMQ `maxStalledCount`: how many times a stalled job runs again before it fails. Default 1. */
+  maxStalledCount?: number;
+  /** Largest serialized result in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
+}
+
+/** What a worker has done so far. */
+export interface QueueWorkerStats {
+  readonly running: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** Jobs handed back to the queue unfinished at shutdown. */
+  readonly requeued: number;
+}
+
+/** A running queue worker. */
+export interface QueueWorker {
+  /** This process: host and pid, as reported with results and errors. */
+  readonly id: WorkerId;
+  stats(): QueueWorkerStats;
+  /**
+   * Stops taking jobs, lets running ones finish within `graceMs`, hands the rest back to the
+   * queue, and closes the connections (and the worker's own pool).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const keys = new Set([
+  'queue', 'connection', 'tasks', 'executor', 'threads', 'processes', 'concurrency', 'graceMs', 'abortGraceMs',
+  'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes',
+]);
+
+/** One job this worker is running. */
+interface Running {
+  readonly job: Job;
+  /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
+  handBack: boolean;
+  readonly controller: AbortController;
+}
+
+/**
+ * Starts taking jobs from `queue` for the task modules in `tasks`. Resolves once connected.
+ *
+ * @example
+ * const worker = await startQueueWorker({
+ *   queue: 'thumbs',
+ *   connection: 'redis://127.0.0.1:6379',
+ *   tasks: { images: new URL('./images.js', import.meta.url) },
+ *   threads: 4,
+ * });
+ * process.once('SIGTERM', () => worker.close());
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const settings = checkOptions(options);
+  const backend = resolveBackend(options.connection, 'startQueueWorker');
+  const modules = new Map(Object.entries(options.tasks).map(([name, url]) => [name, taskModule(url) as unknown as Record<string, Task>]));
+  const ownPool = options.executor === undefined;
+  const executor: Executor =
+    options.executor ??
+    (options.processes !== undefined
+      ? new ProcessPoolExecutor({ maxWorkers: options.processes, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}` })
+      : new ThreadPoolExecutor({ maxWorkers: settings.poolSize, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}` }));
+  const running = new Map<string, Running>();
+  const recent = new RecentCancels(60_000);
+  const counts = { completed: 0, failed: 0, requeued: 0 };
+
+  const lookup = (jobName: string): Task => {
+    const dot = jobName.lastIndexOf('.');
+    const module = dot > 0 ? modules.get(jobName.slice(0, dot)) : undefined;
+    if (module === undefined) {
+      throw new TaskNotFoundError(`this worker has no task module for '${jobName}' (it runs ${[...modules.keys()].map((m) => `'${m}.*'`).join(', ')})`);
+    }
+    return module[jobName.slice(dot + 1)]!;
+  };
+
+  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
+  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
+    const data = job.data as JobData;
+    const entry: Running = { job, handBack: false, controller: new AbortController() };
+    running.set(job.id!, entry);
+    const onAbort = () => entry.controller.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const early = recent.take(job.id!);
+    if (early !== undefined) entry.controller.abort(cancelError(early));
+    try {
+      if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+      const task = lookup(job.name);
+      const args = unpackArgs(data, job.name);
+      const call = task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) });
+      const run = call as Task<(...a: unknown[]) => unknown>;
+      const value = data.c === 1 ? await Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : await executor.submit(run, ...args);
+      const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
+      counts.completed++;
+      return result;
+    } catch (error) {
+      if (entry.handBack && token !== undefined) {
+        counts.requeued++;
+        await job.moveToWait(token);
+        throw new bullmq.WaitingError();
+      }
+      counts.failed++;
+      const unrecoverable = error instanceof TaskNotFoundError || error instanceof TaskSerializationError || error instanceof AbortError;
+      const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Only the final failure is kept for the producer: it reads it when the job's 'failed' event comes.
+      if (final) await job.updateData({ ...data, e: packError(error, settings.maxPayloadBytes) });
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+      throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      running.delete(job.id!);
+    }
+  };
+
+  const worker = backend.newWorker(options.queue, processor, {
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+    autorun: false,
+  });
+  const events = backend.newQueueEvents(options.queue);
+  worker.on('error', () => {}); // connection trouble: BullMQ reconnects
+  events.on('error', () => {});
+  events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
+    // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
+    if (!worker.cancelJob(event.jobId, event.reason)) recent.add(event);
+  }) as never);
+  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  void worker.run().catch(() => {});
+
+  let closing: Promise<void> | undefined;
+  return {
+    id: thisWorker,
+    stats: () => ({ running: running.size, ...counts }),
+    close({ graceMs = settings.graceMs } = {}) {
+      closing ??= (async () => {
+        const timer = setTimeout(() => {
+          for (const entry of running.values()) {
+            entry.handBack = true;
+            entry.controller.abort(new AbortError('the worker is shutting down; the job goes back to the queue'));
+          }
+        }, graceMs);
+        // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
+        const giveUp = setTimeout(() => {
+          backend.giveUp();
+          for (const part of [worker, events]) part.disconnect().catch(() => {});
+        }, graceMs + 5_000);
+        try {
+          await worker.close();
+        } finally {
+          clearTimeout(giveUp);
+          clearTimeout(timer);
+          await events.close().catch(() => {});
+          if (ownPool) await executor.shutdown();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function cancelError(event: CancelEvent): AbortError {
+  return new AbortError(event.why === 'cancel' ? 'the job was cancelled by its producer' : `the job was aborted by its producer: ${event.reason}`);
+}
+
+function unpackArgs(data: JobData, name: string): unknown[] {
+  try {
+    const args = unpack(data.a);
+    if (!Array.isArray(args)) throw new TypeError('not an argument list');
+    return args;
+  } catch (error) {
+    throw new TaskSerializationError(`job '${name}' carries arguments this worker cannot read (not made by a threadloop QueueExecutor?): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function checkOptions(options: QueueWorkerOptions) {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`startQueueWorker options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (!keys.has(key)) throw new TypeError(`startQueueWorker: unknown option '${key}'`);
+  const { queue, tasks } = options;
+  if (typeof queue !== 'string' || queue === '') throw new TypeError(`startQueueWorker: queue must be a non-empty string, got ${describe(queue)}`);
+  if (typeof tasks !== 'object' || tasks === null || Object.keys(tasks).length === 0) {
+    throw new TypeError("startQueueWorker: tasks must name at least one task module, e.g. { images: new URL('./images.js', import.meta.url) }");
+  }
+  if (options.executor !== undefined && (options.threads !== undefined || options.processes !== undefined)) {
+    throw new TypeError('startQueueWorker: threads and processes size the worker\'s own pool; they cannot be combined with executor');
+  }
+  if (options.threads !== undefined && options.processes !== undefined) throw new TypeError('startQueueWorker: give threads or processes, not both');
+  const int = (name: string, value: number | undefined, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`startQueueWorker: ${name} must be an integer >= ${min}, got ${describe(value)}`);
+    return value;
+  };
+  const poolSize = int('threads', options.threads, availableParallelism(), 1);
+  const size = options.processes !== undefined ? int('processes', options.processes, 1, 1) : poolSize;
+  return {
+    poolSize,
+    concurrency: int('concurrency', options.concurrency, options.executor !== undefined ? availableParallelism() : size, 1),
+    graceMs: int('graceMs', options.graceMs, 30_000, 0),
+    abortGraceMs: int('abortGraceMs', options.abortGraceMs, 1_000, 0),
+    lockDurationMs: int('lockDurationMs', options.lockDurationMs, 30_000, 1),
+    stalledIntervalMs: int('stalledIntervalMs', options.stalledIntervalMs, 30_000, 1),
+    maxStalledCount: int('maxStalledCount', options.maxStalledCount, 1, 0),
+    maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES, 1),
+  };
+}

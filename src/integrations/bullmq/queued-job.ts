@@ -1,0 +1,60 @@
+/**
+ * One job a QueueExecutor submitted, as its Future sees it: the FutureLink that gives
+ * `future.cancel()`, `future.state` and `future.resultSync()` their meaning for work that waits
+ * in a queue on a server instead of in this process.
+ */
+import { DeadlockError, type Future, type FutureLink } from './internals.js';
+
+/**
+ * Where a job is, as far as its producer knows:
+ *
+ *     adding ──▶ waiting ──▶ active ──▶ settled
+ *        └──────────┴──▶ withdrawn (cancelled here; removing it from the queue) ──▶ settled
+ */
+export type QueuedJobState = 'adding' | 'waiting' | 'active' | 'withdrawn' | 'settled';
+
+/** What a job's link asks of the executor that tracks it. @internal */
+export interface JobOwner {
+  withdraw(job: QueuedJob): boolean;
+}
+
+/** A submitted job and its future. @internal */
+export class QueuedJob implements FutureLink {
+  state: QueuedJobState = 'adding';
+  /** `performance.now()` at submit, and when a worker started it (0 before). */
+  readonly submittedAt = performance.now();
+  startedAt = 0;
+  /** `Date.now()` when anything was last heard of this job (for reconciling missed events). */
+  heardAt = Date.now();
+  /** Settles once the add is done (or given up): a withdrawal removes the job only after. */
+  added: Promise<void> = Promise.resolve();
+  /** Removes the abort listener from the task's signal. */
+  unlisten: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly future: Future<unknown>,
+    readonly owner: JobOwner,
+  ) {}
+
+  /** Whether the job still counts as waiting in the queue. */
+  get queued(): boolean {
+    return this.state === 'adding' || this.state === 'waiting';
+  }
+
+  withdraw(): boolean {
+    return this.owner.withdraw(this);
+  }
+
+  hasStarted(): boolean {
+    return this.state === 'active';
+  }
+
+  waitSync(): void {
+    throw new DeadlockError(
+      `resultSync() cannot wait for job ${this.id} ('${this.name}'): its result arrives from the queue server ` +
+        "through this thread's event loop, which blocking would stop; await the future (or future.result({ timeoutMs })) instead",
+    );
+  }
+}

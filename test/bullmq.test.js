@@ -1,0 +1,291 @@
+// threadloop/bullmq against real servers: a private redis-server and a private PostgreSQL
+// cluster (each on a free port, in a temporary directory), with `threadloop worker` processes.
+// Every backend this machine has is run; the ones it lacks are printed, never skipped silently.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Queue, withBackend, createPostgresBackend } from 'bullmq';
+import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
+import { QueueConnectionError, QueueExecutor, withJobOptions } from 'threadloop/bullmq';
+import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
+import { eventually, rejectsWith } from './helpers/util.js';
+
+const fixture = new URL('./fixtures/queue-tasks.js', import.meta.url);
+const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
+const tasks = taskModule(fixture, { name: 'fx' });
+const { found, missing } = backendsAvailable();
+console.log(`# threadloop/bullmq backends run: ${found.join(', ') || 'none'}${missing.length > 0 ? `; not available: ${missing.join('; ')}` : ''}`);
+test('at least one queue backend is available', () => assert.ok(found.length > 0, `no queue server can run here: ${missing.join('; ')}`));
+
+let queues = 0;
+const newQueueName = () => `q${process.pid}-${++queues}`;
+
+/** A `threadloop worker` process; resolves once it is taking jobs. */
+async function startWorker(server, queue, extra = []) {
+  const child = track(
+    spawn(process.execPath, [cli, 'worker', '--queue', queue, '--connection', server.url, '--tasks', `fx=${fixture.pathname}`, '--threads', '2', '--lock-duration-ms', '1000', '--stalled-interval-ms', '500', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  await lineMatching(child, child.stdout, /threadloop worker ready.*\n/, 'threadloop worker');
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
+  return child;
+}
+
+async function stopWorker(child) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await child.exited;
+}
+
+function rawQueue(server, name) {
+  if (server.kind === 'redis') {
+    const { port } = new URL(server.url);
+    return new Queue(name, { connection: { host: '127.0.0.1', port: Number(port) } });
+  }
+  const { Queue: PgQueue } = withBackend(createPostgresBackend);
+  return new PgQueue(name, { connection: server.url });
+}
+
+/** A directory for `hold` gates. */
+function gates() {
+  const dir = mkdtempSync(join(tmpdir(), 'threadloop-gates-'));
+  return {
+    dir,
+    open: (name) => writeFileSync(join(dir, `open-${name}`), ''),
+    startedBy: (name) => readdirSync(dir).filter((f) => f.startsWith(`started-${name}-`)).map((f) => Number(f.slice(`started-${name}-`.length))),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+for (const kind of found) {
+  describe(`threadloop/bullmq on ${kind}`, () => {
+    let server;
+    let queue;
+    let workers = [];
+    let executor;
+
+    before(async () => {
+      server = kind === 'redis' ? await startRedis() : await startPostgres();
+      queue = newQueueName();
+      workers = await Promise.all([startWorker(server, queue, ['--concurrency', '4']), startWorker(server, queue, ['--concurrency', '4'])]);
+      executor = new QueueExecutor({ queue, connection: server.url });
+    });
+
+    after(async () => {
+      await executor?.shutdown({ cancelFutures: true }).catch(() => {});
+      await Promise.all(workers.map(stopWorker));
+      await server?.stop();
+    });
+
+    test('results keep what crosses threads; futures go pending -> running -> finished', async () => {
+      const value = { map: new Map([[1, new Set(['a'])]]), date: new Date(7), big: 2n ** 70n, bytes: new Uint8Array([1, 2, 3]), buffer: Buffer.from('hi'), nested: { list: [1, [2, { three: 3 }]] } };
+      const future = executor.submit(tasks.echo, value);
+      assert.equal(future.state, 'pending');
+      const seen = [];
+      future.addDoneCallback((f) => seen.push(f.state));
+      const echoed = await future;
+      assert.deepEqual(echoed, { ...value, buffer: new Uint8Array(Buffer.from('hi')) });
+      assert.equal(echoed.big, 2n ** 70n);
+      assert.deepEqual(seen, ['finished']);
+      const worker = executor.workerOf(future);
+      assert.ok(workers.some((w) => w.pid === worker.pid), `ran on a worker process, not ${worker.pid}`);
+    });
+
+    test('a task error comes back with its class, code, own properties, cause, remote stack and worker', async () => {
+      const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);
+      assert.equal(error.code, 'E_FIXTURE');
+      assert.deepEqual(error.detail, { n: 42n });
+      assert.ok(error.cause instanceof TypeError);
+      assert.equal(error.cause.message, 'the inner cause');
+      assert.match(error.stack, /queue-tasks\.js/);
+      assert.ok(workers.some((w) => w.pid === error.worker.pid));
+      assert.equal(typeof error.worker.host, 'string');
+    });
+
+    test('two worker processes share the queue', async () => {
+      const futures = Array.from({ length: 24 }, () => executor.submit(tasks.sleep, 30));
+      const pids = new Set(await Promise.all(futures));
+      assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort());
+    });
+
+    test('map over 10,000 items keeps a bounded window, in order', async () => {
+      const items = Array.from({ length: 10_000 }, (_, i) => i);
+      let index = 0;
+      let most = 0;
+      for await (const square of executor.map(tasks.square, items, { concurrency: 20, chunkSize: 50 })) {
+        assert.equal(square, index * index);
+        index++;
+        const { queued, running } = executor.stats();
+        most = Math.max(most, queued + running);
+      }
+      assert.equal(index, 10_000);
+      assert.ok(most <= 20, `at most 20 jobs in flight, saw ${most}`);
+    });
+
+    test('1,000 jobs: every future settles exactly once, with its own result', async () => {
+      const before = executor.stats().completed;
+      const calls = new Map();
+      const futures = Array.from({ length: 1000 }, (_, i) => {
+        const future = executor.submit(tasks.echo, i);
+        future.addDoneCallback(() => calls.set(i, (calls.get(i) ?? 0) + 1));
+        return future;
+      });
+      const { done, notDone } = await wait(futures);
+      assert.equal(done.size, 1000);
+      assert.equal(notDone.size, 0);
+      assert.deepEqual(await Promise.all(futures), Array.from({ length: 1000 }, (_, i) => i));
+      await executor.idle();
+      assert.equal(calls.size, 1000);
+      assert.ok([...calls.values()].every((n) => n === 1));
+      assert.equal(executor.stats().completed - before, 1000);
+    });
+
+    test('cancel() withdraws a waiting job from the server', async () => {
+      const idleQueue = newQueueName(); // no worker takes jobs here
+      const producer = new QueueExecutor({ queue: idleQueue, connection: server.url, maxQueue: 1 });
+      const raw = rawQueue(server, idleQueue);
+      try {
+        const future = producer.submit(tasks.echo, 1);
+        assert.throws(() => producer.submit(tasks.echo, 2), QueueFullError);
+        await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 1, 'the job to be in the queue');
+        assert.equal(future.cancel(), true);
+        await rejectsWith(future, CancelledError);
+        assert.equal(future.state, 'cancelled');
+        await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 0, 'the job to be removed');
+      } finally {
+        await producer.shutdown({ cancelFutures: true });
+        await raw.close();
+      }
+    });
+
+    test("aborting a running job's signal fires currentTask().signal in the worker process", async () => {
+      const gate = gates();
+      try {
+        const controller = new AbortController();
+        const future = executor.submit(tasks.hold.with({ signal: controller.signal }), gate.dir, 'abort');
+        await eventually(() => gate.startedBy('abort').length === 1 && future.state === 'running', { what: 'the job to start', timeoutMs: 10_000 });
+        assert.equal(future.cancel(), false, 'a running job is not cancelled by cancel()');
+        controller.abort(new Error('user hit stop'));
+        const error = await rejectsWith(future, AbortError);
+        assert.equal(error.worker.pid, gate.startedBy('abort')[0]);
+      } finally {
+        gate.remove();
+      }
+    });
+
+    test('timeoutMs counts from when a worker starts the job', async () => {
+      const error = await rejectsWith(executor.submit(tasks.sleep.with({ timeoutMs: 200 }), 60_000), TimeoutError);
+      assert.ok(workers.some((w) => w.pid === error.worker.pid));
+    });
+
+    test('an unregistered task fails with TaskNotFoundError; unnamed and inline tasks are refused at submit', async () => {
+      const other = taskModule(fixture, { name: 'elsewhere' });
+      await rejectsWith(executor.submit(other.echo, 1), TaskNotFoundError, /no task module for 'elsewhere\.echo'/);
+      await rejectsWith(executor.submit(tasks.noSuchExport), TaskNotFoundError);
+      assert.throws(() => executor.submit(taskModule(fixture).echo, 1), (e) => e instanceof TaskSerializationError && /taskModule\(url, \{ name/.test(e.message));
+      assert.throws(() => executor.submit((x) => x, 1), (e) => e instanceof TaskSerializationError && /no code travels/.test(e.message));
+    });
+
+    test('an oversized payload fails at submit, naming the limit; an oversized result fails the job', async () => {
+      const small = new QueueExecutor({ queue, connection: server.url, maxPayloadBytes: 4096 });
+      try {
+        assert.throws(() => small.submit(tasks.echo, new Uint8Array(10_000)), (e) => e instanceof TaskSerializationError && /4096 bytes \(maxPayloadBytes\)/.test(e.message));
+        await rejectsWith(executor.submit(tasks.bigResult, 2 * 1024 * 1024), TaskSerializationError, /result of 'fx\.bigResult'.*maxPayloadBytes/);
+      } finally {
+        await small.shutdown();
+      }
+    });
+
+    test('resultSync() refuses with DeadlockError: results arrive through the event loop', async () => {
+      const future = executor.submit(tasks.echo, 1);
+      assert.throws(() => future.resultSync(), DeadlockError);
+      assert.equal(await future.result({ timeoutMs: 30_000 }), 1);
+    });
+
+    test('a failing task is retried only when asked (withJobOptions({ attempts }))', async () => {
+      await rejectsWith(executor.submit(withJobOptions(tasks.fail, { attempts: 2 }), 'twice'), RangeError, /twice/);
+      await rejectsWith(executor.submit(tasks.fail, 'once'), RangeError, /once/);
+    });
+
+    test('kill -9 of a worker mid-job: the stall check runs the job again on the other worker', async () => {
+      const own = newQueueName();
+      const gate = gates();
+      const pair = await Promise.all([startWorker(server, own), startWorker(server, own)]);
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      try {
+        const future = producer.submit(tasks.hold, gate.dir, 'k');
+        await eventually(() => gate.startedBy('k').length === 1, { what: 'the job to start', timeoutMs: 10_000 });
+        const [first] = gate.startedBy('k');
+        const victim = pair.find((w) => w.pid === first);
+        victim.kill('SIGKILL');
+        await victim.exited;
+        await eventually(() => gate.startedBy('k').length === 2, { what: 'the job to run again', timeoutMs: 20_000 });
+        gate.open('k');
+        const pid = await future;
+        assert.notEqual(pid, first);
+        assert.ok(pair.some((w) => w.pid === pid));
+      } finally {
+        await producer.shutdown({ cancelFutures: true });
+        await Promise.all(pair.map(stopWorker));
+        gate.remove();
+      }
+    });
+
+    test('SIGTERM: running jobs finish within the grace period; what cannot goes back to the queue', async () => {
+      const own = newQueueName();
+      const gate = gates();
+      const first = await startWorker(server, own, ['--grace-ms', '1500']);
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      const raw = rawQueue(server, own);
+      let second;
+      try {
+        const quick = producer.submit(tasks.hold, gate.dir, 'quick');
+        const long = producer.submit(tasks.hold, gate.dir, 'long');
+        await eventually(() => gate.startedBy('quick').length === 1 && gate.startedBy('long').length === 1, { what: 'both jobs to start', timeoutMs: 10_000 });
+        first.kill('SIGTERM');
+        gate.open('quick');
+        assert.equal(await quick, first.pid);
+        const { code } = await first.exited;
+        assert.equal(code, 0);
+        assert.equal((await raw.getJobCounts('waiting')).waiting, 1, 'the unfinished job is back in the queue');
+        assert.equal(long.done(), false);
+        second = await startWorker(server, own);
+        await eventually(() => gate.startedBy('long').length === 2, { what: 'the job to run again', timeoutMs: 10_000 });
+        gate.open('long');
+        assert.equal(await long, second.pid);
+      } finally {
+        await producer.shutdown({ cancelFutures: true });
+        await raw.close();
+        await Promise.all([first, second].filter(Boolean).map(stopWorker));
+        gate.remove();
+      }
+    });
+
+    test('a server restart mid-run: producers and workers reconnect, every future settles once', async () => {
+      const futures = Array.from({ length: 40 }, (_, i) => executor.submit(tasks.sleep, 50).then(() => i));
+      await eventually(() => executor.stats().completed > 0 || executor.stats().running > 0, { what: 'jobs to run', timeoutMs: 10_000 });
+      await server.restart();
+      assert.deepEqual(await Promise.all(futures), Array.from({ length: 40 }, (_, i) => i));
+    });
+  });
+}
+
+test('a server that cannot be reached fails futures after connectionTimeoutMs', async () => {
+  const port = await freePort(); // nothing listens there
+  const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
+  await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, /connectionTimeoutMs/);
+  await producer.shutdown();
+});
+
+async function eventuallyAsync(condition, what) {
+  const deadline = performance.now() + 10_000;
+  while (!(await condition())) {
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
