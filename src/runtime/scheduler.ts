@@ -310,11 +310,22 @@ export class Scheduler implements CallPolicy {
     if (this.#broken !== undefined) return;
     this.#broken = error;
     this.#state = 'broken';
+    this.#sweep((call) => this.#table.drop(call, error, false), (call) => this.#table.abandon(call, error), true);
+  }
+
+  /**
+   * Deals with every call at once — `queued` with each queued one, `sent` with each sent to a
+   * worker — dispatching nothing meanwhile; `end` ends every worker after.
+   */
+  #sweep(queued: ((call: Call) => void) | undefined, sent: (call: Call, worker: PoolWorker) => void, end = false): void {
     this.#holdDispatch++;
-    for (const call of this.#queue.drain()) this.#table.drop(call, error, false);
+    if (queued !== undefined) for (const call of this.#queue.drain()) queued(call);
     for (const worker of [...this.#workers.list]) {
-      for (const call of [...worker.calls.values()]) this.#table.abandon(call, error);
-      worker.retire(true);
+      for (const call of [...worker.calls.values()]) sent(call, worker);
+      if (end) {
+        worker.conn.flush(); // what was said to it goes out before it is ended
+        worker.retire(true);
+      }
     }
     this.#holdDispatch--;
     this.#notifyWaiters();
@@ -362,17 +373,11 @@ export class Scheduler implements CallPolicy {
 
   /** A forced shutdown: running calls are told to stop and cancelled, their workers ended now. */
   #endRunning(): void {
-    this.#holdDispatch++;
-    for (const worker of [...this.#workers.list]) {
-      for (const call of [...worker.calls.values()]) {
-        worker.sender.abort(call.id, new CancelledError('cancelled by a forced shutdown'));
-        this.#table.abandon(call, new CancelledError('cancelled by a forced shutdown'), true);
-      }
-      worker.conn.flush(); // the aborts go out before the worker is ended
-      worker.retire(true);
-    }
-    this.#holdDispatch--;
-    this.#notifyWaiters();
+    const cancelled = () => new CancelledError('cancelled by a forced shutdown');
+    this.#sweep(undefined, (call, worker) => {
+      worker.sender.abort(call.id, cancelled());
+      this.#table.abandon(call, cancelled(), true);
+    }, true);
   }
 
   async #finished(): Promise<void> {
@@ -386,13 +391,7 @@ export class Scheduler implements CallPolicy {
   #cancelPending(): void {
     if (this.#state !== 'broken') this.#state = 'closed'; // maps begun before get no more room either
     const cancelled = () => new CancelledError('cancelled by shutdown');
-    this.#holdDispatch++;
-    for (const call of this.#queue.drain()) this.#table.drop(call, cancelled(), true);
-    for (const worker of this.#workers.list) {
-      for (const call of [...worker.calls.values()]) this.#table.fail(call, cancelled(), true);
-    }
-    this.#holdDispatch--;
-    this.#notifyWaiters();
+    this.#sweep((call) => this.#table.drop(call, cancelled(), true), (call) => this.#table.fail(call, cancelled(), true));
   }
 
   // ── looking ──────────────────────────────────────────────────────────────────────────────
