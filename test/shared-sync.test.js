@@ -11,6 +11,7 @@ import {
   AbortError,
   BrokenBarrierError,
 } from 'threadloop';
+import { eventually } from './helpers/util.js';
 
 const ex = new ThreadPoolExecutor({ maxWorkers: 4 });
 after(() => ex.shutdown());
@@ -156,6 +157,28 @@ test('ThreadEvent: set releases every waiter on every thread; clear re-arms it',
   await ex.submit((ev) => ev.set(), ev);
   await w;
   assert.equal(ev.isSet(), true);
+});
+
+test('ThreadEvent: set() then clear() at once still releases every waiter, each with true (bpo-13502)', async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 5 });
+  try {
+    const ev = new ThreadEvent();
+    for (let round = 0; round < 5; round++) {
+      const threads = [0, 1, 2, 3, 4].map(() => pool.submit((ev) => ev.waitSync({ timeoutMs: 1000 }), ev));
+      const local = ev.wait({ timeoutMs: 1000 });
+      await eventually(() => ev.waiting === 6, { what: 'six waiters' });
+      ev.set();
+      ev.clear();
+      assert.deepEqual(await Promise.all(threads), [true, true, true, true, true], `round ${round}`);
+      assert.equal(await local, true);
+      assert.equal(ev.isSet(), false);
+      assert.equal(ev.waiting, 0);
+    }
+    // A wait that starts after the clear is not let through by that set.
+    await assert.rejects(ev.wait({ timeoutMs: 20 }), TimeoutError);
+  } finally {
+    await pool.shutdown();
+  }
 });
 
 test('Barrier: 4 threads and the main loop meet, round after round, with distinct indexes', async () => {
