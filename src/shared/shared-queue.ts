@@ -19,8 +19,9 @@
  * Memory (one SharedArrayBuffer), in groups 128 bytes apart (a cache line and its prefetch
  * buddy):
  *   config     capacity, byte capacity, max item bytes, closed (written once)
- *   producers  lock, tail, cached head, byte write position and total, cached byte read total
- *   consumers  lock, head, cached tail, byte read position and total
+ *   producers  lock, tail, cached head, byte write position and total, cached byte read total,
+ *              commit record
+ *   consumers  lock, head, cached tail, byte read position and total, commit record
  *   getters    wake word, waiter count, fairness gate
  *   putters    wake word, waiter count, fairness gate
  *   slots      8 bytes per item
@@ -29,6 +30,16 @@
  * are running sums modulo 2^32.
  *
  * Encoding and decoding happen outside the locks, which are held only to copy bytes in or out.
+ *
+ * A thread can die holding a side lock (see side-lock.ts); the thread that takes the lock over
+ * must find the side as it was before the dead operation or as it would be after it, never half
+ * way. An operation that moves only its index (a number, a boolean, null) publishes it with one
+ * store. One that also moves a byte position writes a commit record — the new positions, then
+ * the index + 1 in the record's ARM word, the commit point — before it stores them, and clears
+ * ARM after: the taker finishes an armed record (the item is put, or taken) and otherwise finds
+ * nothing published (a put that never happened, an item still in the queue). So a thread killed
+ * inside `put` has put its item or not, and one killed inside `get` has taken its item (gone with
+ * the thread) or left it for the next getter; nothing is duplicated, and no other item is lost.
  */
 import { Buffer } from 'node:buffer';
 import { QueueClosedError } from '../core/errors.js';
@@ -53,6 +64,7 @@ import {
   T_STRING,
   writePayload,
 } from './queue-codec.js';
+import { SIDE_LOCK_WORDS, SideLock } from './side-lock.js';
 import {
   checkWaitOptions,
   Gate,
@@ -74,17 +86,23 @@ const MAX_ITEM_BYTES = 2;
 const CLOSED = 3;
 // producers
 const P_LOCK = GROUP;
-const TAIL = GROUP + 1;
-const P_HEAD = GROUP + 2;
-const WPOS = GROUP + 3;
-const WTOTAL = GROUP + 4;
-const P_RTOTAL = GROUP + 5;
+const TAIL = P_LOCK + SIDE_LOCK_WORDS;
+const P_HEAD = TAIL + 1;
+const WPOS = TAIL + 2;
+const WTOTAL = TAIL + 3;
+const P_RTOTAL = TAIL + 4;
+const P_ARM = TAIL + 5; // commit record: 0, or the tail being published + 1
+const P_WPOS = TAIL + 6; // ... and the byte position and total it comes with
+const P_WTOTAL = TAIL + 7;
 // consumers
 const C_LOCK = 2 * GROUP;
-const HEAD = 2 * GROUP + 1;
-const C_TAIL = 2 * GROUP + 2;
-const RPOS = 2 * GROUP + 3;
-const RTOTAL = 2 * GROUP + 4;
+const HEAD = C_LOCK + SIDE_LOCK_WORDS;
+const C_TAIL = HEAD + 1;
+const RPOS = HEAD + 2;
+const RTOTAL = HEAD + 3;
+const C_ARM = HEAD + 4; // commit record: 0, or the head being published + 1
+const C_RPOS = HEAD + 5;
+const C_RTOTAL = HEAD + 6;
 // waiters
 const GET_WAKE = 3 * GROUP;
 const GET_WAITERS = 3 * GROUP + 1;
@@ -197,6 +215,8 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   readonly #putGate: Gate;
   readonly #getCell: WaitCell;
   readonly #putCell: WaitCell;
+  readonly #putLock: SideLock;
+  readonly #getLock: SideLock;
 
   constructor(options: ThreadQueueOptions = {}) {
     let sab = reviving;
@@ -239,6 +259,8 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     this.#putGate = new Gate(this.#i32, PUT_GATE);
     this.#getCell = { i32: this.#i32, wake: GET_WAKE, waiters: GET_WAITERS, gate: this.#getGate };
     this.#putCell = { i32: this.#i32, wake: PUT_WAKE, waiters: PUT_WAITERS, gate: this.#putGate };
+    this.#putLock = new SideLock(this.#i32, P_LOCK, () => this.#finishPut());
+    this.#getLock = new SideLock(this.#i32, C_LOCK, () => this.#finishGet());
     noteShareableCreated();
   }
 
@@ -297,19 +319,28 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return index < this.#capacity ? index : index - this.#capacity;
   }
 
-  // ---- side locks: each held only while copying one item in or out ----
+  // ---- after a holder died: finish its armed commit, if any (see the file comment) ----
 
-  #lock(at: number): void {
+  #finishPut(): void {
     const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, at, 0, 1) === 0) return;
-    for (let spin = 0; spin < 100; spin++) {
-      if (Atomics.load(i32, at) === 0 && Atomics.compareExchange(i32, at, 0, 1) === 0) return;
-    }
-    while (Atomics.exchange(i32, at, 2) !== 0) Atomics.wait(i32, at, 2);
+    const arm = i32[P_ARM] as number;
+    if (arm === 0) return;
+    i32[WPOS] = i32[P_WPOS] as number;
+    i32[WTOTAL] = i32[P_WTOTAL] as number;
+    Atomics.store(i32, TAIL, arm - 1);
+    Atomics.store(i32, P_ARM, 0);
+    wake(this.#getCell);
   }
 
-  #unlock(at: number): void {
-    if (Atomics.exchange(this.#i32, at, 0) === 2) Atomics.notify(this.#i32, at, 1);
+  #finishGet(): void {
+    const i32 = this.#i32;
+    const arm = i32[C_ARM] as number;
+    if (arm === 0) return;
+    i32[RPOS] = i32[C_RPOS] as number;
+    Atomics.store(i32, RTOTAL, i32[C_RTOTAL] as number);
+    Atomics.store(i32, HEAD, arm - 1);
+    Atomics.store(i32, C_ARM, 0);
+    wake(this.#putCell);
   }
 
   // ---- producer side ----
@@ -324,28 +355,36 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
       if (Atomics.load(i32, CLOSED) === 1) throw new QueueClosedError('the ThreadQueue is closed');
       return false;
     }
-    this.#lock(P_LOCK);
+    const lock = this.#putLock;
+    lock.lock();
     // close() sets CLOSED under this lock, so no put lands after it.
     if (Atomics.load(i32, CLOSED) === 1) {
-      this.#unlock(P_LOCK);
+      lock.unlock();
       throw new QueueClosedError('the ThreadQueue is closed');
     }
     const tail = i32[TAIL] as number;
     if (!this.#hasRoom(tail) || (enc.len > 0 && !this.#hasBytes(enc.len))) {
-      this.#unlock(P_LOCK);
+      lock.unlock();
       return false;
     }
     const s = this.#slot(tail);
+    const next = this.#next(tail);
     if (enc.tag === T_NUMBER) {
       this.#f64[s] = enc.num;
     } else {
-      if (enc.len > 0) this.#appendPayload();
       this.#words[2 * s + LO] = enc.len;
       this.#words[2 * s + HI] = BOX | enc.tag;
+      if (enc.len > 0) {
+        this.#appendPayload(next);
+        lock.unlock();
+        clearEncoded();
+        wake(this.#getCell);
+        return true;
+      }
     }
-    // Publishing the tail publishes the slot and payload written before it.
-    Atomics.store(i32, TAIL, this.#next(tail));
-    this.#unlock(P_LOCK);
+    // Publishing the tail publishes the slot written before it.
+    Atomics.store(i32, TAIL, next);
+    lock.unlock();
     clearEncoded();
     wake(this.#getCell);
     return true;
@@ -371,13 +410,22 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return (written - read) >>> 0 <= room;
   }
 
-  #appendPayload(): void {
+  /** Writes the payload and publishes it with the slot, `tail` becoming `next`, by commit record. */
+  #appendPayload(next: number): void {
     const i32 = this.#i32;
     const at = i32[WPOS] as number;
     writePayload(this.#bytes, at);
-    const next = at + enc.len;
-    i32[WPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
-    i32[WTOTAL] = ((i32[WTOTAL] as number) + enc.len) | 0;
+    const end = at + enc.len;
+    const wpos = end >= this.#byteCapacity ? end - this.#byteCapacity : end;
+    const wtotal = ((i32[WTOTAL] as number) + enc.len) | 0;
+    i32[P_WPOS] = wpos;
+    i32[P_WTOTAL] = wtotal;
+    Atomics.store(i32, P_ARM, next + 1);
+    i32[WPOS] = wpos;
+    i32[WTOTAL] = wtotal;
+    // Publishing the tail publishes the slot and payload written before it.
+    Atomics.store(i32, TAIL, next);
+    Atomics.store(i32, P_ARM, 0);
   }
 
   // ---- consumer side ----
@@ -386,26 +434,29 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   #remove(allowed: boolean): T | NotYet | Closed {
     const i32 = this.#i32;
     if (!allowed) return this.#drained() ? CLOSED_MARK : NOT_YET;
-    this.#lock(C_LOCK);
+    const lock = this.#getLock;
+    lock.lock();
     const head = i32[HEAD] as number;
     if (head === i32[C_TAIL] && !this.#refreshTail(head)) {
       const closed = this.#drained();
-      this.#unlock(C_LOCK);
+      lock.unlock();
       return closed ? CLOSED_MARK : NOT_YET;
     }
     const s = this.#slot(head);
     const hi = this.#words[2 * s + HI] as number;
+    const next = this.#next(head);
     let value: unknown;
     let tag = T_NUMBER;
     if (hi >> 16 !== BOX >> 16) {
       value = this.#f64[s];
     } else {
       tag = hi & 0xff;
-      value = tag < T_STRING ? tagValue(tag) : this.#takePayload(tag, this.#words[2 * s + LO] as number);
+      if (tag >= T_STRING) value = this.#takePayload(tag, this.#words[2 * s + LO] as number, next);
+      else value = tagValue(tag);
     }
-    // Publishing the head gives the slot (and, before it, the payload bytes) back to producers.
-    Atomics.store(i32, HEAD, this.#next(head));
-    this.#unlock(C_LOCK);
+    // Publishing the head gives the slot back to producers (a payload's bytes went before it).
+    if (tag < T_STRING) Atomics.store(i32, HEAD, next);
+    lock.unlock();
     wake(this.#putCell);
     return (tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array)) as T;
   }
@@ -425,13 +476,21 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return Atomics.load(i32, TAIL) === Atomics.load(i32, HEAD);
   }
 
-  #takePayload(tag: number, len: number): string | Uint8Array {
+  /** Reads a payload and publishes its bytes and slot as free, `head` becoming `next`, by commit record. */
+  #takePayload(tag: number, len: number, next: number): string | Uint8Array {
     const i32 = this.#i32;
     const at = i32[RPOS] as number;
     const payload = readPayload(this.#bytes, at, len, tag);
-    const next = at + len;
-    i32[RPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
-    Atomics.store(i32, RTOTAL, ((i32[RTOTAL] as number) + len) | 0);
+    const end = at + len;
+    const rpos = end >= this.#byteCapacity ? end - this.#byteCapacity : end;
+    const rtotal = ((i32[RTOTAL] as number) + len) | 0;
+    i32[C_RPOS] = rpos;
+    i32[C_RTOTAL] = rtotal;
+    Atomics.store(i32, C_ARM, next + 1);
+    i32[RPOS] = rpos;
+    Atomics.store(i32, RTOTAL, rtotal);
+    Atomics.store(i32, HEAD, next);
+    Atomics.store(i32, C_ARM, 0);
     return payload;
   }
 
@@ -581,9 +640,9 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * ```
    */
   close(): void {
-    this.#lock(P_LOCK);
+    this.#putLock.lock();
     const was = Atomics.exchange(this.#i32, CLOSED, 1);
-    this.#unlock(P_LOCK);
+    this.#putLock.unlock();
     if (was === 1) return;
     wake(this.#getCell, Infinity);
     wake(this.#putCell, Infinity);

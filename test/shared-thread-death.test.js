@@ -1,0 +1,113 @@
+// Threads killed in the middle of using a shared primitive (issue 12, item 2): threadloop ends a
+// worker whose task ignores its abort, and a worker can run out of memory anywhere. No primitive
+// may hang the threads that go on using it, duplicate an item, or lose one that was not the
+// killed thread's own operation in progress.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ThreadQueue, ThreadPoolExecutor, moduleTask, AbortError } from 'threadloop';
+import { prng } from './helpers/util.js';
+
+const taskOf = (source) => moduleTask('data:text/javascript,' + encodeURIComponent(`export default ${source}`));
+
+// Ids: run * PER_RUN + k. Run 0 is the main thread's; run r > 0 is the r-th killed producer.
+const PER_RUN = 1 << 15;
+const asItem = (id) => (id % 2 === 0 ? id : `#${id}`); // numbers (slot only) and strings (byte ring)
+const idOf = (item) => (typeof item === 'number' ? item : Number(item.slice(1)));
+
+const produce = taskOf(`(q, done, run, perRun) => {
+  for (let k = 0; k < perRun; k++) {
+    const id = run * perRun + k;
+    q.putSync(id % 2 === 0 ? id : '#' + id);
+    Atomics.store(done, run, k + 1);
+  }
+}`);
+const consume = taskOf(`(q, seen, got) => {
+  for (;;) {
+    const item = q.getSync();
+    Atomics.add(seen, typeof item === 'number' ? item : Number(item.slice(1)), 1);
+    Atomics.add(got, 0, 1);
+  }
+}`);
+
+/** Calls `attempt` until it returns something truthy (each call must return at once), for 10 s. */
+async function soon(attempt) {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const r = attempt();
+    if (r) return r;
+    if (performance.now() > deadline) assert.fail('no success within 10 s');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test('ThreadQueue: producers and consumers killed mid-put and mid-get, over and over, never wedge it', { timeout: 300_000 }, async (t) => {
+  const ROUNDS = 30;
+  const pool = new ThreadPoolExecutor({ maxWorkers: 2, abortGraceMs: 1 });
+  const q = new ThreadQueue({ capacity: 64 });
+  const done = new Int32Array(new SharedArrayBuffer(4 * (ROUNDS + 1))); // puts completed per run
+  const seen = new Int32Array(new SharedArrayBuffer(4 * PER_RUN * (ROUNDS + 1))); // gets per id
+  const got = new Int32Array(new SharedArrayBuffer(4));
+  const random = prng(12);
+  let mainK = 0;
+  const mainPut = () => asItem(mainK++);
+  const take = (item) => Atomics.add(seen, idOf(item), 1);
+  let slowRounds = 0;
+  try {
+    for (let run = 1; run <= ROUNDS; run++) {
+      const started = performance.now();
+      const stopProducer = new AbortController();
+      const stopConsumer = new AbortController();
+      const producer = pool.submit(produce.with({ signal: stopProducer.signal }), q, done, run, PER_RUN);
+      const consumer = pool.submit(consume.with({ signal: stopConsumer.signal }), q, seen, got);
+      // Both threads are busy putting and getting (not blocked: the queue moves) ...
+      const gotBefore = Atomics.load(got, 0);
+      while (Atomics.load(done, run) < 100 || Atomics.load(got, 0) < gotBefore + 100) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // ... when each is killed, at a point of its loop nobody chose.
+      const spin = performance.now() + random() * 2;
+      while (performance.now() < spin);
+      const [first, second] = random() < 0.5 ? [stopProducer, stopConsumer] : [stopConsumer, stopProducer];
+      first.abort();
+      const spin2 = performance.now() + random() * 2;
+      while (performance.now() < spin2);
+      second.abort();
+      await assert.rejects(producer, AbortError);
+      await assert.rejects(consumer, AbortError);
+      // The main thread goes on using the queue: none of these may block for good. Both threads
+      // are gone, so after a get there is room for a put, and after a put an item to get. (A
+      // killed waiter's claim on the fairness gate may hold tryPut/tryGet off for its lease.)
+      const r = await soon(() => {
+        const got = q.tryGet();
+        return got.ok || q.size === 0 ? got : undefined;
+      });
+      if (r.ok) take(r.value);
+      const item = mainPut();
+      await soon(() => q.tryPut(item));
+      take(await q.get({ timeoutMs: 10_000 }));
+      await q.put(mainPut(), { timeoutMs: 10_000 });
+      if (performance.now() - started > 400) slowRounds++;
+    }
+  } finally {
+    await pool.shutdown();
+  }
+  q.close();
+  for (const item of q.syncIterator()) take(item);
+  t.diagnostic(`${slowRounds} of ${ROUNDS} rounds waited for a lock to be taken over from a killed thread`);
+
+  // Nothing comes out twice, and nothing comes out that was never put.
+  let missing = 0;
+  const check = (run, completed, inFlight) => {
+    for (let k = 0; k < PER_RUN; k++) {
+      const n = seen[run * PER_RUN + k];
+      assert.ok(n <= 1, `item ${run * PER_RUN + k} came out ${n} times`);
+      if (k < completed) missing += 1 - n;
+      else if (k >= completed + inFlight) assert.equal(n, 0, `item ${run * PER_RUN + k} was never put`);
+    }
+  };
+  check(0, mainK, 0);
+  for (let run = 1; run <= ROUNDS; run++) check(run, done[run], 1);
+  // A consumer killed between taking an item and counting it takes that item with it: at most
+  // one per killed consumer, and no other item is lost.
+  assert.ok(missing <= ROUNDS, `${missing} items lost, more than the ${ROUNDS} killed consumers held`);
+});
