@@ -4,8 +4,8 @@
 // killed thread's own operation in progress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ThreadQueue, ThreadPoolExecutor, moduleTask, AbortError } from 'threadloop';
-import { prng } from './helpers/util.js';
+import { ThreadQueue, Barrier, ThreadPoolExecutor, moduleTask, AbortError } from 'threadloop';
+import { eventually, prng } from './helpers/util.js';
 
 const taskOf = (source) => moduleTask('data:text/javascript,' + encodeURIComponent(`export default ${source}`));
 
@@ -110,4 +110,28 @@ test('ThreadQueue: producers and consumers killed mid-put and mid-get, over and 
   // A consumer killed between taking an item and counting it takes that item with it: at most
   // one per killed consumer, and no other item is lost.
   assert.ok(missing <= ROUNDS, `${missing} items lost, more than the ${ROUNDS} killed consumers held`);
+});
+
+test('Barrier: a party killed while it waits counts as arrived and holds no later round up', async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 2, abortGraceMs: 1 });
+  try {
+    const b = new Barrier(2);
+    for (let round = 0; round < 3; round++) {
+      const stop = new AbortController();
+      const doomed = pool.submit(taskOf('(b) => b.waitSync()').with({ signal: stop.signal }), b);
+      await eventually(() => b.nWaiting === 1, { what: 'the worker to wait' });
+      stop.abort();
+      await assert.rejects(doomed, AbortError);
+      // The killed party had arrived: the main thread's arrival trips the round.
+      assert.equal(await b.wait({ timeoutMs: 5000 }), 1);
+    }
+    // Later rounds run as usual, with a live worker.
+    const live = pool.submit((b) => [b.waitSync({ timeoutMs: 5000 }), b.waitSync({ timeoutMs: 5000 })], b);
+    const mine = [await b.wait({ timeoutMs: 5000 }), await b.wait({ timeoutMs: 5000 })];
+    const theirs = await live;
+    assert.deepEqual([mine[0] + theirs[0], mine[1] + theirs[1]], [1, 1]);
+    assert.equal(b.broken, false);
+  } finally {
+    await pool.shutdown();
+  }
 });

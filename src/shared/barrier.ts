@@ -1,11 +1,19 @@
 /**
  * Barrier: `parties` threads meet, then all go on — the threadloop `threading.Barrier`.
  *
- * Layout (Int32 words): STATE = phase << 16 | count, and PARTIES. Same phases as CPython:
- * FILLING (arrivals counted), DRAINING (tripped: waiters leave with success), RESETTING (reset
- * while waiters were inside: they leave with BrokenBarrierError), BROKEN (until `reset()`).
- * A new round starts only when the last waiter of the previous one has left, so a waiter never
- * has to guess which round a state change belongs to. STATE is also the wake word.
+ * Layout (Int32 words): STATE, PARTIES, OUTCOMES. STATE is also the wake word:
+ *   bits 0-15   arrivals in the current round (`parties` while the last arrival runs the action)
+ *   bit 16      BROKEN: the round was broken (a wait timed out or was aborted, `abort()`, an
+ *               action threw); every wait fails until `reset()`
+ *   bit 17      PREV_BROKEN: the round before this one ended broken (by `reset()`), not tripped
+ *   bits 18-31  the round number (wrapping)
+ * A round ends by moving to the next round number: the last arrival trips it, or `reset()`
+ * ends a broken or waiting round. A waiter knows which round it entered, so it needs nothing
+ * from the others to tell how that round ended: from PREV_BROKEN if it is the one just before,
+ * or else from OUTCOMES, a bitmap over the last 32 rounds, which whoever ends a round fills in
+ * for the round before it (from PREV_BROKEN, so all who try write the same bit). Unlike a
+ * barrier that lets the next round in only once every waiter of the last one has left, a waiter
+ * that dies (a terminated worker) cannot hold the next round up; it just counts as arrived.
  */
 import { BrokenBarrierError } from '../core/errors.js';
 import {
@@ -29,90 +37,89 @@ import {
 
 const STATE = 0;
 const PARTIES = 1;
-const WORDS = 2;
-const MAX_PARTIES = 0xffff;
+const OUTCOMES = 2;
+const WORDS = 3;
+const MAX_PARTIES = 0xfffe;
 
-const FILLING = 0;
-const DRAINING = 1;
-const RESETTING = 2;
-const BROKEN = 3;
+const COUNT = 0xffff;
+const BROKEN = 1 << 16;
+const PREV_BROKEN = 1 << 17;
+const ROUND_SHIFT = 18;
 
-const phaseOf = (s: number): number => s >>> 16;
-const countOf = (s: number): number => s & 0xffff;
-const make = (phase: number, count: number): number => (phase << 16) | count;
+const roundOf = (s: number): number => s >>> ROUND_SHIFT;
+/** The first state of the round after the one in `s`. */
+const nextRound = (s: number, prevBroken: boolean): number =>
+  ((((s >>> ROUND_SHIFT) + 1) << ROUND_SHIFT) | (prevBroken ? PREV_BROKEN : 0)) | 0;
 
 let reviving: SharedArrayBuffer | undefined;
 
-/** One pass through the barrier: enter, wait for the trip, leave. */
+/** Moves `i32` from state `s` to the next round; false if the state changed meanwhile. */
+function endRound(i32: Int32Array, s: number, broken: boolean): boolean {
+  // Record how the round before this one ended, for waiters of it that have not looked yet.
+  const before = (roundOf(s) - 1) & 31;
+  if ((s & PREV_BROKEN) !== 0) Atomics.or(i32, OUTCOMES, 1 << before);
+  else Atomics.and(i32, OUTCOMES, ~(1 << before));
+  if (Atomics.compareExchange(i32, STATE, s, nextRound(s, broken)) !== s) return false;
+  Atomics.notify(i32, STATE);
+  return true;
+}
+
+/** One pass through the barrier: enter a round, wait for it to end. */
 class Pass {
-  entered = false;
+  round = -1;
   index = -1;
   constructor(
     private readonly i32: Int32Array,
     private readonly parties: number,
   ) {}
 
+  /** Whether the round this pass entered has ended by tripping; throws if it ended broken. */
+  private outcome(s: number): number | NotYet {
+    const round = roundOf(s);
+    if (round === this.round) {
+      if ((s & BROKEN) !== 0) throw new BrokenBarrierError('the Barrier was broken while waiting');
+      return NOT_YET;
+    }
+    const broken =
+      ((round - this.round) & 0x3fff) === 1
+        ? (s & PREV_BROKEN) !== 0
+        : (Atomics.load(this.i32, OUTCOMES) & (1 << (this.round & 31))) !== 0;
+    if (broken) throw new BrokenBarrierError('the Barrier was reset while waiting');
+    return this.index;
+  }
+
   attempt(): number | NotYet {
     const { i32 } = this;
-    if (!this.entered) {
-      for (;;) {
-        const s = Atomics.load(i32, STATE);
-        const phase = phaseOf(s);
-        if (phase === BROKEN) throw new BrokenBarrierError('the Barrier is broken');
-        if (phase !== FILLING) return NOT_YET; // the previous round is still leaving
-        const count = countOf(s);
-        const trips = count + 1 === this.parties;
-        if (Atomics.compareExchange(i32, STATE, s, make(trips ? DRAINING : FILLING, count + 1)) !== s) {
-          continue;
-        }
-        this.entered = true;
+    if (this.round !== -1) return this.outcome(Atomics.load(i32, STATE));
+    for (;;) {
+      const s = Atomics.load(i32, STATE);
+      if ((s & BROKEN) !== 0) throw new BrokenBarrierError('the Barrier is broken');
+      const count = s & COUNT;
+      if (count >= this.parties) return NOT_YET; // tripping: wait for the next round
+      if (count + 1 === this.parties) {
+        if (!endRound(i32, s, false)) continue;
+        this.round = roundOf(s);
         this.index = count;
-        if (trips) {
-          Atomics.notify(i32, STATE);
-          this.leave();
-          return this.index;
-        }
-        break;
+        return count;
       }
+      if (Atomics.compareExchange(i32, STATE, s, s + 1) !== s) continue;
+      this.round = roundOf(s);
+      this.index = count;
+      return NOT_YET;
     }
-    const phase = phaseOf(Atomics.load(i32, STATE));
-    if (phase === FILLING) return NOT_YET;
-    this.leave();
-    if (phase === DRAINING) return this.index;
-    throw new BrokenBarrierError('the Barrier was broken or reset while waiting');
   }
 
-  /** Gave up (timeout/abort): break the barrier unless it tripped meanwhile. */
+  /** Gave up (timeout/abort): break the round unless it ended meanwhile. */
   giveUp(err: unknown): number {
-    if (!this.entered) throw err;
+    if (this.round === -1) throw err;
     const { i32 } = this;
     for (;;) {
       const s = Atomics.load(i32, STATE);
-      const phase = phaseOf(s);
-      if (phase === DRAINING) {
-        this.leave();
-        return this.index;
-      }
-      if (phase === FILLING) {
-        if (Atomics.compareExchange(i32, STATE, s, make(BROKEN, countOf(s))) !== s) continue;
-        Atomics.notify(i32, STATE);
-      }
-      this.leave();
+      if (roundOf(s) !== this.round) return this.outcome(s) as number; // it ended meanwhile
+      if ((s & BROKEN) !== 0) throw err;
+      if (Atomics.compareExchange(i32, STATE, s, s | BROKEN) !== s) continue;
+      Atomics.notify(i32, STATE);
       throw err;
-    }
-  }
-
-  private leave(): void {
-    const { i32 } = this;
-    for (;;) {
-      const s = Atomics.load(i32, STATE);
-      const phase = phaseOf(s);
-      const count = countOf(s) - 1;
-      const last = count === 0 && (phase === DRAINING || phase === RESETTING);
-      const next = last ? make(FILLING, 0) : make(phase, count);
-      if (Atomics.compareExchange(i32, STATE, s, next) !== s) continue;
-      if (last) Atomics.notify(i32, STATE); // threads waiting to enter the next round
-      return;
     }
   }
 }
@@ -120,7 +127,9 @@ class Pass {
 /**
  * Makes `parties` threads (or async callers) wait for each other: each `wait` returns once all
  * have called it, with a distinct arrival index from 0 to parties - 1. The barrier then resets
- * itself for the next round. A wait that times out or is aborted breaks the barrier: the others
+ * itself for the next round. A thread that dies while waiting (a terminated worker) counted as
+ * arrived; one that dies before it arrives never does — give waits a `timeoutMs` where that can
+ * happen. A wait that times out or is aborted breaks the barrier: the others
  * get `BrokenBarrierError` (the one that gave up gets its TimeoutError/AbortError), as does every
  * later wait until `reset()`.
  *
@@ -136,7 +145,7 @@ export class Barrier implements Shareable {
   readonly #i32: Int32Array;
   readonly #cell: WaitCell;
 
-  /** @param parties how many waits trip the barrier, an integer from 1 to 65535. */
+  /** @param parties how many waits trip the barrier, an integer from 1 to 65534. */
   constructor(parties: number) {
     const sab = reviving;
     reviving = undefined;
@@ -170,12 +179,12 @@ export class Barrier implements Shareable {
   /** How many are waiting in the current round (a snapshot). */
   get nWaiting(): number {
     const s = Atomics.load(this.#i32, STATE);
-    return phaseOf(s) === FILLING ? countOf(s) : 0;
+    return (s & BROKEN) !== 0 ? 0 : Math.min(s & COUNT, this.parties);
   }
 
   /** True once a wait timed out or was aborted, or `abort()` was called, until `reset()`. */
   get broken(): boolean {
-    return phaseOf(Atomics.load(this.#i32, STATE)) === BROKEN;
+    return (Atomics.load(this.#i32, STATE) & BROKEN) !== 0;
   }
 
   /**
@@ -222,7 +231,7 @@ export class Barrier implements Shareable {
 
   /**
    * Returns the barrier to its empty, unbroken state. Threads waiting in it get
-   * `BrokenBarrierError`; the next round starts once they have left.
+   * `BrokenBarrierError`; the next round starts at once.
    *
    * @example
    * ```ts
@@ -232,15 +241,9 @@ export class Barrier implements Shareable {
   reset(): void {
     for (;;) {
       const s = Atomics.load(this.#i32, STATE);
-      const phase = phaseOf(s);
-      const count = countOf(s);
-      let next: number;
-      if (count === 0) next = make(FILLING, 0);
-      else if (phase === FILLING || phase === BROKEN) next = make(RESETTING, count);
-      else return; // draining or already resetting: the round ends by itself
-      if (Atomics.compareExchange(this.#i32, STATE, s, next) === s) break;
+      if ((s & (COUNT | BROKEN)) === 0) return; // empty and whole already
+      if (endRound(this.#i32, s, true)) return;
     }
-    Atomics.notify(this.#i32, STATE);
   }
 
   /**
@@ -255,8 +258,8 @@ export class Barrier implements Shareable {
   abort(): void {
     for (;;) {
       const s = Atomics.load(this.#i32, STATE);
-      if (phaseOf(s) === BROKEN) return;
-      if (Atomics.compareExchange(this.#i32, STATE, s, make(BROKEN, countOf(s))) === s) break;
+      if ((s & BROKEN) !== 0) return;
+      if (Atomics.compareExchange(this.#i32, STATE, s, s | BROKEN) === s) break;
     }
     Atomics.notify(this.#i32, STATE);
   }
