@@ -3,6 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Mutex,
+  RLock,
   Condition,
   Semaphore,
   Barrier,
@@ -360,10 +361,13 @@ test('Condition: misuse and timeouts', async () => {
   assert.equal(m.locked, false);
 });
 
-test('a Condition passed to a thread shares its Mutex', async () => {
-  const cond = new Condition();
-  const held = await ex.submit((cond) => { cond.mutex.acquireSync(); return cond.mutex; }, cond);
-  assert.ok(held instanceof Mutex);
-  assert.equal(cond.mutex.locked, true);
-  assert.equal(held.locked, true);
+test('a Condition passed to a thread shares its lock, a Mutex or (by default) an RLock', async () => {
+  for (const [cond, Kind] of [[new Condition(), RLock], [new Condition(new Mutex()), Mutex], [new Condition(new RLock()), RLock]]) {
+    const held = await ex.submit((cond) => { cond.mutex.acquireSync(); return cond.mutex; }, cond);
+    assert.ok(held instanceof Kind);
+    assert.ok(cond.mutex instanceof Kind);
+    assert.equal(cond.mutex.locked, true);
+    assert.equal(held.locked, true);
+  }
+  assert.throws(() => new Condition({}), TypeError);
 });

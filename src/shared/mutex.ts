@@ -93,19 +93,19 @@ export class HoldGuard implements LockGuard {
   }
 }
 
-/** The parts of a Mutex a Condition needs. Not public API. */
-export interface MutexInternals {
-  /** This thread's current hold; throws LockNotOwnedError if it holds none. */
-  heldToken(where: string): number;
-  /** Gives up a hold without any ownership message. */
-  unlock(token: number): void;
-  /** Re-takes the lock as the given hold, ignoring timeouts: a Condition must get it back. */
-  relock(token: number): Promise<void>;
-  relockSync(token: number): void;
+/** The parts of a lock (Mutex or RLock) a Condition needs. Not public API. */
+export interface LockInternals<S> {
+  /** This thread's current hold, to give back later; throws LockNotOwnedError if it holds none. */
+  held(where: string): S;
+  /** Gives the lock up entirely, without any ownership message. */
+  unlock(saved: S): void;
+  /** Re-takes the lock as the saved hold, ignoring timeouts: a Condition must get it back. */
+  relock(saved: S): Promise<void>;
+  relockSync(saved: S): void;
 }
 
-/** Symbol under which a Mutex exposes its internals to Condition. */
-export const mutexInternals: unique symbol = Symbol('threadloop.mutexInternals');
+/** Symbol under which a Mutex or RLock exposes its internals to Condition. */
+export const lockInternals: unique symbol = Symbol('threadloop.lockInternals');
 
 let reviving: SharedArrayBuffer | undefined;
 
@@ -305,9 +305,9 @@ export class Mutex implements Shareable {
     }
   }
 
-  [mutexInternals](): MutexInternals {
+  [lockInternals](): LockInternals<number> {
     return {
-      heldToken: (where) => {
+      held: (where) => {
         if (Atomics.load(this.#i32, STATE) !== THREAD_TOKEN) {
           throw new LockNotOwnedError(`${where}: the Condition's Mutex must be held by the caller`);
         }
