@@ -3,6 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Semaphore,
+  BoundedSemaphore,
   ThreadEvent,
   Barrier,
   Mutex,
@@ -107,6 +108,38 @@ test('Semaphore: timeouts and aborts leave the count right', async () => {
   held.release();
   assert.equal(await waiter, 'ok');
   assert.equal(sem.value, 1);
+});
+
+test('BoundedSemaphore: a release above the initial value throws a RangeError, on every thread', async () => {
+  const sem = new BoundedSemaphore(2);
+  assert.ok(sem instanceof Semaphore);
+  assert.throws(() => sem.release(), (e) => e instanceof RangeError && /BoundedSemaphore\.release: released more often than acquired/.test(e.message));
+  const a = sem.acquireSync();
+  const b = await sem.acquire();
+  assert.equal(sem.value, 0);
+  assert.throws(() => sem.release(3), RangeError);
+  assert.equal(sem.value, 0, 'a refused release changes nothing');
+  sem.release(2);
+  assert.equal(sem.value, 2);
+  assert.throws(() => a.release(), RangeError, 'a guard whose permit was given back by hand cannot give one more');
+  // As in Python, leaving a `with` block whose permit was given back by hand is refused too.
+  assert.throws(() => b[Symbol.dispose](), RangeError);
+  assert.equal(sem.value, 2);
+  const there = await ex.submit((sem) => {
+    const out = { bounded: sem.constructor.name };
+    sem.runExclusiveSync(() => {});
+    try { sem.release(); } catch (e) { out.error = e.name; }
+    out.value = sem.value;
+    return out;
+  }, sem);
+  assert.deepEqual(there, { bounded: 'BoundedSemaphore', error: 'RangeError', value: 2 });
+  assert.throws(() => new BoundedSemaphore(-1), (e) => e instanceof RangeError && /^BoundedSemaphore: value/.test(e.message));
+  const zero = new BoundedSemaphore(0);
+  assert.throws(() => zero.release(), RangeError);
+  // A plain Semaphore may still be released above its initial value.
+  const plain = new Semaphore(1);
+  plain.release();
+  assert.equal(plain.value, 2);
 });
 
 test('Semaphore: a freed permit goes to a starving waiter, not to a barger', async () => {

@@ -7,7 +7,7 @@
 export { ThreadQueue, type ThreadQueueOptions, type TryGetResult } from './shared-queue.js';
 export { Mutex, type LockGuard } from './mutex.js';
 export { RLock } from './rlock.js';
-export { Semaphore } from './semaphore.js';
+export { Semaphore, BoundedSemaphore } from './semaphore.js';
 export { Condition } from './condition.js';
 export { ThreadEvent } from './thread-event.js';
 export { Barrier } from './barrier.js';
