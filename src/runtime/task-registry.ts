@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskNotFoundError } from '../core/errors.js';
-import { compileInline, type AnyFunction } from '../api/task.js';
+import { compileInline, toTask, type AnyFunction } from '../api/task.js';
 import type { TaskRef } from '../wire/protocol.js';
+import { setTaskHooks } from '../wire/shareable.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
@@ -103,3 +104,6 @@ export class TaskTable {
     return this.#refs.get(id);
   }
 }
+
+// A Barrier's action is a task held by a shared primitive, which cannot import this layer.
+setTaskHooks({ toRef: (runnable) => toTask(runnable as AnyFunction).ref, resolve: resolveTask });

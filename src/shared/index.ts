@@ -10,6 +10,6 @@ export { RLock } from './rlock.js';
 export { Semaphore, BoundedSemaphore } from './semaphore.js';
 export { Condition } from './condition.js';
 export { ThreadEvent } from './thread-event.js';
-export { Barrier } from './barrier.js';
+export { Barrier, type BarrierOptions } from './barrier.js';
 export { LockNotOwnedError } from './errors.js';
 export type { WaitOptions as SharedWaitOptions, SyncWaitOptions as SharedSyncWaitOptions } from './wait.js';
