@@ -91,9 +91,11 @@ const P_HEAD = TAIL + 1;
 const WPOS = TAIL + 2;
 const WTOTAL = TAIL + 3;
 const P_RTOTAL = TAIL + 4;
-const P_ARM = TAIL + 5; // commit record: 0, or the tail being published + 1
-const P_WPOS = TAIL + 6; // ... and the byte position and total it comes with
-const P_WTOTAL = TAIL + 7;
+const PUTS = TAIL + 5; // items ever put (wrapping): unfinished tasks = PUTS - DONES
+const P_ARM = TAIL + 6; // commit record: 0, or the tail being published + 1
+const P_WPOS = TAIL + 7; // ... and the byte position, byte total and put count it comes with
+const P_WTOTAL = TAIL + 8;
+const P_PUTS = TAIL + 9;
 // consumers
 const C_LOCK = 2 * GROUP;
 const HEAD = C_LOCK + SIDE_LOCK_WORDS;
@@ -110,7 +112,11 @@ const GET_GATE = 3 * GROUP + 2;
 const PUT_WAKE = 4 * GROUP;
 const PUT_WAITERS = 4 * GROUP + 1;
 const PUT_GATE = 4 * GROUP + 2;
-const HEADER_BYTES = 5 * GROUP * 4;
+// join
+const DONES = 5 * GROUP; // taskDone() calls (wrapping)
+const JOIN_WAKE = 5 * GROUP + 1;
+const JOIN_WAITERS = 5 * GROUP + 2;
+const HEADER_BYTES = 6 * GROUP * 4;
 
 // A slot holding no number holds a NaN whose high word is BOX | tag and whose low word is the
 // payload length. No number is stored with that high word: NaN items are boxed by tag too.
@@ -215,6 +221,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   readonly #putGate: Gate;
   readonly #getCell: WaitCell;
   readonly #putCell: WaitCell;
+  readonly #joinCell: WaitCell;
   readonly #putLock: SideLock;
   readonly #getLock: SideLock;
 
@@ -259,6 +266,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     this.#putGate = new Gate(this.#i32, PUT_GATE);
     this.#getCell = { i32: this.#i32, wake: GET_WAKE, waiters: GET_WAITERS, gate: this.#getGate };
     this.#putCell = { i32: this.#i32, wake: PUT_WAKE, waiters: PUT_WAITERS, gate: this.#putGate };
+    this.#joinCell = { i32: this.#i32, wake: JOIN_WAKE, waiters: JOIN_WAITERS };
     this.#putLock = new SideLock(this.#i32, P_LOCK, () => this.#finishPut());
     this.#getLock = new SideLock(this.#i32, C_LOCK, () => this.#finishGet());
     noteShareableCreated();
@@ -327,6 +335,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     if (arm === 0) return;
     i32[WPOS] = i32[P_WPOS] as number;
     i32[WTOTAL] = i32[P_WTOTAL] as number;
+    i32[PUTS] = i32[P_PUTS] as number;
     Atomics.store(i32, TAIL, arm - 1);
     Atomics.store(i32, P_ARM, 0);
     wake(this.#getCell);
@@ -368,22 +377,13 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
       return false;
     }
     const s = this.#slot(tail);
-    const next = this.#next(tail);
     if (enc.tag === T_NUMBER) {
       this.#f64[s] = enc.num;
     } else {
       this.#words[2 * s + LO] = enc.len;
       this.#words[2 * s + HI] = BOX | enc.tag;
-      if (enc.len > 0) {
-        this.#appendPayload(next);
-        lock.unlock();
-        clearEncoded();
-        wake(this.#getCell);
-        return true;
-      }
     }
-    // Publishing the tail publishes the slot written before it.
-    Atomics.store(i32, TAIL, next);
+    this.#publish(this.#next(tail));
     lock.unlock();
     clearEncoded();
     wake(this.#getCell);
@@ -410,19 +410,28 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return (written - read) >>> 0 <= room;
   }
 
-  /** Writes the payload and publishes it with the slot, `tail` becoming `next`, by commit record. */
-  #appendPayload(next: number): void {
+  /**
+   * Writes the payload of `enc` (if any) and publishes it with the slot written before, the tail
+   * becoming `next`, through the commit record.
+   */
+  #publish(next: number): void {
     const i32 = this.#i32;
-    const at = i32[WPOS] as number;
-    writePayload(this.#bytes, at);
-    const end = at + enc.len;
-    const wpos = end >= this.#byteCapacity ? end - this.#byteCapacity : end;
-    const wtotal = ((i32[WTOTAL] as number) + enc.len) | 0;
+    let wpos = i32[WPOS] as number;
+    let wtotal = i32[WTOTAL] as number;
+    if (enc.len > 0) {
+      writePayload(this.#bytes, wpos);
+      const end = wpos + enc.len;
+      wpos = end >= this.#byteCapacity ? end - this.#byteCapacity : end;
+      wtotal = (wtotal + enc.len) | 0;
+    }
+    const puts = ((i32[PUTS] as number) + 1) | 0;
     i32[P_WPOS] = wpos;
     i32[P_WTOTAL] = wtotal;
+    i32[P_PUTS] = puts;
     Atomics.store(i32, P_ARM, next + 1);
     i32[WPOS] = wpos;
     i32[WTOTAL] = wtotal;
+    Atomics.store(i32, PUTS, puts);
     // Publishing the tail publishes the slot and payload written before it.
     Atomics.store(i32, TAIL, next);
     Atomics.store(i32, P_ARM, 0);
@@ -631,21 +640,116 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /**
    * Closes the queue. Idempotent. Puts fail from now on (blocked ones at once); gets drain the
-   * items left, then fail with `QueueClosedError`.
+   * items left, then fail with `QueueClosedError`. With `immediate: true` (Python 3.13's
+   * `shutdown(immediate=True)`) the items left are dropped instead, each counted as done for
+   * `join()`, so gets fail at once and a `join()` waiting only on them returns.
    *
    * @example
    * ```ts
    * for (const x of inputs) await q.put(x);
    * q.close(); // consumers' for-await loops end after the last item
+   * q.close({ immediate: true }); // or: stop now, drop what is left
    * ```
    */
-  close(): void {
+  close(options?: { immediate?: boolean }): void {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError('ThreadQueue.close: options must be an object');
+    }
     this.#putLock.lock();
     const was = Atomics.exchange(this.#i32, CLOSED, 1);
     this.#putLock.unlock();
-    if (was === 1) return;
+    if (options?.immediate === true) this.#dropAll();
+    if (was === 1 && options?.immediate !== true) return;
     wake(this.#getCell, Infinity);
     wake(this.#putCell, Infinity);
+  }
+
+  /** Drops every item of a closed queue (its tail is final), counting each as done. */
+  #dropAll(): void {
+    const i32 = this.#i32;
+    const lock = this.#getLock;
+    lock.lock();
+    const head = i32[HEAD] as number;
+    const tail = Atomics.load(i32, TAIL);
+    const n = this.#count(tail, head);
+    if (n > 0) {
+      const rpos = Atomics.load(i32, WPOS);
+      const rtotal = Atomics.load(i32, WTOTAL);
+      i32[C_RPOS] = rpos;
+      i32[C_RTOTAL] = rtotal;
+      Atomics.store(i32, C_ARM, tail + 1);
+      i32[RPOS] = rpos;
+      Atomics.store(i32, RTOTAL, rtotal);
+      Atomics.store(i32, HEAD, tail);
+      Atomics.store(i32, C_ARM, 0);
+    }
+    lock.unlock();
+    if (n > 0) this.#done(n);
+  }
+
+  /** Items put and not yet marked done with `taskDone()` (a snapshot), as `queue.Queue` counts them. */
+  get unfinishedTasks(): number {
+    return (Atomics.load(this.#i32, PUTS) - Atomics.load(this.#i32, DONES)) | 0;
+  }
+
+  #done(n: number): void {
+    const i32 = this.#i32;
+    for (;;) {
+      const done = Atomics.load(i32, DONES);
+      const left = (Atomics.load(i32, PUTS) - done) | 0;
+      if (left < n) {
+        throw new RangeError('ThreadQueue.taskDone: called more times than items were put');
+      }
+      if (Atomics.compareExchange(i32, DONES, done, (done + n) | 0) !== done) continue;
+      if (left === n) wake(this.#joinCell, Infinity);
+      return;
+    }
+  }
+
+  /**
+   * Marks one item taken from the queue as processed (Python's `task_done()`): `join()` returns
+   * once every item put has been marked. Throws a RangeError when called more times than items
+   * were put.
+   *
+   * @example
+   * ```ts
+   * for (;;) { const job = q.getSync(); try { run(job); } finally { q.taskDone(); } }
+   * ```
+   */
+  taskDone(): void {
+    this.#done(1);
+  }
+
+  #joined = (): true | NotYet => (this.unfinishedTasks <= 0 ? true : NOT_YET);
+
+  /**
+   * Resolves once every item put has been marked done with `taskDone()` (at once if none is
+   * unfinished), without blocking the event loop. Takes `{ timeoutMs, signal }`.
+   *
+   * @example
+   * ```ts
+   * for (const job of jobs) await q.put(job);
+   * await q.join(); // every job processed
+   * ```
+   */
+  async join(opts?: WaitOptions): Promise<void> {
+    checkWaitOptions(opts, 'ThreadQueue.join');
+    if (this.#joined() === true) return;
+    await waitUntil(this.#joinCell, this.#joined, opts, 'ThreadQueue.join');
+  }
+
+  /**
+   * Blocking `join()`: meant for worker threads; on the main thread it works but freezes the
+   * event loop while it waits.
+   *
+   * @example
+   * ```ts
+   * q.joinSync({ timeoutMs: 60_000 });
+   * ```
+   */
+  joinSync(opts?: SyncWaitOptions): void {
+    checkWaitOptions(opts, 'ThreadQueue.joinSync');
+    waitUntilSync(this.#joinCell, this.#joined, opts, 'ThreadQueue.joinSync');
   }
 
   /**
