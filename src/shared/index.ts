@@ -4,7 +4,7 @@
  * Importing this module registers their revivers, so they arrive live when passed between
  * threads.
  */
-export { ThreadQueue, type ThreadQueueOptions, type TryGetResult } from './shared-queue.js';
+export { ThreadQueue, type ThreadQueueOptions, type PutOptions, type TryGetResult } from './shared-queue.js';
 export { Mutex, type LockGuard } from './mutex.js';
 export { RLock } from './rlock.js';
 export { Semaphore, BoundedSemaphore } from './semaphore.js';

@@ -64,6 +64,7 @@ import {
   T_STRING,
   writePayload,
 } from './queue-codec.js';
+import { OrderedStore, orderedStoreBytes, type StoreOrder } from './ordered-store.js';
 import { SIDE_LOCK_WORDS, SideLock } from './side-lock.js';
 import {
   checkWaitOptions,
@@ -84,6 +85,7 @@ const CAPACITY = 0;
 const BYTE_CAPACITY = 1;
 const MAX_ITEM_BYTES = 2;
 const CLOSED = 3;
+const ORDER = 4; // 0 FIFO (the ring), 1 LIFO, 2 priority (ordered-store.ts)
 // producers
 const P_LOCK = GROUP;
 const TAIL = P_LOCK + SIDE_LOCK_WORDS;
@@ -132,8 +134,16 @@ const DEFAULT_MAX_ITEM_BYTES = 64 * 1024;
 const DEFAULT_BYTES_PER_SLOT = 256;
 const DEFAULT_BYTE_CAP = 64 * 1024 * 1024;
 
+const ORDERS = ['fifo', 'lifo', 'priority'] as const;
+
 /** Options of `new ThreadQueue()`. */
 export interface ThreadQueueOptions {
+  /**
+   * Which item a get takes: `'fifo'` the oldest (`queue.Queue`, the default), `'lifo'` the newest
+   * (`queue.LifoQueue`), `'priority'` the one put with the lowest `priority`, the oldest of equals
+   * (`queue.PriorityQueue`). Every order keeps every other guarantee of the queue.
+   */
+  order?: 'fifo' | 'lifo' | 'priority';
   /** Most items the queue holds; a put waits while it is full. Default 1024, max 2^24. */
   capacity?: number;
   /**
@@ -172,33 +182,46 @@ function checkInt(name: string, v: unknown, min: number, max: number): number {
   return v;
 }
 
-function layout(capacity: number, byteCapacity: number): {
+function layout(capacity: number, byteCapacity: number, order: number): {
   slots: number;
   bytes: number;
   total: number;
 } {
   const slots = HEADER_BYTES;
+  if (order !== 0) return { slots, bytes: slots, total: slots + orderedStoreBytes(capacity, byteCapacity) };
   const bytes = slots + capacity * 8;
   return { slots, bytes, total: bytes + byteCapacity };
 }
+
+/** Options of a put: the item's priority, for a queue with `order: 'priority'`. */
+export interface PutOptions {
+  /** Lower comes out first; equal priorities come out in the order they were put. Default 0. */
+  priority?: number;
+}
+
+/** The priority of the put in progress (set with `enc`, kept with it by a put that waits). */
+let pendingPriority = 0;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 let reviving: SharedArrayBuffer | undefined;
 
 /**
- * A bounded FIFO queue shared by threads. Any structured-cloneable item goes in; every item comes
- * out exactly once, in order, to one getter. Pass it to tasks as an argument: it arrives live.
+ * A bounded queue shared by threads: FIFO by default, or LIFO, or by priority (`order`). Any
+ * structured-cloneable item goes in; every item comes out exactly once, in order, to one getter. Pass it to tasks as an argument: it arrives live.
  * Async `put`/`get` never block the event loop; `putSync`/`getSync` block the calling thread
  * (meant for workers; on the main thread they work but freeze its event loop while they wait).
  * Items holding SharedArrayBuffers (and so threadloop primitives) cannot go through a queue —
  * pass those as task arguments.
  *
  * `close()` ends the queue: puts fail with `QueueClosedError` at once (also blocked ones), gets
- * drain what is left and then fail with `QueueClosedError`; iterators end.
+ * drain what is left and then fail with `QueueClosedError`; iterators end. As with `queue.Queue`,
+ * consumers may mark each item done with `taskDone()`, and `join()` waits until all are.
  *
  * @example
  * ```ts
+ * const urgent = new ThreadQueue<Job>({ order: 'priority' });
+ * await urgent.put(job, { priority: job.level });
  * const q = new ThreadQueue<number>({ capacity: 100 });
  * const producer = ex.submit((q) => { for (let i = 0; i < 1000; i++) q.putSync(i); q.close(); }, q);
  * for await (const n of q) sum += n;
@@ -224,9 +247,12 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   readonly #joinCell: WaitCell;
   readonly #putLock: SideLock;
   readonly #getLock: SideLock;
+  /** The storage of a LIFO or priority queue; undefined for FIFO, which uses the ring. */
+  readonly #store: OrderedStore | undefined;
 
   constructor(options: ThreadQueueOptions = {}) {
     let sab = reviving;
+    let fresh = false;
     reviving = undefined;
     if (sab === undefined) {
       if (typeof options !== 'object' || options === null) {
@@ -246,11 +272,17 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
         maxItemBytes,
         MAX_BYTES,
       );
-      sab = new SharedArrayBuffer(layout(capacity, byteCapacity).total);
+      const order = ORDERS.indexOf(options.order ?? 'fifo');
+      if (order < 0) {
+        throw new TypeError(`ThreadQueue: order must be 'fifo', 'lifo' or 'priority' (got ${String(options.order)})`);
+      }
+      sab = new SharedArrayBuffer(layout(capacity, byteCapacity, order).total);
       const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
       h[CAPACITY] = capacity;
       h[BYTE_CAPACITY] = byteCapacity;
       h[MAX_ITEM_BYTES] = maxItemBytes;
+      h[ORDER] = order;
+      fresh = true;
     }
     this.#sab = sab;
     this.#i32 = new Int32Array(sab, 0, HEADER_BYTES / 4);
@@ -258,10 +290,15 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     this.#span = 2 * this.#capacity;
     this.#byteCapacity = this.#i32[BYTE_CAPACITY] as number;
     this.#maxItemBytes = this.#i32[MAX_ITEM_BYTES] as number;
-    const l = layout(this.#capacity, this.#byteCapacity);
-    this.#f64 = new Float64Array(sab, l.slots, this.#capacity);
-    this.#words = new Int32Array(sab, l.slots, 2 * this.#capacity);
-    this.#bytes = Buffer.from(sab, l.bytes, this.#byteCapacity);
+    const order = this.#i32[ORDER] as number;
+    const l = layout(this.#capacity, this.#byteCapacity, order);
+    this.#store =
+      order === 0
+        ? undefined
+        : new OrderedStore(sab, l.slots, this.#capacity, this.#byteCapacity, ORDERS[order] as StoreOrder, this.#i32, PUTS, fresh);
+    this.#f64 = new Float64Array(sab, l.slots, order === 0 ? this.#capacity : 0);
+    this.#words = new Int32Array(sab, l.slots, order === 0 ? 2 * this.#capacity : 0);
+    this.#bytes = Buffer.from(sab, l.bytes, order === 0 ? this.#byteCapacity : 0);
     this.#getGate = new Gate(this.#i32, GET_GATE);
     this.#putGate = new Gate(this.#i32, PUT_GATE);
     this.#getCell = { i32: this.#i32, wake: GET_WAKE, waiters: GET_WAITERS, gate: this.#getGate };
@@ -280,7 +317,8 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     const h = new Int32Array(state, 0, HEADER_BYTES / 4);
     const cap = h[CAPACITY] as number;
     const bcap = h[BYTE_CAPACITY] as number;
-    if (cap < 1 || bcap < 1 || layout(cap, bcap).total !== state.byteLength) {
+    const order = h[ORDER] as number;
+    if (cap < 1 || bcap < 1 || !(order in ORDERS) || layout(cap, bcap, order).total !== state.byteLength) {
       throw new TypeError('ThreadQueue.fromShared: expected the SharedArrayBuffer of a ThreadQueue');
     }
     reviving = state;
@@ -293,10 +331,16 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /** Items in the queue right now (a snapshot). */
   get size(): number {
+    if (this.#store !== undefined) return this.#store.size;
     // Head first: the tail only grows after it, so the difference is never negative.
     const head = Atomics.load(this.#i32, HEAD);
     const n = this.#count(Atomics.load(this.#i32, TAIL), head);
     return n > this.#capacity ? this.#capacity : n;
+  }
+
+  /** Which item a get takes: `'fifo'`, `'lifo'` or `'priority'`. */
+  get order(): 'fifo' | 'lifo' | 'priority' {
+    return ORDERS[this.#i32[ORDER] as number] as 'fifo' | 'lifo' | 'priority';
   }
 
   /** Most items the queue holds. */
@@ -364,6 +408,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
       if (Atomics.load(i32, CLOSED) === 1) throw new QueueClosedError('the ThreadQueue is closed');
       return false;
     }
+    if (this.#store !== undefined) return this.#insertOrdered(this.#store);
     const lock = this.#putLock;
     lock.lock();
     // close() sets CLOSED under this lock, so no put lands after it.
@@ -385,6 +430,20 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     }
     this.#publish(this.#next(tail));
     lock.unlock();
+    clearEncoded();
+    wake(this.#getCell);
+    return true;
+  }
+
+  #insertOrdered(store: OrderedStore): boolean {
+    store.lock.lock();
+    if (Atomics.load(this.#i32, CLOSED) === 1) {
+      store.lock.unlock();
+      throw new QueueClosedError('the ThreadQueue is closed');
+    }
+    const ok = store.insert(pendingPriority);
+    store.lock.unlock();
+    if (!ok) return false;
     clearEncoded();
     wake(this.#getCell);
     return true;
@@ -443,6 +502,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   #remove(allowed: boolean): T | NotYet | Closed {
     const i32 = this.#i32;
     if (!allowed) return this.#drained() ? CLOSED_MARK : NOT_YET;
+    if (this.#store !== undefined) return this.#removeOrdered(this.#store);
     const lock = this.#getLock;
     lock.lock();
     const head = i32[HEAD] as number;
@@ -470,6 +530,19 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return (tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array)) as T;
   }
 
+  #removeOrdered(store: OrderedStore): T | NotYet | Closed {
+    store.lock.lock();
+    const taken = store.remove();
+    const closed = taken === undefined && Atomics.load(this.#i32, CLOSED) === 1;
+    store.lock.unlock();
+    if (taken === undefined) return closed ? CLOSED_MARK : NOT_YET;
+    wake(this.#putCell);
+    const { tag, value } = taken;
+    if (tag === T_NUMBER) return value as T;
+    if (tag < T_STRING) return tagValue(tag) as T;
+    return (tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array)) as T;
+  }
+
   /** Reloads the producers' tail into the consumers' cache; false when the ring is still empty. */
   #refreshTail(head: number): boolean {
     const tail = Atomics.load(this.#i32, TAIL);
@@ -481,6 +554,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   #drained(): boolean {
     const i32 = this.#i32;
     if (Atomics.load(i32, CLOSED) === 0) return false;
+    if (this.#store !== undefined) return this.#store.size === 0;
     // Every put finished before close() set CLOSED, so this tail is final.
     return Atomics.load(i32, TAIL) === Atomics.load(i32, HEAD);
   }
@@ -514,9 +588,24 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * if (!q.tryPut(job)) metrics.dropped++;
    * ```
    */
-  tryPut(item: T): boolean {
-    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.tryPut');
+  tryPut(item: T, opts?: PutOptions): boolean {
+    this.#encode(item, opts, 'ThreadQueue.tryPut');
     return this.#insert(!this.#putGate.blocks(0));
+  }
+
+  /** Encodes `item` into `enc`, and its priority into `pendingPriority`. */
+  #encode(item: T, opts: PutOptions | undefined, where: string): void {
+    const priority = opts?.priority;
+    if (priority !== undefined) {
+      if (typeof priority !== 'number' || Number.isNaN(priority)) {
+        throw new TypeError(`${where}: priority must be a number (got ${String(priority)})`);
+      }
+      if ((this.#i32[ORDER] as number) !== 2) {
+        throw new TypeError(`${where}: priority is for a queue made with order: 'priority' (this one is '${this.order}')`);
+      }
+    }
+    encodeItem(item, this.#maxItemBytes, where);
+    pendingPriority = priority ?? 0;
   }
 
   /**
@@ -528,10 +617,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * await q.put({ id: 1, body: 'hello' }, { timeoutMs: 1000 });
    * ```
    */
-  put(item: T, opts?: WaitOptions): Promise<void> {
+  put(item: T, opts?: WaitOptions & PutOptions): Promise<void> {
     try {
       checkWaitOptions(opts, 'ThreadQueue.put');
-      encodeItem(item, this.#maxItemBytes, 'ThreadQueue.put');
+      this.#encode(item, opts, 'ThreadQueue.put');
       if (this.#insert(!this.#putGate.blocks(0))) return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
@@ -542,8 +631,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The attempt of a put that has to wait: it keeps its encoded item, which later puts overwrite. */
   #retryInsert(): (allowed: boolean) => true | NotYet {
     const saved = saveEncoded();
+    const priority = pendingPriority;
     return (allowed) => {
       restoreEncoded(saved);
+      pendingPriority = priority;
       return this.#insert(allowed) ? true : NOT_YET;
     };
   }
@@ -557,9 +648,9 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * for (const row of rows) q.putSync(row);
    * ```
    */
-  putSync(item: T, opts?: SyncWaitOptions): void {
+  putSync(item: T, opts?: SyncWaitOptions & PutOptions): void {
     checkWaitOptions(opts, 'ThreadQueue.putSync');
-    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.putSync');
+    this.#encode(item, opts, 'ThreadQueue.putSync');
     if (this.#insert(!this.#putGate.blocks(0))) return;
     waitUntilSync(this.#putCell, this.#retryInsert(), opts, 'ThreadQueue.putSync');
   }
@@ -655,9 +746,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new TypeError('ThreadQueue.close: options must be an object');
     }
-    this.#putLock.lock();
+    const lock = this.#store?.lock ?? this.#putLock;
+    lock.lock();
     const was = Atomics.exchange(this.#i32, CLOSED, 1);
-    this.#putLock.unlock();
+    lock.unlock();
     if (options?.immediate === true) this.#dropAll();
     if (was === 1 && options?.immediate !== true) return;
     wake(this.#getCell, Infinity);
@@ -667,6 +759,14 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** Drops every item of a closed queue (its tail is final), counting each as done. */
   #dropAll(): void {
     const i32 = this.#i32;
+    const store = this.#store;
+    if (store !== undefined) {
+      store.lock.lock();
+      const dropped = store.clear();
+      store.lock.unlock();
+      if (dropped > 0) this.#done(dropped);
+      return;
+    }
     const lock = this.#getLock;
     lock.lock();
     const head = i32[HEAD] as number;
