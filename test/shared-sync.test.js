@@ -7,6 +7,7 @@ import {
   ThreadEvent,
   Barrier,
   Mutex,
+  RLock,
   ThreadPoolExecutor,
   TimeoutError,
   AbortError,
@@ -18,7 +19,7 @@ const ex = new ThreadPoolExecutor({ maxWorkers: 4 });
 after(() => ex.shutdown());
 
 test('fromShared rejects what is not the state of its kind with a TypeError naming the kind', () => {
-  for (const Kind of [Mutex, Semaphore, ThreadEvent, Barrier]) {
+  for (const Kind of [Mutex, RLock, Semaphore, BoundedSemaphore, ThreadEvent, Barrier]) {
     for (const bad of [undefined, 42, new ArrayBuffer(64), new SharedArrayBuffer(3)]) {
       assert.throws(() => Kind.fromShared(bad), (e) => e instanceof TypeError && e.message.includes(`${Kind.name}.fromShared`));
     }
