@@ -4,7 +4,7 @@
 // killed thread's own operation in progress.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ThreadQueue, Barrier, ThreadPoolExecutor, moduleTask, AbortError } from 'threadloop';
+import { ThreadQueue, Barrier, Semaphore, RLock, Mutex, Condition, ThreadEvent, ThreadPoolExecutor, moduleTask, AbortError } from 'threadloop';
 import { eventually, prng } from './helpers/util.js';
 
 const taskOf = (source) => moduleTask('data:text/javascript,' + encodeURIComponent(`export default ${source}`));
@@ -139,6 +139,51 @@ test('Barrier: a party killed while it waits counts as arrived and holds no late
     const theirs = await live;
     assert.deepEqual([mine[0] + theirs[0], mine[1] + theirs[1]], [1, 1]);
     assert.equal(b.broken, false);
+  } finally {
+    await pool.shutdown();
+  }
+});
+
+test('Semaphore, RLock, Condition, ThreadEvent: threads killed while they wait leave them working', async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 4, abortGraceMs: 1 });
+  try {
+    const sem = new Semaphore(0);
+    const rlock = new RLock();
+    const cond = new Condition(new Mutex());
+    const ev = new ThreadEvent();
+    const waiting = new Int32Array(new SharedArrayBuffer(4));
+    const waits = [
+      '(sem, rlock, cond, ev, waiting) => { Atomics.add(waiting, 0, 1); sem.acquireSync(); }',
+      '(sem, rlock, cond, ev, waiting) => { Atomics.add(waiting, 0, 1); rlock.acquireSync(); }',
+      '(sem, rlock, cond, ev, waiting) => { cond.mutex.runExclusiveSync(() => { Atomics.add(waiting, 0, 1); cond.waitSync(); }); }',
+      '(sem, rlock, cond, ev, waiting) => { Atomics.add(waiting, 0, 1); ev.waitSync(); }',
+    ].map(taskOf);
+    const held = rlock.acquireSync(); // so the RLock's waiter waits
+    for (let round = 0; round < 3; round++) {
+      Atomics.store(waiting, 0, 0);
+      const stops = waits.map(() => new AbortController());
+      const doomed = waits.map((task, i) => pool.submit(task.with({ signal: stops[i].signal }), sem, rlock, cond, ev, waiting));
+      // (A killed waiter stays counted in ev.waiting: one per round so far.)
+      await eventually(() => Atomics.load(waiting, 0) === 4 && ev.waiting === round + 1, { what: 'four waiters' });
+      // Long enough for the waiters to claim their primitives' fairness gates (2 ms).
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const stop of stops) stop.abort();
+      for (const f of doomed) await assert.rejects(f, AbortError);
+    }
+    // The main thread goes on using each of them.
+    sem.release();
+    (await sem.acquire({ timeoutMs: 5000 })).release();
+    assert.equal(sem.value, 1);
+    held.release();
+    (await rlock.acquire({ timeoutMs: 5000 })).release();
+    assert.equal(rlock.locked, false);
+    const notifier = pool.submit((cond) => cond.mutex.runExclusiveSync(() => cond.notifyAll()), cond);
+    await cond.mutex.runExclusive(() => cond.wait({ timeoutMs: 5000 }));
+    await notifier;
+    const woken = pool.submit((ev) => ev.waitSync({ timeoutMs: 5000 }), ev);
+    await eventually(() => ev.waiting === 4, { what: 'a live waiter next to three dead ones' });
+    ev.set();
+    assert.equal(await woken, true);
   } finally {
     await pool.shutdown();
   }

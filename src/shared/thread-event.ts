@@ -104,7 +104,10 @@ export class ThreadEvent implements Shareable {
     return (Atomics.load(this.#i32, STATE) & 1) === 1;
   }
 
-  /** How many waits, on every thread, are waiting for the flag right now (a snapshot). */
+  /**
+   * How many waits, on every thread, are waiting for the flag right now (a snapshot). A thread
+   * killed while it waited (a terminated worker) stays counted.
+   */
   get waiting(): number {
     return Atomics.load(this.#i32, WAITING);
   }
