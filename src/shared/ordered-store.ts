@@ -20,8 +20,21 @@
  * stored absolute from the intent, as the queue's FIFO side does.
  */
 import { Buffer } from 'node:buffer';
-import { enc, readPayload, T_NUMBER, writePayload } from './queue-codec.js';
+import { QueueClosedError } from '../core/errors.js';
+import { CLOSED, CLOSED_MARK, PUTS, type QueueStore } from './queue-layout.js';
+import {
+  clearEncoded,
+  decodePayload,
+  enc,
+  readPayload,
+  tagValue,
+  T_NUMBER,
+  T_PLAIN,
+  T_STRING,
+  writePayload,
+} from './queue-codec.js';
 import { SIDE_LOCK_WORDS, SideLock } from './side-lock.js';
+import { NOT_YET } from './wait.js';
 
 const META_WORDS = 16;
 const LOCK = 0;
@@ -48,24 +61,17 @@ export function orderedStoreBytes(capacity: number, byteCapacity: number): numbe
   return (META_WORDS + capacity * (ENTRY_WORDS + 2)) * 4 + 2 * byteCapacity;
 }
 
-/** What a get took: the item's tag and its number or payload (decoded outside the lock). */
-export interface Taken {
-  tag: number;
-  value: number | string | Uint8Array;
-}
-
 /**
- * The entries, heap and arena over a region of a SharedArrayBuffer.
+ * The entries, heap and arena over a region of a SharedArrayBuffer; `header` is the queue's.
  *
  * @example
  * ```ts
- * const store = new OrderedStore(sab, offset, 1024, 65536, 'priority', header, PUTS, true);
- * store.lock.lock();
- * try { store.insert(priority); } finally { store.lock.unlock(); }
+ * const store = new OrderedStore(sab, offset, 1024, 65536, 'priority', header, true);
+ * if (store.insert(priority)) wakeGetters();
  * ```
  */
-export class OrderedStore {
-  readonly lock: SideLock;
+export class OrderedStore implements QueueStore {
+  readonly #lock: SideLock;
   readonly #i32: Int32Array;
   readonly #f64: Float64Array;
   readonly #halves: [Buffer, Buffer];
@@ -75,9 +81,9 @@ export class OrderedStore {
   readonly #heap: number;
   readonly #free: number;
   readonly #lifo: boolean;
-  /** The queue's header and the index of its put count there. */
+  /** The queue's header: its put count and CLOSED live there. */
   readonly #header: Int32Array;
-  readonly #puts: number;
+  readonly #puts = PUTS;
 
   constructor(
     sab: SharedArrayBuffer,
@@ -86,7 +92,6 @@ export class OrderedStore {
     byteCapacity: number,
     order: StoreOrder,
     header: Int32Array,
-    puts: number,
     fresh: boolean,
   ) {
     const words = META_WORDS + capacity * (ENTRY_WORDS + 2);
@@ -101,8 +106,7 @@ export class OrderedStore {
     this.#free = this.#heap + capacity;
     this.#lifo = order === 'lifo';
     this.#header = header;
-    this.#puts = puts;
-    this.lock = new SideLock(this.#i32, LOCK, () => this.#recover());
+    this.#lock = new SideLock(this.#i32, LOCK, () => this.#recover());
     if (fresh) this.#rebuild();
   }
 
@@ -158,11 +162,21 @@ export class OrderedStore {
     i32[h + at] = place;
   }
 
-  /**
-   * Puts the encoded item (`enc`) with `priority`; false when there is no place or no room for
-   * its bytes. Call holding the lock.
-   */
   insert(priority: number): boolean {
+    this.#lock.lock();
+    // close() sets CLOSED under this lock, so no put lands after it.
+    if (Atomics.load(this.#header, CLOSED) === 1) {
+      this.#lock.unlock();
+      throw new QueueClosedError('the ThreadQueue is closed');
+    }
+    const ok = this.#insert(priority);
+    this.#lock.unlock();
+    if (ok) clearEncoded();
+    return ok;
+  }
+
+  /** Puts `enc` with `priority`; false when there is no place or no room for its bytes. */
+  #insert(priority: number): boolean {
     const i32 = this.#i32;
     const count = i32[COUNT] as number;
     const len = enc.len;
@@ -198,11 +212,45 @@ export class OrderedStore {
     return true;
   }
 
-  /** Takes the first item in taking order, or undefined when empty. Call holding the lock. */
-  remove(): Taken | undefined {
+  remove(): unknown {
+    this.#lock.lock();
+    const count = this.#i32[COUNT] as number;
+    if (count === 0) {
+      const closed = Atomics.load(this.#header, CLOSED) === 1;
+      this.#lock.unlock();
+      return closed ? CLOSED_MARK : NOT_YET;
+    }
+    const { tag, value } = this.#remove(count);
+    this.#lock.unlock();
+    if (tag === T_NUMBER) return value;
+    if (tag < T_STRING) return tagValue(tag);
+    return tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array);
+  }
+
+  drained(): boolean {
+    return Atomics.load(this.#header, CLOSED) === 1 && Atomics.load(this.#i32, COUNT) === 0;
+  }
+
+  close(): boolean {
+    this.#lock.lock();
+    const was = Atomics.exchange(this.#header, CLOSED, 1);
+    this.#lock.unlock();
+    return was === 1;
+  }
+
+  dropAll(): number {
+    this.#lock.lock();
     const i32 = this.#i32;
-    const count = i32[COUNT] as number;
-    if (count === 0) return undefined;
+    const n = i32[COUNT] as number;
+    for (let i = 0; i < n; i++) Atomics.store(i32, this.#e(i32[this.#heap + i] as number) + E_STATE, 0);
+    this.#rebuild();
+    this.#lock.unlock();
+    return n;
+  }
+
+  /** Takes the first of `count` items in taking order: its tag, and its number or payload. */
+  #remove(count: number): { tag: number; value: number | string | Uint8Array } {
+    const i32 = this.#i32;
     const place = i32[this.#heap] as number;
     const e = this.#e(place);
     const tag = (i32[e + E_STATE] as number) - 1;
@@ -225,15 +273,6 @@ export class OrderedStore {
     Atomics.store(i32, COUNT, last);
     Atomics.store(i32, OP, 0);
     return { tag, value };
-  }
-
-  /** Drops every item; returns how many. Call holding the lock. */
-  clear(): number {
-    const i32 = this.#i32;
-    const n = i32[COUNT] as number;
-    for (let i = 0; i < n; i++) Atomics.store(i32, this.#e(i32[this.#heap + i] as number) + E_STATE, 0);
-    this.#rebuild();
-    return n;
   }
 
   /** Copies the live payloads to the other half, back to back, then makes it the live one. */
