@@ -292,6 +292,7 @@ export class OrderedStore implements QueueStore {
       from.copy(to, top, at, at + len);
       i32[e + E_OFF + other] = top;
       top += len;
+      this.#lock.renew(); // copying a large arena may outlast a waiter's lease
     }
     Atomics.store(i32, HALF, other);
     i32[TOP] = top;

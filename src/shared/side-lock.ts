@@ -65,6 +65,14 @@ export class SideLock {
     if (Atomics.load(i32, this.#at + SLEEPERS) !== 0) Atomics.notify(i32, this.#at + OWNER, 1);
   }
 
+  /**
+   * Tells waiters that the holder is alive: a hold that renews itself is never taken over. For a
+   * holder that has long work to do under the lock (compacting a whole arena).
+   */
+  renew(): void {
+    this.#took();
+  }
+
   #took(): void {
     // Only the holder writes HOLDS; waiters read it with Atomics.load.
     const i = this.#at + HOLDS;
