@@ -25,3 +25,11 @@ test('examples/lock-shared-counter.js', async () => {
   assert.match(out, /^total = 5000 \(expected 5000\)$/m);
   assert.match(out, /^lock free at the end: true$/m);
 });
+
+test('examples/queue-join-workers.js', async () => {
+  const out = await run('queue-join-workers.js');
+  assert.match(out, /^put 30 jobs$/m);
+  assert.match(out, /^all work completed: unfinished tasks = 0, sum of squares = 8555 \(expected 8555\)$/m);
+  assert.match(out, /^jobs handled per worker: \d+ \+ \d+ \+ \d+ = 30$/m);
+  assert.match(out, /^priority order:\n {2}urgent: restart the database\n {2}urgent: page the on-call\n {2}normal: send the newsletter\n {2}normal: resize the avatars\n {2}low: rebuild the search index$/m);
+});

@@ -3,6 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Mutex,
+  RLock,
   Condition,
   Semaphore,
   Barrier,
@@ -64,6 +65,63 @@ test('releasing a lock not held, or held by another thread, is an error', async 
   assert.equal(m.locked, false);
   const fromWorker = await ex.submit((m) => { try { m.release(); } catch (e) { return e.code; } }, m);
   assert.equal(fromWorker, 'ERR_LOCK_NOT_OWNED');
+});
+
+test('ownership is exact for every thread id: a worker whose threadId is 32767 is not the main thread', async () => {
+  // Reaching thread id 32767 for real takes ~30,000 worker starts (minutes). Node's thread ids are
+  // only numbers to the library, so the worker below is given that id before threadloop's
+  // shared-memory module loads there (a worker loads it when the first primitive arrives) — the
+  // id a long-running server that recycles workers does reach. The owner token once was
+  // `threadId % 0x7fff`, which made this worker the main thread's twin.
+  /* eslint-disable no-undef -- inline tasks have require() on the other side */
+  const fakeId = (id) => {
+    require('node:worker_threads').threadId = id;
+    require('node:module').syncBuiltinESMExports();
+  };
+  for (const id of [32767, 32767 * 2, 2 ** 31 - 2]) {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1, initializer: fakeId, initArgs: [id] });
+    try {
+      const m = new Mutex();
+      const held = m.acquireSync();
+      const seen = await pool.submit((m) => {
+        const out = { id: require('node:worker_threads').threadId };
+        try {
+          m.acquireSync({ timeoutMs: 20 });
+          out.acquire = 'acquired';
+        } catch (e) {
+          out.acquire = e.code;
+        }
+        try {
+          m.release();
+          out.release = 'released';
+        } catch (e) {
+          out.release = e.code;
+        }
+        out.locked = m.locked;
+        return out;
+      }, m);
+      /* eslint-enable no-undef */
+      assert.deepEqual(seen, { id, acquire: 'ERR_TIMEOUT', release: 'ERR_LOCK_NOT_OWNED', locked: true }, `thread id ${id}`);
+      held.release();
+      // And the other way round: the worker holds it, the main thread is a stranger to it.
+      const workerHolds = new ThreadEvent();
+      const letGo = new ThreadEvent();
+      const holder = pool.submit((m, holds, letGo) => {
+        const g = m.acquireSync();
+        holds.set();
+        letGo.waitSync();
+        g.release();
+      }, m, workerHolds, letGo);
+      await workerHolds.wait();
+      assert.throws(() => m.release(), LockNotOwnedError);
+      assert.throws(() => m.acquireSync({ timeoutMs: 20 }), TimeoutError);
+      letGo.set();
+      await holder;
+      assert.equal(m.locked, false);
+    } finally {
+      await pool.shutdown();
+    }
+  }
 });
 
 test('not reentrant: async acquires on one thread queue; acquireSync throws DeadlockError', async () => {
@@ -303,10 +361,13 @@ test('Condition: misuse and timeouts', async () => {
   assert.equal(m.locked, false);
 });
 
-test('a Condition passed to a thread shares its Mutex', async () => {
-  const cond = new Condition();
-  const held = await ex.submit((cond) => { cond.mutex.acquireSync(); return cond.mutex; }, cond);
-  assert.ok(held instanceof Mutex);
-  assert.equal(cond.mutex.locked, true);
-  assert.equal(held.locked, true);
+test('a Condition passed to a thread shares its lock, a Mutex or (by default) an RLock', async () => {
+  for (const [cond, Kind] of [[new Condition(), RLock], [new Condition(new Mutex()), Mutex], [new Condition(new RLock()), RLock]]) {
+    const held = await ex.submit((cond) => { cond.mutex.acquireSync(); return cond.mutex; }, cond);
+    assert.ok(held instanceof Kind);
+    assert.ok(cond.mutex instanceof Kind);
+    assert.equal(cond.mutex.locked, true);
+    assert.equal(held.locked, true);
+  }
+  assert.throws(() => new Condition({}), TypeError);
 });

@@ -3,20 +3,23 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Semaphore,
+  BoundedSemaphore,
   ThreadEvent,
   Barrier,
   Mutex,
+  RLock,
   ThreadPoolExecutor,
   TimeoutError,
   AbortError,
   BrokenBarrierError,
 } from 'threadloop';
+import { eventually } from './helpers/util.js';
 
 const ex = new ThreadPoolExecutor({ maxWorkers: 4 });
 after(() => ex.shutdown());
 
 test('fromShared rejects what is not the state of its kind with a TypeError naming the kind', () => {
-  for (const Kind of [Mutex, Semaphore, ThreadEvent, Barrier]) {
+  for (const Kind of [Mutex, RLock, Semaphore, BoundedSemaphore, ThreadEvent, Barrier]) {
     for (const bad of [undefined, 42, new ArrayBuffer(64), new SharedArrayBuffer(3)]) {
       assert.throws(() => Kind.fromShared(bad), (e) => e instanceof TypeError && e.message.includes(`${Kind.name}.fromShared`));
     }
@@ -108,6 +111,38 @@ test('Semaphore: timeouts and aborts leave the count right', async () => {
   assert.equal(sem.value, 1);
 });
 
+test('BoundedSemaphore: a release above the initial value throws a RangeError, on every thread', async () => {
+  const sem = new BoundedSemaphore(2);
+  assert.ok(sem instanceof Semaphore);
+  assert.throws(() => sem.release(), (e) => e instanceof RangeError && /BoundedSemaphore\.release: released more often than acquired/.test(e.message));
+  const a = sem.acquireSync();
+  const b = await sem.acquire();
+  assert.equal(sem.value, 0);
+  assert.throws(() => sem.release(3), RangeError);
+  assert.equal(sem.value, 0, 'a refused release changes nothing');
+  sem.release(2);
+  assert.equal(sem.value, 2);
+  assert.throws(() => a.release(), RangeError, 'a guard whose permit was given back by hand cannot give one more');
+  // As in Python, leaving a `with` block whose permit was given back by hand is refused too.
+  assert.throws(() => b[Symbol.dispose](), RangeError);
+  assert.equal(sem.value, 2);
+  const there = await ex.submit((sem) => {
+    const out = { bounded: sem.constructor.name };
+    sem.runExclusiveSync(() => {});
+    try { sem.release(); } catch (e) { out.error = e.name; }
+    out.value = sem.value;
+    return out;
+  }, sem);
+  assert.deepEqual(there, { bounded: 'BoundedSemaphore', error: 'RangeError', value: 2 });
+  assert.throws(() => new BoundedSemaphore(-1), (e) => e instanceof RangeError && /^BoundedSemaphore: value/.test(e.message));
+  const zero = new BoundedSemaphore(0);
+  assert.throws(() => zero.release(), RangeError);
+  // A plain Semaphore may still be released above its initial value.
+  const plain = new Semaphore(1);
+  plain.release();
+  assert.equal(plain.value, 2);
+});
+
 test('Semaphore: a freed permit goes to a starving waiter, not to a barger', async () => {
   const sem = new Semaphore(1);
   const held = await sem.acquire();
@@ -156,6 +191,28 @@ test('ThreadEvent: set releases every waiter on every thread; clear re-arms it',
   await ex.submit((ev) => ev.set(), ev);
   await w;
   assert.equal(ev.isSet(), true);
+});
+
+test('ThreadEvent: set() then clear() at once still releases every waiter, each with true (bpo-13502)', async () => {
+  const pool = new ThreadPoolExecutor({ maxWorkers: 5 });
+  try {
+    const ev = new ThreadEvent();
+    for (let round = 0; round < 5; round++) {
+      const threads = [0, 1, 2, 3, 4].map(() => pool.submit((ev) => ev.waitSync({ timeoutMs: 1000 }), ev));
+      const local = ev.wait({ timeoutMs: 1000 });
+      await eventually(() => ev.waiting === 6, { what: 'six waiters' });
+      ev.set();
+      ev.clear();
+      assert.deepEqual(await Promise.all(threads), [true, true, true, true, true], `round ${round}`);
+      assert.equal(await local, true);
+      assert.equal(ev.isSet(), false);
+      assert.equal(ev.waiting, 0);
+    }
+    // A wait that starts after the clear is not let through by that set.
+    await assert.rejects(ev.wait({ timeoutMs: 20 }), TimeoutError);
+  } finally {
+    await pool.shutdown();
+  }
 });
 
 test('Barrier: 4 threads and the main loop meet, round after round, with distinct indexes', async () => {

@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskNotFoundError, TaskSerializationError } from '../wire/errors.js';
-import { compileInline, type AnyFunction } from '../core/task.js';
+import { compileInline, toTask, type AnyFunction } from '../core/task.js';
 import type { TaskRef } from '../wire/protocol.js';
+import { setTaskHooks } from '../wire/shareable.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
@@ -103,6 +104,9 @@ export class TaskTable {
     return this.#refs.get(id);
   }
 }
+
+// A Barrier's action is a task held by a shared primitive, which cannot import this layer.
+setTaskHooks({ toRef: (runnable) => toTask(runnable as AnyFunction).ref, resolve: resolveTask });
 
 /**
  * An inline task that uses a variable of the scope it was written in fails on the worker with

@@ -1,6 +1,6 @@
 /**
- * Condition: wait for a change announced by another thread, under a Mutex — the threadloop
- * `threading.Condition`.
+ * Condition: wait for a change announced by another thread, under a Mutex or an RLock — the
+ * threadloop `threading.Condition`.
  *
  * Layout (Int32 words): COUNTS (waiting << 16 | signals), WAKE, WAITERS, then the fairness gate.
  * `notify(n)` turns up to n registered waiters into signals; a waiter leaves by consuming one.
@@ -15,7 +15,8 @@ import {
   type Shareable,
   type SharedDescriptor,
 } from '../wire/shareable.js';
-import { Mutex, mutexInternals } from './mutex.js';
+import { lockInternals, Mutex, type LockInternals } from './mutex.js';
+import { RLock } from './rlock.js';
 import {
   checkWaitOptions,
   Gate,
@@ -40,25 +41,33 @@ const MAX_WAITING = 0xffff;
 
 let reviving: SharedArrayBuffer | undefined;
 
-function isState(v: unknown): v is { cond: SharedArrayBuffer; mutex: unknown } {
+interface State {
+  cond: SharedArrayBuffer;
+  kind: 'Mutex' | 'RLock';
+  lock: unknown;
+}
+
+function isState(v: unknown): v is State {
   return (
     typeof v === 'object' &&
     v !== null &&
     (v as { cond?: unknown }).cond instanceof SharedArrayBuffer &&
-    (v as { cond: SharedArrayBuffer }).cond.byteLength === WORDS * 4
+    (v as { cond: SharedArrayBuffer }).cond.byteLength === WORDS * 4 &&
+    ((v as State).kind === 'Mutex' || (v as State).kind === 'RLock')
   );
 }
 
 /**
  * Lets threads sleep until another thread changes shared state and says so. Call `wait` holding
- * the mutex: it releases it while sleeping and holds it again when it returns — also when it
- * throws. Wake-ups can race with other threads changing the state, so wait in a loop on your
- * predicate (or use `waitFor`). Ownership is per thread: two async functions on one thread are
- * the same owner to the Condition.
+ * the lock: it releases it while sleeping (an RLock entirely, however deep) and holds it again
+ * when it returns — also when it throws. Wake-ups can race with other threads changing the state,
+ * so wait in a loop on your predicate (or use `waitFor`). Ownership is per thread: two async
+ * functions on one thread are the same owner to the Condition. `new Condition()` makes its own
+ * RLock, as Python does.
  *
  * @example
  * ```ts
- * const lock = new Mutex();
+ * const lock = new Mutex(); // or an RLock
  * const ready = new Condition(lock);
  * // consumer (any thread)
  * using _ = await lock.acquire();
@@ -68,15 +77,18 @@ function isState(v: unknown): v is { cond: SharedArrayBuffer; mutex: unknown } {
  * ```
  */
 export class Condition implements Shareable {
-  /** The Mutex this condition releases while waiting. */
-  readonly mutex: Mutex;
+  /** The lock this condition releases while waiting (named `mutex` also when it is an RLock). */
+  readonly mutex: Mutex | RLock;
   readonly #sab: SharedArrayBuffer;
   readonly #i32: Int32Array;
   readonly #cell: WaitCell;
 
-  constructor(mutex: Mutex = new Mutex()) {
-    if (!(mutex instanceof Mutex)) throw new TypeError('Condition: mutex must be a threadloop Mutex');
-    this.mutex = mutex;
+  /** @param lock the Mutex or RLock that guards the shared state; a new RLock by default. */
+  constructor(lock: Mutex | RLock = new RLock()) {
+    if (!(lock instanceof Mutex) && !(lock instanceof RLock)) {
+      throw new TypeError('Condition: the lock must be a threadloop Mutex or RLock');
+    }
+    this.mutex = lock;
     this.#sab = reviving ?? new SharedArrayBuffer(WORDS * 4);
     reviving = undefined;
     this.#i32 = new Int32Array(this.#sab);
@@ -89,13 +101,19 @@ export class Condition implements Shareable {
     if (!isState(state)) {
       throw new TypeError('Condition.fromShared: expected the state of a Condition');
     }
-    const mutex = Mutex.fromShared(state.mutex);
+    const lock = state.kind === 'RLock' ? RLock.fromShared(state.lock) : Mutex.fromShared(state.lock);
     reviving = state.cond;
-    return new Condition(mutex);
+    return new Condition(lock);
   }
 
   [toShared](): SharedDescriptor {
-    return { kind: 'Condition', state: { cond: this.#sab, mutex: this.mutex[toShared]().state } };
+    const lock = this.mutex[toShared]();
+    const kind = this.mutex instanceof RLock ? 'RLock' : 'Mutex';
+    return { kind: 'Condition', state: { cond: this.#sab, kind, lock: lock.state } satisfies State };
+  }
+
+  #lock(): LockInternals<unknown> {
+    return this.mutex[lockInternals]() as LockInternals<unknown>;
   }
 
   #register(where: string): void {
@@ -138,8 +156,8 @@ export class Condition implements Shareable {
    */
   async wait(opts?: WaitOptions): Promise<void> {
     checkWaitOptions(opts, 'Condition.wait');
-    const m = this.mutex[mutexInternals]();
-    const token = m.heldToken('Condition.wait');
+    const m = this.#lock();
+    const token = m.held('Condition.wait');
     this.#register('Condition.wait');
     m.unlock(token);
     try {
@@ -162,8 +180,8 @@ export class Condition implements Shareable {
    */
   waitSync(opts?: SyncWaitOptions): void {
     checkWaitOptions(opts, 'Condition.waitSync');
-    const m = this.mutex[mutexInternals]();
-    const token = m.heldToken('Condition.waitSync');
+    const m = this.#lock();
+    const token = m.held('Condition.waitSync');
     this.#register('Condition.waitSync');
     m.unlock(token);
     try {
@@ -234,7 +252,7 @@ export class Condition implements Shareable {
     if (!Number.isInteger(n) || n < 0) {
       throw new RangeError(`Condition.notify: n must be an integer >= 0 (got ${String(n)})`);
     }
-    this.mutex[mutexInternals]().heldToken('Condition.notify');
+    this.#lock().held('Condition.notify');
     for (;;) {
       const c = Atomics.load(this.#i32, COUNTS);
       const waiting = c >>> 16;

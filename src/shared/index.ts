@@ -4,11 +4,12 @@
  * Importing this module registers their revivers, so they arrive live when passed between
  * threads.
  */
-export { ThreadQueue, type ThreadQueueOptions, type TryGetResult } from './shared-queue.js';
+export { ThreadQueue, type ThreadQueueOptions, type PutOptions, type TryGetResult } from './shared-queue.js';
 export { Mutex, type LockGuard } from './mutex.js';
-export { Semaphore } from './semaphore.js';
+export { RLock } from './rlock.js';
+export { Semaphore, BoundedSemaphore } from './semaphore.js';
 export { Condition } from './condition.js';
 export { ThreadEvent } from './thread-event.js';
-export { Barrier } from './barrier.js';
+export { Barrier, type BarrierOptions } from './barrier.js';
 export { LockNotOwnedError } from './errors.js';
 export type { WaitOptions as SharedWaitOptions, SyncWaitOptions as SharedSyncWaitOptions } from './wait.js';

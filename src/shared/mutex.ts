@@ -1,12 +1,11 @@
 /**
  * Mutex: a non-reentrant lock in shared memory, the threadloop `threading.Lock`.
  *
- * Layout (Int32 words): STATE (0 = free, else the holder's token), WAKE, WAITERS, then the
- * fairness gate. A token is `(thread + 1) << 16 | counter`: the high half says which thread holds
- * the lock (so `release()` from the wrong thread is caught), the low half tells apart successive
- * holds by the same thread (so a stale guard cannot release a newer hold).
+ * Layout (Int32 words): STATE (0 = free, else the holder thread's owner token, see owner.ts),
+ * HOLD (which hold of that thread it is), WAKE, WAITERS, then the fairness gate. STATE says which
+ * thread holds the lock, so `release()` from the wrong thread is caught; HOLD tells apart
+ * successive holds by the same thread, so a stale guard cannot release a newer hold.
  */
-import { threadId } from 'node:worker_threads';
 import { DeadlockError } from '../wire/errors.js';
 import {
   noteShareableCreated,
@@ -17,6 +16,7 @@ import {
   type SharedDescriptor,
 } from '../wire/shareable.js';
 import { LockNotOwnedError } from './errors.js';
+import { THREAD_TOKEN } from './owner.js';
 import {
   checkWaitOptions,
   Gate,
@@ -32,24 +32,19 @@ import {
 } from './wait.js';
 
 const STATE = 0;
-const WAKE = 1;
-const WAITERS = 2;
-const GATE = 3;
+const HOLD = 1;
+const WAKE = 2;
+const WAITERS = 3;
+const GATE = 4;
 const WORDS = GATE + GATE_WORDS;
 
-const THREAD_BITS = ((threadId % 0x7fff) + 1) << 16;
-const THREAD_MASK = ~0xffff;
 let holdCounter = 0;
 
-/** A fresh owner token for one hold of a lock by this thread. */
-export function newToken(): number {
-  holdCounter = (holdCounter + 1) & 0xffff;
-  return THREAD_BITS | holdCounter;
-}
-
-/** True when `token` was issued by this thread. */
-export function isThisThread(token: number): boolean {
-  return token !== 0 && (token & THREAD_MASK) === THREAD_BITS;
+/** A fresh number for one hold of a lock by this thread (never 0). */
+export function newHold(): number {
+  holdCounter = (holdCounter + 1) | 0;
+  if (holdCounter === 0) holdCounter = 1;
+  return holdCounter;
 }
 
 /**
@@ -98,20 +93,19 @@ export class HoldGuard implements LockGuard {
   }
 }
 
-/** The parts of a Mutex a Condition needs. Not public API. */
-export interface MutexInternals {
-  readonly i32: Int32Array;
-  /** The token of this thread's current hold; throws LockNotOwnedError if it holds none. */
-  heldToken(where: string): number;
-  /** Releases a hold by token without any ownership message. */
-  unlock(token: number): void;
-  /** Re-takes the lock under a given token, ignoring timeouts: a Condition must get it back. */
-  relock(token: number): Promise<void>;
-  relockSync(token: number): void;
+/** The parts of a lock (Mutex or RLock) a Condition needs. Not public API. */
+export interface LockInternals<S> {
+  /** This thread's current hold, to give back later; throws LockNotOwnedError if it holds none. */
+  held(where: string): S;
+  /** Gives the lock up entirely, without any ownership message. */
+  unlock(saved: S): void;
+  /** Re-takes the lock as the saved hold, ignoring timeouts: a Condition must get it back. */
+  relock(saved: S): Promise<void>;
+  relockSync(saved: S): void;
 }
 
-/** Symbol under which a Mutex exposes its internals to Condition. */
-export const mutexInternals: unique symbol = Symbol('threadloop.mutexInternals');
+/** Symbol under which a Mutex or RLock exposes its internals to Condition. */
+export const lockInternals: unique symbol = Symbol('threadloop.lockInternals');
 
 let reviving: SharedArrayBuffer | undefined;
 
@@ -161,21 +155,30 @@ export class Mutex implements Shareable {
     return Atomics.load(this.#i32, STATE) !== 0;
   }
 
-  #guard(token: number): LockGuard {
+  #guard(hold: number): LockGuard {
     return new HoldGuard(
-      () => this.#unlockToken(token),
-      () => Atomics.load(this.#i32, STATE) === token,
+      () => this.#unlockHold(hold),
+      () => this.#holds(hold),
     );
   }
 
-  #attempt(token: number, allowed: boolean): boolean {
-    return allowed && Atomics.compareExchange(this.#i32, STATE, 0, token) === 0;
+  /** Whether this thread holds the lock as `hold`. Only this thread changes HOLD while it does. */
+  #holds(hold: number): boolean {
+    return Atomics.load(this.#i32, STATE) === THREAD_TOKEN && Atomics.load(this.#i32, HOLD) === hold;
   }
 
-  #unlockToken(token: number): void {
-    if (Atomics.compareExchange(this.#i32, STATE, token, 0) !== token) {
+  #attempt(hold: number, allowed: boolean): boolean {
+    if (!allowed || Atomics.compareExchange(this.#i32, STATE, 0, THREAD_TOKEN) !== 0) return false;
+    Atomics.store(this.#i32, HOLD, hold);
+    return true;
+  }
+
+  #unlockHold(hold: number): void {
+    if (!this.#holds(hold)) {
       throw new LockNotOwnedError('this guard no longer holds the Mutex (it was released already)');
     }
+    Atomics.store(this.#i32, HOLD, 0);
+    Atomics.store(this.#i32, STATE, 0);
     wake(this.#cell);
   }
 
@@ -189,8 +192,8 @@ export class Mutex implements Shareable {
    * ```
    */
   tryAcquire(): LockGuard | undefined {
-    const token = newToken();
-    return this.#attempt(token, !this.#gate.blocks(0)) ? this.#guard(token) : undefined;
+    const hold = newHold();
+    return this.#attempt(hold, !this.#gate.blocks(0)) ? this.#guard(hold) : undefined;
   }
 
   /**
@@ -204,9 +207,9 @@ export class Mutex implements Shareable {
    */
   async acquire(opts?: WaitOptions): Promise<LockGuard> {
     checkWaitOptions(opts, 'Mutex.acquire');
-    const token = newToken();
-    await this.#lock(token, opts, 'Mutex.acquire');
-    return this.#guard(token);
+    const hold = newHold();
+    await this.#lock(hold, opts, 'Mutex.acquire');
+    return this.#guard(hold);
   }
 
   /**
@@ -222,28 +225,27 @@ export class Mutex implements Shareable {
    */
   acquireSync(opts?: SyncWaitOptions): LockGuard {
     checkWaitOptions(opts, 'Mutex.acquireSync');
-    const token = newToken();
-    this.#lockSync(token, opts, 'Mutex.acquireSync');
-    return this.#guard(token);
+    const hold = newHold();
+    this.#lockSync(hold, opts, 'Mutex.acquireSync');
+    return this.#guard(hold);
   }
 
-  #lock(token: number, opts: WaitOptions | undefined, where: string): Promise<void> | void {
-    if (this.#attempt(token, !this.#gate.blocks(0))) return;
+  #lock(hold: number, opts: WaitOptions | undefined, where: string): Promise<void> | void {
+    if (this.#attempt(hold, !this.#gate.blocks(0))) return;
     return waitUntil(
       this.#cell,
-      (allowed): true | NotYet => (this.#attempt(token, allowed) ? true : NOT_YET),
+      (allowed): true | NotYet => (this.#attempt(hold, allowed) ? true : NOT_YET),
       opts,
       where,
     ).then(() => undefined);
   }
 
-  #lockSync(token: number, opts: SyncWaitOptions | undefined, where: string): void {
+  #lockSync(hold: number, opts: SyncWaitOptions | undefined, where: string): void {
     waitUntilSync(
       this.#cell,
       (allowed): true | NotYet => {
-        if (this.#attempt(token, allowed)) return true;
-        const holder = Atomics.load(this.#i32, STATE);
-        if (isThisThread(holder)) {
+        if (this.#attempt(hold, allowed)) return true;
+        if (Atomics.load(this.#i32, STATE) === THREAD_TOKEN) {
           throw new DeadlockError(
             `${where}: this thread already holds the Mutex and it is not reentrant; ` +
               'blocking would never end',
@@ -263,10 +265,10 @@ export class Mutex implements Shareable {
   release(): void {
     const holder = Atomics.load(this.#i32, STATE);
     if (holder === 0) throw new LockNotOwnedError('Mutex.release: the Mutex is not locked');
-    if (!isThisThread(holder)) {
+    if (holder !== THREAD_TOKEN) {
       throw new LockNotOwnedError('Mutex.release: the Mutex is held by another thread');
     }
-    this.#unlockToken(holder);
+    this.#unlockHold(Atomics.load(this.#i32, HOLD));
   }
 
   /**
@@ -303,24 +305,22 @@ export class Mutex implements Shareable {
     }
   }
 
-  [mutexInternals](): MutexInternals {
+  [lockInternals](): LockInternals<number> {
     return {
-      i32: this.#i32,
-      heldToken: (where) => {
-        const holder = Atomics.load(this.#i32, STATE);
-        if (!isThisThread(holder)) {
+      held: (where) => {
+        if (Atomics.load(this.#i32, STATE) !== THREAD_TOKEN) {
           throw new LockNotOwnedError(`${where}: the Condition's Mutex must be held by the caller`);
         }
-        return holder;
+        return Atomics.load(this.#i32, HOLD);
       },
-      unlock: (token) => this.#unlockToken(token),
-      relock: async (token) => {
-        await this.#lock(token, undefined, 'Condition.wait');
+      unlock: (hold) => this.#unlockHold(hold),
+      relock: async (hold) => {
+        await this.#lock(hold, undefined, 'Condition.wait');
       },
-      relockSync: (token) => {
+      relockSync: (hold) => {
         waitUntilSync(
           this.#cell,
-          (allowed): true | NotYet => (this.#attempt(token, allowed) ? true : NOT_YET),
+          (allowed): true | NotYet => (this.#attempt(hold, allowed) ? true : NOT_YET),
           undefined,
           'Condition.waitSync',
         );

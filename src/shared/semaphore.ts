@@ -1,7 +1,8 @@
 /**
  * Semaphore: a counter of permits in shared memory, the threadloop `threading.Semaphore`.
  *
- * Layout (Int32 words): VALUE (free permits), WAKE, WAITERS, then the fairness gate.
+ * Layout (Int32 words): VALUE (free permits), WAKE, WAITERS, the fairness gate, then LIMIT
+ * (0 for a Semaphore; for a BoundedSemaphore its initial value + 1, which no release may pass).
  */
 import {
   noteShareableCreated,
@@ -30,10 +31,13 @@ const VALUE = 0;
 const WAKE = 1;
 const WAITERS = 2;
 const GATE = 3;
-const WORDS = GATE + GATE_WORDS;
-const MAX_VALUE = 0x7fffffff;
+const LIMIT = GATE + GATE_WORDS;
+const WORDS = LIMIT + 1;
+const MAX_VALUE = 0x7ffffffe;
 
 let reviving: SharedArrayBuffer | undefined;
+/** Set by BoundedSemaphore's constructor for the Semaphore constructor it calls. */
+let bounding = false;
 
 /**
  * Limits how many holders run at once, across threads: `acquire` takes a permit (waiting while
@@ -56,15 +60,21 @@ export class Semaphore implements Shareable {
   /** @param value the number of permits, an integer >= 0. */
   constructor(value = 1) {
     const sab = reviving;
+    const bounded = bounding;
     reviving = undefined;
+    bounding = false;
     if (sab === undefined) {
       if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) {
-        throw new RangeError(`Semaphore: value must be an integer from 0 to ${MAX_VALUE} (got ${String(value)})`);
+        const kind = bounded ? 'BoundedSemaphore' : 'Semaphore';
+        throw new RangeError(`${kind}: value must be an integer from 0 to ${MAX_VALUE} (got ${String(value)})`);
       }
     }
     this.#sab = sab ?? new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
-    if (sab === undefined) this.#i32[VALUE] = value;
+    if (sab === undefined) {
+      this.#i32[VALUE] = value;
+      if (bounded) this.#i32[LIMIT] = value + 1;
+    }
     this.#gate = new Gate(this.#i32, GATE);
     this.#cell = { i32: this.#i32, wake: WAKE, waiters: WAITERS, gate: this.#gate };
     noteShareableCreated();
@@ -77,7 +87,7 @@ export class Semaphore implements Shareable {
   }
 
   [toShared](): SharedDescriptor {
-    return { kind: 'Semaphore', state: this.#sab };
+    return { kind: this.#i32[LIMIT] === 0 ? 'Semaphore' : 'BoundedSemaphore', state: this.#sab };
   }
 
   /** Free permits right now (a snapshot). */
@@ -174,8 +184,14 @@ export class Semaphore implements Shareable {
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Semaphore.release: n must be an integer >= 1 (got ${String(n)})`);
     }
+    const limit = (this.#i32[LIMIT] as number) - 1;
     for (;;) {
       const v = Atomics.load(this.#i32, VALUE);
+      if (limit >= 0 && v + n > limit) {
+        throw new RangeError(
+          `BoundedSemaphore.release: released more often than acquired (the value would pass its initial ${limit})`,
+        );
+      }
       if (v > MAX_VALUE - n) throw new RangeError('Semaphore.release: the value would overflow');
       if (Atomics.compareExchange(this.#i32, VALUE, v, v + n) === v) break;
     }
@@ -217,4 +233,31 @@ export class Semaphore implements Shareable {
   }
 }
 
+/**
+ * A Semaphore that refuses to be released above its initial value — Python's
+ * `threading.BoundedSemaphore`: a release without a matching acquire is a bug, and it throws a
+ * `RangeError` (Python's `ValueError`) instead of silently letting one more holder in.
+ *
+ * @example
+ * ```ts
+ * const connections = new BoundedSemaphore(10);
+ * await connections.runExclusive(() => query(sql));
+ * connections.release(); // RangeError: released more often than acquired
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  /** @param value the number of permits, and the most there may ever be; an integer >= 0. */
+  constructor(value = 1) {
+    bounding = reviving === undefined;
+    super(value);
+  }
+
+  /** Rebuilds a BoundedSemaphore from `[toShared]().state` (the wire does this on arrival). */
+  static override fromShared(state: unknown): BoundedSemaphore {
+    reviving = sharedBuffer('BoundedSemaphore', state, WORDS * 4);
+    return new BoundedSemaphore();
+  }
+}
+
 registerShareable('Semaphore', (state) => Semaphore.fromShared(state));
+registerShareable('BoundedSemaphore', (state) => BoundedSemaphore.fromShared(state));

@@ -1,36 +1,14 @@
 /**
- * ThreadQueue: a bounded multi-producer multi-consumer FIFO in shared memory — the threadloop
- * `queue.Queue`, usable from every thread and from async code.
+ * ThreadQueue: a bounded multi-producer multi-consumer queue in shared memory — the threadloop
+ * `queue.Queue` (and, with `order`, `LifoQueue` and `PriorityQueue`), usable from every thread and
+ * from async code.
  *
- * It is a ring with a producer side and a consumer side that share as little as possible: on
- * this kind of machine every cache line that moves between cores costs more than the whole
- * put or get, so the layout is built to move few of them.
- *
- * - Producers take the producer lock and own the tail; consumers take the consumer lock and own
- *   the head. With one producer and one consumer each lock stays in its own core's cache.
- * - Each side keeps its last view of the other side's index on its own cache line and reads the
- *   real one only when the ring looks full (producers) or empty (consumers): a side that runs
- *   behind then takes a whole batch per look instead of a cache miss per item.
- * - An item is one 8-byte slot — a float64, or a NaN-boxed tag and payload length — so eight
- *   items share a cache line. Payloads (strings, plain data, v8-serialized values; see queue-codec.ts)
- *   go back to back into a byte ring, FIFO like the items, so a payload always starts where the
- *   previous one ended and slots need no offsets.
- *
- * Memory (one SharedArrayBuffer), in groups 128 bytes apart (a cache line and its prefetch
- * buddy):
- *   config     capacity, byte capacity, max item bytes, closed (written once)
- *   producers  lock, tail, cached head, byte write position and total, cached byte read total
- *   consumers  lock, head, cached tail, byte read position and total
- *   getters    wake word, waiter count, fairness gate
- *   putters    wake word, waiter count, fairness gate
- *   slots      8 bytes per item
- *   bytes      the byte ring
- * Indices run from 0 to 2 × capacity (so a full ring differs from an empty one); byte totals
- * are running sums modulo 2^32.
- *
- * Encoding and decoding happen outside the locks, which are held only to copy bytes in or out.
+ * This module is the queue's face: options, encoding (queue-codec.ts, outside any lock), waiting
+ * (wait.ts: getters and putters sleep on their own wake words, behind fairness gates) and task
+ * accounting for `join()`. The items live in a storage behind `QueueStore` (queue-layout.ts):
+ * the FIFO ring (queue-ring.ts) or the ordered store (ordered-store.ts), each with its own locks
+ * and its own answer to a thread killed while holding one.
  */
-import { Buffer } from 'node:buffer';
 import { QueueClosedError } from '../wire/errors.js';
 import {
   noteShareableCreated,
@@ -39,20 +17,33 @@ import {
   type Shareable,
   type SharedDescriptor,
 } from '../wire/shareable.js';
+import { encodeItem, restoreEncoded, saveEncoded } from './queue-codec.js';
 import {
-  clearEncoded,
-  decodePayload,
-  enc,
-  encodeItem,
-  readPayload,
-  restoreEncoded,
-  saveEncoded,
-  tagValue,
-  T_NUMBER,
-  T_PLAIN,
-  T_STRING,
-  writePayload,
-} from './queue-codec.js';
+  BYTE_CAPACITY,
+  CAPACITY,
+  CLOSED,
+  CLOSED_MARK,
+  GET_GATE,
+  GET_WAITERS,
+  GET_WAKE,
+  HEADER_BYTES,
+  MAX_ITEM_BYTES,
+  ORDER,
+  ORDERS,
+  PUT_GATE,
+  PUT_WAITERS,
+  PUT_WAKE,
+  type Closed,
+  type QueueOrder,
+  type QueueStore,
+} from './queue-layout.js';
+import { OrderedStore } from './ordered-store.js';
+import { QueueJoin } from './queue-join.js';
+import { itemsUntilClosed } from './queue-iteration.js';
+import { isQueueBuffer, newQueueBuffer, type PutOptions, type ThreadQueueOptions, type TryGetResult } from './queue-options.js';
+
+export type { PutOptions, ThreadQueueOptions, TryGetResult } from './queue-options.js';
+import { QueueRing } from './queue-ring.js';
 import {
   checkWaitOptions,
   Gate,
@@ -66,115 +57,29 @@ import {
   type WaitOptions,
 } from './wait.js';
 
-const GROUP = 32; // Int32 words per group: 128 bytes
-// config
-const CAPACITY = 0;
-const BYTE_CAPACITY = 1;
-const MAX_ITEM_BYTES = 2;
-const CLOSED = 3;
-// producers
-const P_LOCK = GROUP;
-const TAIL = GROUP + 1;
-const P_HEAD = GROUP + 2;
-const WPOS = GROUP + 3;
-const WTOTAL = GROUP + 4;
-const P_RTOTAL = GROUP + 5;
-// consumers
-const C_LOCK = 2 * GROUP;
-const HEAD = 2 * GROUP + 1;
-const C_TAIL = 2 * GROUP + 2;
-const RPOS = 2 * GROUP + 3;
-const RTOTAL = 2 * GROUP + 4;
-// waiters
-const GET_WAKE = 3 * GROUP;
-const GET_WAITERS = 3 * GROUP + 1;
-const GET_GATE = 3 * GROUP + 2;
-const PUT_WAKE = 4 * GROUP;
-const PUT_WAITERS = 4 * GROUP + 1;
-const PUT_GATE = 4 * GROUP + 2;
-const HEADER_BYTES = 5 * GROUP * 4;
-
-// A slot holding no number holds a NaN whose high word is BOX | tag and whose low word is the
-// payload length. No number is stored with that high word: NaN items are boxed by tag too.
-const BOX = -0x10000;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
-const LO = 1 - HI;
-
-const MAX_CAPACITY = 1 << 24;
-const MAX_BYTES = 0x7fff_0000;
-const DEFAULT_CAPACITY = 1024;
-const DEFAULT_MAX_ITEM_BYTES = 64 * 1024;
-const DEFAULT_BYTES_PER_SLOT = 256;
-const DEFAULT_BYTE_CAP = 64 * 1024 * 1024;
-
-/** Options of `new ThreadQueue()`. */
-export interface ThreadQueueOptions {
-  /** Most items the queue holds; a put waits while it is full. Default 1024, max 2^24. */
-  capacity?: number;
-  /**
-   * Largest encoded item, in bytes (UTF-8 for strings, v8 serialization for objects; numbers,
-   * booleans, null and undefined take none). A larger item is refused with a RangeError.
-   * Default 64 KiB.
-   */
-  maxItemBytes?: number;
-  /**
-   * Size of the shared byte ring holding encoded items; a put also waits while the ring cannot
-   * take its item. At least `maxItemBytes`, so any allowed item fits once the queue drains.
-   * Default: max(maxItemBytes, min(capacity × 256, 64 MiB)).
-   */
-  byteCapacity?: number;
-}
-
-/** Result of `tryGet`. */
-export type TryGetResult<T> =
-  | { ok: true; value: T }
-  | {
-      ok: false;
-      /** True when the queue is closed and drained: nothing will ever come. */
-      closed: boolean;
-    };
-
-const CLOSED_MARK: unique symbol = Symbol('threadloop.queueClosed');
-type Closed = typeof CLOSED_MARK;
-
-function checkInt(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new TypeError(`ThreadQueue: ${name} must be an integer (got ${String(v)})`);
-  }
-  if (v < min || v > max) {
-    throw new RangeError(`ThreadQueue: ${name} must be from ${min} to ${max} (got ${v})`);
-  }
-  return v;
-}
-
-function layout(capacity: number, byteCapacity: number): {
-  slots: number;
-  bytes: number;
-  total: number;
-} {
-  const slots = HEADER_BYTES;
-  const bytes = slots + capacity * 8;
-  return { slots, bytes, total: bytes + byteCapacity };
-}
+/** The priority of the put in progress (set with `enc`, kept with it by a put that waits). */
+let pendingPriority = 0;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 let reviving: SharedArrayBuffer | undefined;
 
 /**
- * A bounded FIFO queue shared by threads. Any structured-cloneable item goes in; every item comes
- * out exactly once, in order, to one getter. Pass it to tasks as an argument: it arrives live.
- * Async `put`/`get` never block the event loop; `putSync`/`getSync` block the calling thread
+ * A bounded queue shared by threads: FIFO by default, or LIFO, or by priority (`order`). Any
+ * structured-cloneable item goes in; every item comes out exactly once, in order, to one getter.
+ * Pass it to tasks as an argument: it arrives live. Async `put`/`get` never block the event loop; `putSync`/`getSync` block the calling thread
  * (meant for workers; on the main thread they work but freeze its event loop while they wait).
  * Items holding SharedArrayBuffers (and so threadloop primitives) cannot go through a queue —
  * pass those as task arguments.
  *
  * `close()` ends the queue: puts fail with `QueueClosedError` at once (also blocked ones), gets
- * drain what is left and then fail with `QueueClosedError`; iterators end.
+ * drain what is left and then fail with `QueueClosedError`; iterators end. As with `queue.Queue`,
+ * consumers may mark each item done with `taskDone()`, and `join()` waits until all are.
  *
  * @example
  * ```ts
+ * const urgent = new ThreadQueue<Job>({ order: 'priority' });
+ * await urgent.put(job, { priority: job.level });
  * const q = new ThreadQueue<number>({ capacity: 100 });
  * const producer = ex.submit((q) => { for (let i = 0; i < 1000; i++) q.putSync(i); q.close(); }, q);
  * for await (const n of q) sum += n;
@@ -184,73 +89,49 @@ let reviving: SharedArrayBuffer | undefined;
 export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   readonly #sab: SharedArrayBuffer;
   readonly #i32: Int32Array;
-  readonly #f64: Float64Array;
-  /** The slots again, as (low, high) word pairs. */
-  readonly #words: Int32Array;
-  readonly #bytes: Buffer;
   readonly #capacity: number;
-  /** Indices wrap here: twice the capacity. */
-  readonly #span: number;
-  readonly #byteCapacity: number;
   readonly #maxItemBytes: number;
   readonly #getGate: Gate;
   readonly #putGate: Gate;
   readonly #getCell: WaitCell;
   readonly #putCell: WaitCell;
+  readonly #join: QueueJoin;
+  /** Where the items are: the FIFO ring, or the ordered store of a LIFO or priority queue. */
+  readonly #store: QueueStore;
 
   constructor(options: ThreadQueueOptions = {}) {
     let sab = reviving;
+    let fresh = false;
     reviving = undefined;
     if (sab === undefined) {
-      if (typeof options !== 'object' || options === null) {
-        throw new TypeError('ThreadQueue: options must be an object');
-      }
-      const capacity = checkInt('capacity', options.capacity ?? DEFAULT_CAPACITY, 1, MAX_CAPACITY);
-      const maxItemBytes = checkInt(
-        'maxItemBytes',
-        options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES,
-        1,
-        MAX_BYTES,
-      );
-      const byteCapacity = checkInt(
-        'byteCapacity',
-        options.byteCapacity ??
-          Math.max(maxItemBytes, Math.min(capacity * DEFAULT_BYTES_PER_SLOT, DEFAULT_BYTE_CAP)),
-        maxItemBytes,
-        MAX_BYTES,
-      );
-      sab = new SharedArrayBuffer(layout(capacity, byteCapacity).total);
-      const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
-      h[CAPACITY] = capacity;
-      h[BYTE_CAPACITY] = byteCapacity;
-      h[MAX_ITEM_BYTES] = maxItemBytes;
+      sab = newQueueBuffer(options);
+      fresh = true;
     }
     this.#sab = sab;
-    this.#i32 = new Int32Array(sab, 0, HEADER_BYTES / 4);
-    this.#capacity = this.#i32[CAPACITY] as number;
-    this.#span = 2 * this.#capacity;
-    this.#byteCapacity = this.#i32[BYTE_CAPACITY] as number;
-    this.#maxItemBytes = this.#i32[MAX_ITEM_BYTES] as number;
-    const l = layout(this.#capacity, this.#byteCapacity);
-    this.#f64 = new Float64Array(sab, l.slots, this.#capacity);
-    this.#words = new Int32Array(sab, l.slots, 2 * this.#capacity);
-    this.#bytes = Buffer.from(sab, l.bytes, this.#byteCapacity);
-    this.#getGate = new Gate(this.#i32, GET_GATE);
-    this.#putGate = new Gate(this.#i32, PUT_GATE);
-    this.#getCell = { i32: this.#i32, wake: GET_WAKE, waiters: GET_WAITERS, gate: this.#getGate };
-    this.#putCell = { i32: this.#i32, wake: PUT_WAKE, waiters: PUT_WAITERS, gate: this.#putGate };
+    const i32 = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    this.#i32 = i32;
+    this.#capacity = i32[CAPACITY] as number;
+    this.#maxItemBytes = i32[MAX_ITEM_BYTES] as number;
+    this.#getGate = new Gate(i32, GET_GATE);
+    this.#putGate = new Gate(i32, PUT_GATE);
+    this.#getCell = { i32, wake: GET_WAKE, waiters: GET_WAITERS, gate: this.#getGate };
+    this.#putCell = { i32, wake: PUT_WAKE, waiters: PUT_WAITERS, gate: this.#putGate };
+    this.#join = new QueueJoin(i32);
+    const order = i32[ORDER] as number;
+    const byteCapacity = i32[BYTE_CAPACITY] as number;
+    this.#store =
+      order === 0
+        ? new QueueRing(sab, i32, this.#capacity, byteCapacity, {
+            published: () => wake(this.#getCell),
+            freed: () => wake(this.#putCell),
+          })
+        : new OrderedStore(sab, HEADER_BYTES, this.#capacity, byteCapacity, ORDERS[order] as 'lifo' | 'priority', i32, fresh);
     noteShareableCreated();
   }
 
   /** Rebuilds a ThreadQueue from `[toShared]().state` (the wire does this on arrival). */
   static fromShared<T = unknown>(state: unknown): ThreadQueue<T> {
-    if (!(state instanceof SharedArrayBuffer) || state.byteLength < HEADER_BYTES) {
-      throw new TypeError('ThreadQueue.fromShared: expected the SharedArrayBuffer of a ThreadQueue');
-    }
-    const h = new Int32Array(state, 0, HEADER_BYTES / 4);
-    const cap = h[CAPACITY] as number;
-    const bcap = h[BYTE_CAPACITY] as number;
-    if (cap < 1 || bcap < 1 || layout(cap, bcap).total !== state.byteLength) {
+    if (!isQueueBuffer(state)) {
       throw new TypeError('ThreadQueue.fromShared: expected the SharedArrayBuffer of a ThreadQueue');
     }
     reviving = state;
@@ -263,10 +144,12 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /** Items in the queue right now (a snapshot). */
   get size(): number {
-    // Head first: the tail only grows after it, so the difference is never negative.
-    const head = Atomics.load(this.#i32, HEAD);
-    const n = this.#count(Atomics.load(this.#i32, TAIL), head);
-    return n > this.#capacity ? this.#capacity : n;
+    return this.#store.size;
+  }
+
+  /** Which item a get takes: `'fifo'`, `'lifo'` or `'priority'`. */
+  get order(): QueueOrder {
+    return ORDERS[this.#i32[ORDER] as number] as QueueOrder;
   }
 
   /** Most items the queue holds. */
@@ -284,155 +167,26 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     return Atomics.load(this.#i32, CLOSED) === 1;
   }
 
-  #count(tail: number, head: number): number {
-    const n = tail - head;
-    return n < 0 ? n + this.#span : n;
-  }
-
-  #next(index: number): number {
-    return index + 1 === this.#span ? 0 : index + 1;
-  }
-
-  #slot(index: number): number {
-    return index < this.#capacity ? index : index - this.#capacity;
-  }
-
-  // ---- side locks: each held only while copying one item in or out ----
-
-  #lock(at: number): void {
-    const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, at, 0, 1) === 0) return;
-    for (let spin = 0; spin < 100; spin++) {
-      if (Atomics.load(i32, at) === 0 && Atomics.compareExchange(i32, at, 0, 1) === 0) return;
-    }
-    while (Atomics.exchange(i32, at, 2) !== 0) Atomics.wait(i32, at, 2);
-  }
-
-  #unlock(at: number): void {
-    if (Atomics.exchange(this.#i32, at, 0) === 2) Atomics.notify(this.#i32, at, 1);
-  }
-
-  // ---- producer side ----
-
   /**
    * Puts the item in `enc` if there is room. Throws QueueClosedError when closed. `allowed` is
    * false while another putter holds the fairness gate.
    */
   #insert(allowed: boolean): boolean {
-    const i32 = this.#i32;
     if (!allowed) {
-      if (Atomics.load(i32, CLOSED) === 1) throw new QueueClosedError('the ThreadQueue is closed');
+      if (Atomics.load(this.#i32, CLOSED) === 1) throw new QueueClosedError('the ThreadQueue is closed');
       return false;
     }
-    this.#lock(P_LOCK);
-    // close() sets CLOSED under this lock, so no put lands after it.
-    if (Atomics.load(i32, CLOSED) === 1) {
-      this.#unlock(P_LOCK);
-      throw new QueueClosedError('the ThreadQueue is closed');
-    }
-    const tail = i32[TAIL] as number;
-    if (!this.#hasRoom(tail) || (enc.len > 0 && !this.#hasBytes(enc.len))) {
-      this.#unlock(P_LOCK);
-      return false;
-    }
-    const s = this.#slot(tail);
-    if (enc.tag === T_NUMBER) {
-      this.#f64[s] = enc.num;
-    } else {
-      if (enc.len > 0) this.#appendPayload();
-      this.#words[2 * s + LO] = enc.len;
-      this.#words[2 * s + HI] = BOX | enc.tag;
-    }
-    // Publishing the tail publishes the slot and payload written before it.
-    Atomics.store(i32, TAIL, this.#next(tail));
-    this.#unlock(P_LOCK);
-    clearEncoded();
+    if (!this.#store.insert(pendingPriority)) return false;
     wake(this.#getCell);
     return true;
   }
 
-  /** Whether a slot is free, looking at the consumers' head only when the cached one says no. */
-  #hasRoom(tail: number): boolean {
-    const i32 = this.#i32;
-    if (this.#count(tail, i32[P_HEAD] as number) < this.#capacity) return true;
-    const head = Atomics.load(i32, HEAD);
-    i32[P_HEAD] = head;
-    return this.#count(tail, head) < this.#capacity;
-  }
-
-  /** Whether the byte ring takes `len` more bytes; same caching as #hasRoom. */
-  #hasBytes(len: number): boolean {
-    const i32 = this.#i32;
-    const written = i32[WTOTAL] as number;
-    const room = this.#byteCapacity - len;
-    if ((written - (i32[P_RTOTAL] as number)) >>> 0 <= room) return true;
-    const read = Atomics.load(i32, RTOTAL);
-    i32[P_RTOTAL] = read;
-    return (written - read) >>> 0 <= room;
-  }
-
-  #appendPayload(): void {
-    const i32 = this.#i32;
-    const at = i32[WPOS] as number;
-    writePayload(this.#bytes, at);
-    const next = at + enc.len;
-    i32[WPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
-    i32[WTOTAL] = ((i32[WTOTAL] as number) + enc.len) | 0;
-  }
-
-  // ---- consumer side ----
-
   /** Takes the next item, or NOT_YET when empty, or CLOSED_MARK when closed and drained. */
   #remove(allowed: boolean): T | NotYet | Closed {
-    const i32 = this.#i32;
-    if (!allowed) return this.#drained() ? CLOSED_MARK : NOT_YET;
-    this.#lock(C_LOCK);
-    const head = i32[HEAD] as number;
-    if (head === i32[C_TAIL] && !this.#refreshTail(head)) {
-      const closed = this.#drained();
-      this.#unlock(C_LOCK);
-      return closed ? CLOSED_MARK : NOT_YET;
-    }
-    const s = this.#slot(head);
-    const hi = this.#words[2 * s + HI] as number;
-    let value: unknown;
-    let tag = T_NUMBER;
-    if (hi >> 16 !== BOX >> 16) {
-      value = this.#f64[s];
-    } else {
-      tag = hi & 0xff;
-      value = tag < T_STRING ? tagValue(tag) : this.#takePayload(tag, this.#words[2 * s + LO] as number);
-    }
-    // Publishing the head gives the slot (and, before it, the payload bytes) back to producers.
-    Atomics.store(i32, HEAD, this.#next(head));
-    this.#unlock(C_LOCK);
-    wake(this.#putCell);
-    return (tag < T_PLAIN ? value : decodePayload(tag, value as string | Uint8Array)) as T;
-  }
-
-  /** Reloads the producers' tail into the consumers' cache; false when the ring is still empty. */
-  #refreshTail(head: number): boolean {
-    const tail = Atomics.load(this.#i32, TAIL);
-    this.#i32[C_TAIL] = tail;
-    return tail !== head;
-  }
-
-  /** True when the queue is closed and holds nothing. */
-  #drained(): boolean {
-    const i32 = this.#i32;
-    if (Atomics.load(i32, CLOSED) === 0) return false;
-    // Every put finished before close() set CLOSED, so this tail is final.
-    return Atomics.load(i32, TAIL) === Atomics.load(i32, HEAD);
-  }
-
-  #takePayload(tag: number, len: number): string | Uint8Array {
-    const i32 = this.#i32;
-    const at = i32[RPOS] as number;
-    const payload = readPayload(this.#bytes, at, len, tag);
-    const next = at + len;
-    i32[RPOS] = next >= this.#byteCapacity ? next - this.#byteCapacity : next;
-    Atomics.store(i32, RTOTAL, ((i32[RTOTAL] as number) + len) | 0);
-    return payload;
+    if (!allowed) return this.#store.drained() ? CLOSED_MARK : NOT_YET;
+    const r = this.#store.remove();
+    if (r !== NOT_YET && r !== CLOSED_MARK) wake(this.#putCell);
+    return r as T | NotYet | Closed;
   }
 
   // ---- public API ----
@@ -446,9 +200,24 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * if (!q.tryPut(job)) metrics.dropped++;
    * ```
    */
-  tryPut(item: T): boolean {
-    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.tryPut');
+  tryPut(item: T, opts?: PutOptions): boolean {
+    this.#encode(item, opts, 'ThreadQueue.tryPut');
     return this.#insert(!this.#putGate.blocks(0));
+  }
+
+  /** Encodes `item` into `enc`, and its priority into `pendingPriority`. */
+  #encode(item: T, opts: PutOptions | undefined, where: string): void {
+    const priority = opts?.priority;
+    if (priority !== undefined) {
+      if (typeof priority !== 'number' || Number.isNaN(priority)) {
+        throw new TypeError(`${where}: priority must be a number (got ${String(priority)})`);
+      }
+      if ((this.#i32[ORDER] as number) !== 2) {
+        throw new TypeError(`${where}: priority is for a queue made with order: 'priority' (this one is '${this.order}')`);
+      }
+    }
+    encodeItem(item, this.#maxItemBytes, where);
+    pendingPriority = priority ?? 0;
   }
 
   /**
@@ -460,10 +229,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * await q.put({ id: 1, body: 'hello' }, { timeoutMs: 1000 });
    * ```
    */
-  put(item: T, opts?: WaitOptions): Promise<void> {
+  put(item: T, opts?: WaitOptions & PutOptions): Promise<void> {
     try {
       checkWaitOptions(opts, 'ThreadQueue.put');
-      encodeItem(item, this.#maxItemBytes, 'ThreadQueue.put');
+      this.#encode(item, opts, 'ThreadQueue.put');
       if (this.#insert(!this.#putGate.blocks(0))) return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
@@ -474,8 +243,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** The attempt of a put that has to wait: it keeps its encoded item, which later puts overwrite. */
   #retryInsert(): (allowed: boolean) => true | NotYet {
     const saved = saveEncoded();
+    const priority = pendingPriority;
     return (allowed) => {
       restoreEncoded(saved);
+      pendingPriority = priority;
       return this.#insert(allowed) ? true : NOT_YET;
     };
   }
@@ -489,9 +260,9 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * for (const row of rows) q.putSync(row);
    * ```
    */
-  putSync(item: T, opts?: SyncWaitOptions): void {
+  putSync(item: T, opts?: SyncWaitOptions & PutOptions): void {
     checkWaitOptions(opts, 'ThreadQueue.putSync');
-    encodeItem(item, this.#maxItemBytes, 'ThreadQueue.putSync');
+    this.#encode(item, opts, 'ThreadQueue.putSync');
     if (this.#insert(!this.#putGate.blocks(0))) return;
     waitUntilSync(this.#putCell, this.#retryInsert(), opts, 'ThreadQueue.putSync');
   }
@@ -572,21 +343,76 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
 
   /**
    * Closes the queue. Idempotent. Puts fail from now on (blocked ones at once); gets drain the
-   * items left, then fail with `QueueClosedError`.
+   * items left, then fail with `QueueClosedError`. With `immediate: true` (Python 3.13's
+   * `shutdown(immediate=True)`) the items left are dropped instead, each counted as done for
+   * `join()`, so gets fail at once and a `join()` waiting only on them returns.
    *
    * @example
    * ```ts
    * for (const x of inputs) await q.put(x);
    * q.close(); // consumers' for-await loops end after the last item
+   * q.close({ immediate: true }); // or: stop now, drop what is left
    * ```
    */
-  close(): void {
-    this.#lock(P_LOCK);
-    const was = Atomics.exchange(this.#i32, CLOSED, 1);
-    this.#unlock(P_LOCK);
-    if (was === 1) return;
+  close(options?: { immediate?: boolean }): void {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError('ThreadQueue.close: options must be an object');
+    }
+    const was = this.#store.close();
+    if (options?.immediate === true) {
+      const dropped = this.#store.dropAll();
+      if (dropped > 0) this.#join.done(dropped);
+    } else if (was) {
+      return;
+    }
     wake(this.#getCell, Infinity);
     wake(this.#putCell, Infinity);
+  }
+
+  /** Items put and not yet marked done with `taskDone()` (a snapshot), as `queue.Queue` counts them. */
+  get unfinishedTasks(): number {
+    return this.#join.unfinished;
+  }
+
+  /**
+   * Marks one item taken from the queue as processed (Python's `task_done()`): `join()` returns
+   * once every item put has been marked. Throws a RangeError when called more times than items
+   * were put.
+   *
+   * @example
+   * ```ts
+   * for (;;) { const job = q.getSync(); try { run(job); } finally { q.taskDone(); } }
+   * ```
+   */
+  taskDone(): void {
+    this.#join.done(1);
+  }
+
+  /**
+   * Resolves once every item put has been marked done with `taskDone()` (at once if none is
+   * unfinished), without blocking the event loop. Takes `{ timeoutMs, signal }`.
+   *
+   * @example
+   * ```ts
+   * for (const job of jobs) await q.put(job);
+   * await q.join(); // every job processed
+   * ```
+   */
+  join(opts?: WaitOptions): Promise<void> {
+    return this.#join.join(opts);
+  }
+
+  /**
+   * Blocking `join()`: meant for worker threads; on the main thread it works but freezes the
+   * event loop while it waits.
+   *
+   * @example
+   * ```ts
+   * q.joinSync({ timeoutMs: 60_000 });
+   * ```
+   */
+  joinSync(opts?: SyncWaitOptions): void {
+    this.#join.joinSync(opts);
   }
 
   /**
@@ -598,24 +424,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    let done = false;
-    const finish = (err: unknown): IteratorResult<T, undefined> => {
-      if (err instanceof QueueClosedError) {
-        done = true;
-        return { done: true, value: undefined };
-      }
-      throw err;
-    };
-    return {
-      next: (): Promise<IteratorResult<T, undefined>> => {
-        if (done) return Promise.resolve({ done: true, value: undefined });
-        return this.get().then((value) => ({ done: false, value }), finish);
-      },
-      return: (): Promise<IteratorResult<T, undefined>> => {
-        done = true;
-        return Promise.resolve({ done: true, value: undefined });
-      },
-    };
+    return itemsUntilClosed(() => this.get());
   }
 
   /**

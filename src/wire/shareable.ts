@@ -12,6 +12,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
+import type { TaskRef } from './protocol.js';
 
 /** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
 export const toShared: unique symbol = Symbol('threadloop.toShared');
@@ -74,6 +75,36 @@ export function setReviverLoader(load: () => Promise<unknown>): void {
 /** Whether every reviver is registered (or nothing is left to load). */
 export function reviversReady(): boolean {
   return reviverLoader === undefined;
+}
+
+/** A function a task reference resolves to on this thread. */
+export type ResolvedTask = (...args: unknown[]) => unknown;
+
+/**
+ * How a shared primitive that holds a task (a Barrier's action) turns a function or task into a
+ * reference that can cross threads, and a reference back into a function. The runtime registers
+ * them (runtime/task-registry.ts) — the primitives sit below it and cannot import it.
+ */
+export interface TaskHooks {
+  /** A function or task → its reference; throws TypeError/TaskSerializationError if it is neither. */
+  toRef(runnable: unknown): TaskRef;
+  /** A reference → the function, at once (inline tasks) or once its module is imported. */
+  resolve(ref: TaskRef): ResolvedTask | Promise<ResolvedTask>;
+}
+
+let taskHooks: TaskHooks | undefined;
+
+/** Registers the task hooks; called once per thread by the runtime. */
+export function setTaskHooks(hooks: TaskHooks): void {
+  taskHooks = hooks;
+}
+
+/** The task hooks, or a TypeError saying that `what` needs threadloop's runtime on this thread. */
+export function getTaskHooks(what: string): TaskHooks {
+  if (taskHooks === undefined) {
+    throw new TypeError(`${what} needs threadloop's runtime on this thread: import 'threadloop' (or run it in a threadloop thread)`);
+  }
+  return taskHooks;
 }
 
 /** Loads the revivers, once. */
