@@ -1,7 +1,8 @@
 // Every ```ts snippet of the README type-checks under `strict` against the built package, and
 // none of the values it names is typed `any` (a result typed `any` type-checks, and is wrong).
 // Each snippet becomes a module of its own; the threadloop names it uses are imported for it, and
-// what it takes as given (`pool`, `db`, `files`, …) is declared in test/fixtures/readme/.
+// what it takes as given (`pool`, `db`, `files`, …) is declared in test/fixtures/readme/. And the
+// numbers the README compares with other libraries come from the benchmark's results file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,4 +102,10 @@ test('every TypeScript snippet of the README type-checks under strict, and names
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the README's comparison table is what scripts/readme-comparison.mjs makes of bench/results/latest.json", async () => {
+  const { comparisonTable, withTable } = await import('../scripts/readme-comparison.mjs');
+  const run = JSON.parse(readFileSync(join(root, 'bench', 'results', 'latest.json'), 'utf8'));
+  assert.equal(readme, withTable(readme, comparisonTable(run)), 'run `node scripts/readme-comparison.mjs --write` after a bench run');
 });
