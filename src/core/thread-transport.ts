@@ -63,8 +63,9 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
         terminate() {
           void worker.terminate();
         },
-        // A stopped worker's loop idle time reads -1 (node's Worker::LoopIdleTime).
-        stopped: () => worker.performance.eventLoopUtilization().idle === -1,
+        // A stopped worker's loop idle time reads -1 (node's Worker::LoopIdleTime). Deno 2.9 has no
+        // worker.performance.eventLoopUtilization (denoland/deno#35150): there, no such check.
+        stopped: typeof worker.performance?.eventLoopUtilization === 'function' ? () => worker.performance.eventLoopUtilization().idle === -1 : undefined,
       };
     },
   };
