@@ -1,17 +1,25 @@
-// The numbers of the README's "threadloop or piscina / tinypool / workerpool / synckit?" section,
-// made from bench/results/latest.json (what `npm run bench` last wrote), never typed by hand.
+// The README's generated parts, never typed by hand: the numbers of "threadloop or piscina /
+// tinypool / workerpool / synckit?", made from bench/results/latest.json (what `npm run bench`
+// last wrote), and the list of what does not work on Deno and Bun, made from
+// scripts/test-runtime.mjs (which CI checks against the runtimes themselves).
 //
-//     node scripts/readme-comparison.mjs           # prints the table
-//     node scripts/readme-comparison.mjs --write   # puts it into README.md, between its markers
+//     node scripts/readme-tables.mjs           # prints both
+//     node scripts/readme-tables.mjs --write   # puts them into README.md, between their markers
 //
-// test/readme.test.js fails when the README's table is not what this makes of latest.json.
+// test/readme.test.js fails when the README's tables are not what this makes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatNumber } from '../bench/lib/format.js';
+import { known } from './test-runtime.mjs';
 
 const root = new URL('..', import.meta.url);
-export const BEGIN = '<!-- comparison:begin (scripts/readme-comparison.mjs writes this table from bench/results/latest.json) -->';
-export const END = '<!-- comparison:end -->';
+/** The README's generated blocks: each between a begin and an end marker. */
+export const blocks = {
+  comparison: '(scripts/readme-tables.mjs writes this table from bench/results/latest.json)',
+  runtimes: '(scripts/readme-tables.mjs writes this list from scripts/test-runtime.mjs)',
+};
+const begin = (block) => `<!-- ${block}:begin ${blocks[block]} -->`;
+const end = (block) => `<!-- ${block}:end -->`;
 
 /** The columns: the bench's contender ids, and their headings. */
 const columns = [
@@ -58,21 +66,42 @@ export function comparisonTable(run) {
   return lines.join('\n');
 }
 
-/** README.md with its comparison table replaced by `table`. */
-export function withTable(readme, table) {
-  const start = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${BEGIN} … ${END} block`);
-  return `${readme.slice(0, start + BEGIN.length)}\n${table}\n${readme.slice(end)}`;
+/** The list of tests Deno and Bun do not pass, with the runtimes' upstream issues. */
+export function runtimeList() {
+  const names = { deno: 'Deno 2.9', bun: 'Bun 1.4' };
+  const link = (issue) => {
+    const [repo, number] = issue.split('#');
+    return `[${issue}](https://github.com/${repo}/issues/${number})`;
+  };
+  const lines = [];
+  for (const [runtime, items] of Object.entries(known)) {
+    for (const k of items) {
+      const issue = k.issue ? ` (${link(k.issue)})` : k.why.includes('tests Node.js itself') ? '' : ' (no upstream issue found yet)';
+      lines.push(`- **${names[runtime]}**, “${k.test}”: ${k.why}${issue}.`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** README.md with `block` replaced by `text`. */
+export function withBlock(readme, block, text) {
+  const start = readme.indexOf(begin(block));
+  const stop = readme.indexOf(end(block));
+  if (start < 0 || stop < start) throw new Error(`README.md has no ${begin(block)} … ${end(block)} block`);
+  return `${readme.slice(0, start + begin(block).length)}\n${text}\n${readme.slice(stop)}`;
+}
+
+/** README.md with every generated block as it should be. */
+export function generated(readme, run) {
+  return withBlock(withBlock(readme, 'comparison', comparisonTable(run)), 'runtimes', runtimeList());
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const run = JSON.parse(readFileSync(new URL('bench/results/latest.json', root), 'utf8'));
-  const table = comparisonTable(run);
   if (process.argv.includes('--write')) {
     const readme = new URL('README.md', root);
-    writeFileSync(readme, withTable(readFileSync(readme, 'utf8'), table));
+    writeFileSync(readme, generated(readFileSync(readme, 'utf8'), run));
   } else {
-    console.log(table);
+    console.log(`${comparisonTable(run)}\n\n${runtimeList()}`);
   }
 }
