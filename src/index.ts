@@ -3,6 +3,15 @@
  *
  * The public API: tasks, futures, executors, and (from other modules of this folder) loops and
  * shared-memory primitives. See README.md for the tour and the Python → threadloop table.
+ *
+ * @example
+ * import { ThreadPoolExecutor, taskModule } from 'threadloop';
+ *
+ * const math = taskModule<typeof import('./math.js')>(new URL('./math.js', import.meta.url));
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+ * const fib30 = await pool.submit(math.fib, 30); // number, computed on a worker thread
+ *
+ * @module threadloop
  */
 export * from './wire/errors.js';
 export { Future, type FutureState, type WaitOptions, type DoneCallback } from './core/future.js';

@@ -35,7 +35,7 @@
  *   return move(render(image, size)); // a Uint8Array, transferred instead of copied
  * }
  *
- * @module
+ * @module threadloop/task
  */
 // Not used here: it keeps the worker runtime's code in as few files as before this entry point.
 // esbuild puts modules in one chunk when the same entry points reach them, and without this line

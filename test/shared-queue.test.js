@@ -13,6 +13,7 @@ import {
   Mutex,
   Semaphore,
 } from 'threadloop';
+import { blockedOn } from './helpers/runtime.js';
 
 const ex = new ThreadPoolExecutor({ maxWorkers: 4, abortGraceMs: 50 });
 after(() => ex.shutdown());
@@ -258,7 +259,9 @@ test('an aborted get rejects with AbortError (reason as cause) and does not swal
   assert.equal(q.size, 0);
 });
 
-test('a consumer thread killed mid-getSync loses no item it was not given', async () => {
+// Bun 1.4 imports the percent-encoded data: URL task module below as a string, so the task never
+// starts and the test would wait forever.
+test('a consumer thread killed mid-getSync loses no item it was not given', blockedOn({ bun: 'a percent-encoded data: URL module is not loaded as a module (oven-sh/bun#32057)' }), async () => {
   const q = new ThreadQueue({ capacity: 32 });
   const started = new ThreadEvent();
   const consume = moduleTask(

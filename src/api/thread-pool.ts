@@ -7,13 +7,6 @@ import { resolveOptions, type ThreadPoolOptions } from '../core/executor.js';
 import { PoolExecutor } from './pool-executor.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
 
-/**
- * A pool of worker threads that run tasks in parallel with the main thread.
- *
- * @example
- * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
- * const hashes = await Promise.all(files.map((f) => pool.submit(crypto.sha256File, f)));
- */
 const limitKeys = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 
 /** Validates `resourceLimits` field by field. @internal */
@@ -27,6 +20,13 @@ export function checkResourceLimits(limits: unknown, owner = 'ThreadPoolExecutor
   }
 }
 
+/**
+ * A pool of worker threads that run tasks in parallel with the main thread.
+ *
+ * @example
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+ * const hashes = await Promise.all(files.map((f) => pool.submit(crypto.sha256File, f)));
+ */
 export class ThreadPoolExecutor extends PoolExecutor {
   constructor(options: ThreadPoolOptions = {}) {
     const resolved = resolveOptions('ThreadPoolExecutor', options, ['resourceLimits', 'workerEntry', 'idleSpinMs']);

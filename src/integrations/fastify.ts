@@ -14,6 +14,16 @@
  * Fastify is an optional peer dependency: this module imports only its types, and wraps the
  * plugin the way `fastify-plugin` does (so the decorators reach the scope that registers it, not
  * only the plugin's own) without needing that package.
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import threadloop from 'threadloop/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(threadloop, { maxWorkers: 4 });
+ * app.get('/hash', (request) => request.runInThreadpool(hashing.pbkdf2, 'secret'));
+ *
+ * @module threadloop/fastify
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { availableParallelism } from 'node:os';

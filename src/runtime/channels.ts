@@ -41,13 +41,14 @@ export function ipcChannel(end: ChildProcess | NodeJS.Process): Channel {
       for (const frame of waiting) handler(frame);
     },
     receiveSync: () => undefined,
-    // In the parent, the child handle must be held too, or its 'exit' could go unheard.
+    // In the parent, the child handle must be held too, or its 'exit' could go unheard. (Bun 1.4's
+    // parent-side channel has no ref()/unref(), oven-sh/bun#33593: the child handle does it all.)
     ref: () => {
-      end.channel?.ref();
+      end.channel?.ref?.();
       if (end !== process) (end as ChildProcess).ref();
     },
     unref: () => {
-      end.channel?.unref();
+      end.channel?.unref?.();
       if (end !== process) (end as ChildProcess).unref();
     },
   };

@@ -40,7 +40,7 @@ export function processTransport(options: ProcessTransportOptions): Transport {
       });
       // An idle child must never keep the parent alive; busy ones are kept alive by the channel.
       child.unref();
-      child.channel?.unref();
+      child.channel?.unref?.();
       child.send(boot);
       let error: unknown;
       let exited = false;

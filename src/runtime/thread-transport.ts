@@ -76,9 +76,11 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
  * just before this thread blocked in resultSync — so the worker's native handle is asked directly
  * where Node has one, and the public method otherwise.
  */
-function stoppedProbe(worker: Worker): () => boolean {
+function stoppedProbe(worker: Worker): (() => boolean) | undefined {
   const key = Object.getOwnPropertySymbols(worker).find((symbol) => symbol.description === 'kHandle');
   const handle = key === undefined ? undefined : (worker as unknown as Record<symbol, { loopIdleTime?: () => number } | null>)[key];
   if (typeof handle?.loopIdleTime === 'function') return () => handle.loopIdleTime!() === -1;
+  // Deno 2.9 has no worker.performance.eventLoopUtilization (denoland/deno#35150): no such check there.
+  if (typeof worker.performance?.eventLoopUtilization !== 'function') return undefined;
   return () => worker.performance.eventLoopUtilization().idle === -1;
 }

@@ -1,0 +1,74 @@
+// The published .d.ts files against every supported @types/node: the packed tarball is installed
+// into a strict consumer project (test/fixtures/consumer: skipLibCheck false, so threadloop's
+// declarations are checked, not skipped), once per @types/node major, and `tsc` must pass.
+//
+//     node scripts/check-types.mjs            # dist/ must be built; @types/node 20, 22, 24, 26
+//     node scripts/check-types.mjs 26         # one major
+//
+// @types/node and fastify (for threadloop/fastify) are installed outside the repository's
+// dependencies, cached under $HOME/.cache/threadloop-types-node<major>.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+const npm = process.env.npm_execpath?.endsWith('.js') ? [process.execPath, process.env.npm_execpath] : ['npm'];
+const majors = process.argv.length > 2 ? process.argv.slice(2) : ['20', '22', '24', '26'];
+const fastifyVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'fastify', 'package.json'), 'utf8')).version;
+
+const versionOf = (dir) => {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The cached node_modules holding @types/node@<major> and this repository's fastify. */
+async function typesFor(major) {
+  const prefix = join(homedir(), '.cache', `threadloop-types-node${major}`);
+  const modules = join(prefix, 'node_modules');
+  const ready = () => versionOf(join(modules, '@types', 'node'))?.startsWith(`${major}.`) && versionOf(join(modules, 'fastify')) === fastifyVersion;
+  if (!ready()) {
+    const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `@types/node@${major}`, `fastify@${fastifyVersion}`];
+    await run(npm[0], [...npm.slice(1), ...args], { maxBuffer: 16 << 20 });
+    if (!ready()) throw new Error(`installing @types/node@${major} into ${prefix} did not give the expected versions`);
+  }
+  return { modules, version: versionOf(join(modules, '@types', 'node')) };
+}
+
+if (!existsSync(join(root, 'dist', 'index.d.ts'))) throw new Error('dist/ is not built: run `npm run build` first');
+const work = mkdtempSync(join(tmpdir(), 'threadloop-types-'));
+let failed = 0;
+try {
+  // What users install: the packed tarball (not this folder), extracted as npm would.
+  const { stdout } = await run(npm[0], [...npm.slice(1), 'pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root });
+  const tarball = join(work, JSON.parse(stdout)[0].filename);
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const installed = await Promise.all(majors.map(typesFor));
+  for (const [i, major] of majors.entries()) {
+    const project = join(work, `node${major}`);
+    cpSync(join(root, 'test', 'fixtures', 'consumer'), project, { recursive: true });
+    const modules = join(project, 'node_modules');
+    mkdirSync(join(modules, 'threadloop'), { recursive: true });
+    await run('tar', ['-xzf', tarball, '-C', join(modules, 'threadloop'), '--strip-components=1']);
+    for (const name of ['@types', 'undici-types', 'fastify']) {
+      if (existsSync(join(installed[i].modules, name))) symlinkSync(join(installed[i].modules, name), join(modules, name), 'dir');
+    }
+    const label = `@types/node ${installed[i].version}`;
+    try {
+      await run(process.execPath, [tsc, '-p', '.', '--noEmit'], { cwd: project, maxBuffer: 16 << 20 });
+      console.log(`ok    published types with ${label}`);
+    } catch (error) {
+      failed++;
+      console.log(`FAIL  published types with ${label}:\n${error.stdout || error.message}`);
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.exitCode = failed > 0 ? 1 : 0;
