@@ -12,6 +12,14 @@ const examplesDir = new URL('../examples/', import.meta.url);
 
 /** Lines (regexes) each example must print; examples not listed must just print something. */
 const expected = {
+  'thread-names.js': [
+    /^main coroutine runs on thread: MainThread$/m,
+    /^blocking I\/O starts, thread: ThreadPoolExecutor-0_0$/m,
+    /^blocking I\/O done, thread: ThreadPoolExecutor-0_0$/m,
+    /^task done \(it ran on ThreadPoolExecutor-0_0\)$/m,
+    /^async task runs on thread: background-loop$/m,
+    /^main thread goes on, thread: MainThread$/m,
+  ],
   'to-thread.js': [
     /^result: done$/m,
     /^blocking call took \d+ ms; the main loop ticked \d+ times meanwhile$/m,
