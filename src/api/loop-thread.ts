@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { LoopClosedError, WorkerCrashedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
+import { duration } from '../core/executor.js';
 import { checkResourceLimits } from './thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
 import { STOPPED_WITHOUT_EXIT, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
@@ -268,7 +269,5 @@ function checkLoopOptions(options: LoopThreadOptions): void {
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');
-  const grace = options.stopGraceMs;
-  if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: stopGraceMs must be a number, got ${describe(grace)}`);
-  if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: stopGraceMs must be >= 0, got ${grace}`);
+  duration('startLoopThread', 'stopGraceMs', options.stopGraceMs, 0);
 }

@@ -910,6 +910,8 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.throws(() => make({ env: null }), TypeError, /env/);
         assert.throws(() => make({ maxWorkers: Number.NaN }), TypeError, /maxWorkers/);
         const rangeErrors = [
+          // A pool of Infinity workers would spawn threads without end (minWorkers) or forever.
+          ['maxWorkers', Infinity],
           ['maxWorkers', 0],
           ['maxWorkers', 1.5],
           ['maxWorkers', -2],
@@ -918,6 +920,11 @@ export function executorSuite(label, makeExecutor, caps = {}) {
           ['maxQueue', -1],
           ['abortGraceMs', -1],
           ['maxTasksPerWorker', 0],
+          ['maxQueue', -Infinity],
+          // Node fires a timer of 2^31 ms or more at once: no grace, or idle workers gone at once.
+          ['idleTimeoutMs', 2 ** 31],
+          ['abortGraceMs', 2 ** 31],
+          ['abortGraceMs', Infinity],
         ];
         for (const [option, value] of rangeErrors) {
           assert.throws(() => make({ [option]: value }), (error) => {
@@ -927,6 +934,10 @@ export function executorSuite(label, makeExecutor, caps = {}) {
           });
         }
         assert.throws(() => make({ maxWorkers: 2, minWorkers: 3 }), RangeError, /minWorkers/);
+        assert.throws(() => make({ maxWorkers: Infinity, minWorkers: Infinity }), RangeError, /maxWorkers must be a finite integer/);
+        assert.throws(() => make({ maxWorkers: 2 ** 31, minWorkers: Infinity }), RangeError, /minWorkers must be a finite integer/);
+        // Infinity where it means "no limit" or "never".
+        make({ maxWorkers: 1, maxQueue: Infinity, maxTasksPerWorker: Infinity, idleTimeoutMs: Infinity, abortGraceMs: 2 ** 31 - 1 });
         assert.throws(() => make({ maxWorkers: 2, workerz: 3 }), TypeError, /unknown option 'workerz'/);
         assert.throws(() => makeExecutor(null), TypeError);
         assert.throws(() => makeExecutor('fast'), TypeError);
