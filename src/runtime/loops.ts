@@ -4,10 +4,11 @@
  * own loop is reached through a MessageChannel within the thread, so a call to it behaves
  * exactly like a call to any other loop (cloned arguments, ordering, errors).
  */
-import { MessageChannel, isMainThread, threadId, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, isMainThread, resourceLimits, threadId, type MessagePort } from 'node:worker_threads';
+import { MAX_DEPTH } from '../wire/clone-check.js';
 import { registerShareable } from '../wire/shareable.js';
 import { Wake } from '../wire/wake.js';
-import { portChannel } from './channels.js';
+import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
 
@@ -52,9 +53,11 @@ export function currentLoop(): Loop {
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
   const client = new LoopClient(ownName, undefined, 'this thread', true, (error) => reportUncaught(error, ownName));
-  client.attach(new Connection(portChannel(port1), client));
+  // Both ends are this thread: what it sends, it must rebuild.
+  const depth = isMainThread ? MAX_DEPTH.mainThread : workerDepth(resourceLimits.stackSizeMb, false);
+  client.attach(new Connection(portChannel(port1, depth), client));
   // The serving end: never holds the process open by itself.
-  new Connection(portChannel(port2), { result: () => {} });
+  new Connection(portChannel(port2, depth), { result: () => {} });
   port1.unref();
   port2.unref();
   return new ClientLoop(client);
@@ -72,14 +75,15 @@ export interface AttachedLoopState {
 function attachedLoop(state: AttachedLoopState): ClientLoop {
   const report = (error: unknown) => reportUncaught(error, `loop '${state.name}'`);
   const client = new LoopClient(state.name, new Wake(state.wake), 'worker thread', true, report);
-  client.attach(new Connection(portChannel(state.port), client));
+  client.attach(new Connection(portChannel(state.port, workerDepth()), client));
   state.port.unref();
   return new ClientLoop(client);
 }
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
-  new Connection(portChannel(state.port), { result: () => {} }, undefined, new Wake(state.wake));
+  // The caller may be a main thread, which rebuilds less deeply nested values than a worker sends.
+  new Connection(portChannel(state.port, MAX_DEPTH.mainThread), { result: () => {} }, undefined, new Wake(state.wake));
   state.port.unref();
 }
 

@@ -4,7 +4,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
-import { findUncloneable } from './clone-check.js';
+import { findUncloneable, maxDepthFor } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
 
@@ -29,8 +29,9 @@ export interface PreparedArgs {
 export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
   if (plainArgs(args)) return { args, flags: 0, transfer: task.options.transfer };
   const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
+  const maxDepth = maxDepthFor(where);
   for (let i = 0; i < args.length; i++) {
-    const problem = findUncloneable(args[i]);
+    const problem = findUncloneable(args[i], maxDepth);
     if (problem !== undefined) {
       throw new TaskSerializationError(
         `argument ${i} of task '${task.name}' cannot be sent to a ${where}: it is ${problem} ` +

@@ -472,6 +472,32 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(await queued, 2);
       });
 
+      test('a deeply nested argument arrives intact, or fails with TaskSerializationError saying why; never a crash', async () => {
+        const ex = make({ maxWorkers: 1 });
+        const nested = (n) => {
+          let v = {};
+          for (let i = 0; i < n; i++) v = { a: v };
+          return v;
+        };
+        if (kind === 'worker thread') {
+          // Deeper than the recursive pre-check could walk, within what structured clone rebuilds.
+          assert.equal(await ex.submit(t.depth, nested(2800)), 2800);
+        } else {
+          // A child process rebuilds messages on a main thread's smaller stack.
+          await failsWith(() => ex.submit(t.depth, nested(2800)), TaskSerializationError, /argument 0 .*nested more than 1000 levels deep/);
+          assert.equal(await ex.submit(t.depth, nested(999)), 999); // 1,000 objects
+        }
+        const error = await failsWith(() => ex.submit(t.depth, nested(100_000)), TaskSerializationError, /argument 0 .*nested more than \d+ levels deep/);
+        assert.equal(error.code, 'ERR_TASK_SERIALIZATION');
+        // A result too deep to send back fails its own future.
+        await rejectsWith(ex.submit(t.nested, 100_000), TaskSerializationError, /result .*nested/);
+        // One this (main) thread could not rebuild: a worker thread's message would be dropped
+        // (its future never settling), and Node's IPC reader would crash this process.
+        await rejectsWith(ex.submit(t.nested, 2500), TaskSerializationError, /result .*nested more than 1000 levels deep/);
+        assert.equal(await ex.submit(t.depth, await ex.submit(t.nested, 999)), 999);
+        assert.equal(await ex.submit(t.add, 2, 2), 4, 'the worker keeps serving');
+      });
+
       test('an uncloneable result fails that future; the worker keeps serving', async () => {
         const ex = make({ maxWorkers: 1 });
         const before = await ex.submit(t.workerIdentity);
