@@ -409,8 +409,25 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         await rejectsWith(ex.submit(t.noSuchExport), TaskNotFoundError, /noSuchExport/);
         await rejectsWith(ex.submit(t.notAFunction), TaskNotFoundError, /notAFunction/);
         const missing = taskModule(fixtureUrl('does-not-exist.js'));
-        await rejectsWith(ex.submit(missing.anything), Error);
+        const error = await rejectsWith(ex.submit(missing.anything), TaskNotFoundError, /taskModule\(\) URL file:.*\/does-not-exist\.js was not found/);
+        assert.equal(error.code, 'ERR_TASK_NOT_FOUND');
+        assert.doesNotMatch(error.message, /exists/);
         assert.equal(await ex.submit(t.add, 1, 1), 2, 'the worker keeps serving');
+      });
+
+      test('a taskModule() URL naming a .js file where only the .ts exists (or the reverse) says so', async () => {
+        const ex = make({ maxWorkers: 1 });
+        // Under tsx, `import './math.js'` finds math.ts; a worker is given the URL as it is.
+        const jsForTs = taskModule(fixtureUrl('ts/math.js'));
+        await rejectsWith(ex.submit(jsForTs.fib, 10), TaskNotFoundError, /URL file:.*\/ts\/math\.js was not found, but .*\/ts\/math\.ts exists/);
+        // After tsc, the .ts source is gone from dist/.
+        const tsForJs = taskModule(fixtureUrl('tasks.ts'));
+        await rejectsWith(ex.submit(tsForJs.add, 1, 1), TaskNotFoundError, /URL file:.*\/tasks\.ts was not found, but .*\/tasks\.js exists/);
+        // A module that exists but imports one that does not keeps the loader's own error.
+        const brokenImport = taskModule(fixtureUrl('missing-import.js'));
+        const error = await rejectsWith(ex.submit(brokenImport.run), Error);
+        assert.equal(error.code, 'ERR_MODULE_NOT_FOUND');
+        assert.match(error.message, /no-such-dependency/);
       });
 
       test('taskModule and submit reject what is not a task', async () => {
