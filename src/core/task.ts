@@ -5,8 +5,8 @@
  */
 import { TaskSerializationError } from '../wire/errors.js';
 import { checkTimeout, describe } from './future.js';
-import type { TransferListItem } from 'node:worker_threads';
 import type { TaskRef } from '../wire/protocol.js';
+import type { Transferable } from '../wire/transferable.js';
 
 /** Any function a task may stand for. */
 export type AnyFunction = (...args: never[]) => unknown;
@@ -18,7 +18,7 @@ export interface TaskOptions {
   /** Ends the call with a `TimeoutError` if it runs longer than this (queue time excluded). */
   timeoutMs?: number;
   /** ArrayBuffers (and other transferables) among the arguments to move instead of copy. */
-  transfer?: readonly TransferListItem[];
+  transfer?: readonly Transferable[];
 }
 
 declare const signature: unique symbol;

@@ -2,23 +2,23 @@
  * Getting a call's arguments ready to cross: Shareables become tagged records, and anything
  * structured clone would refuse fails here, at the call that passed it, naming the argument.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
 import { findUncloneable, maxDepthFor } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
+import type { Transferable } from './transferable.js';
 
 /** What prepareArgs needs of a task: its name (for messages) and what it moves. */
 export interface ArgsOwner {
   readonly name: string;
-  readonly options: { readonly transfer?: readonly TransferListItem[] };
+  readonly options: { readonly transfer?: readonly Transferable[] };
 }
 
 /** What prepareArgs found besides the arguments: CALL flags and things to transfer. */
 export interface PreparedArgs {
   args: unknown[];
   flags: number;
-  transfer: readonly TransferListItem[] | undefined;
+  transfer: readonly Transferable[] | undefined;
 }
 
 /**

@@ -10,8 +10,8 @@
  * The walk costs nothing until the first Shareable is created in a thread: `shareablesInUse()`
  * stays false and senders skip it.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
+import type { Transferable } from './transferable.js';
 
 /** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
 export const toShared: unique symbol = Symbol('threadloop.toShared');
@@ -23,7 +23,7 @@ export interface SharedDescriptor {
   /** The shared state: SharedArrayBuffers and plain data. */
   state: unknown;
   /** Things in `state` to move rather than clone (a MessagePort for a loop handle). */
-  transfer?: TransferListItem[];
+  transfer?: Transferable[];
 }
 
 /** A threadloop object that crosses threads live. */
@@ -114,10 +114,10 @@ function isPlainContainer(value: object): boolean {
 export function encodeShareables(
   value: unknown,
   where?: string,
-): { value: unknown; found: boolean; transfer: TransferListItem[] | undefined } {
+): { value: unknown; found: boolean; transfer: Transferable[] | undefined } {
   if (!created) return { value, found: false, transfer: undefined };
   let found = false;
-  let transfer: TransferListItem[] | undefined;
+  let transfer: Transferable[] | undefined;
   const seen = new Map<object, unknown>();
   const walk = (v: unknown): unknown => {
     if (typeof v !== 'object' || v === null) return v;
