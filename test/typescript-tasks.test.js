@@ -47,6 +47,21 @@ test('under Node type stripping, a .ts task module runs on a worker thread', { t
   assert.deepEqual(await run(stripping.node, [...stripping.flags, app]), expected);
 });
 
+const inlineExpected = {
+  nestedFunction: [9, 'square'],
+  constArrow: [6, 'double'],
+  aClass: [3, 'Box', 1],
+  usingDeclaration: ['body 3', 'sync and async held', 'async', 'sync'],
+};
+
+test('under tsx, inline tasks with nested functions, const arrows, classes and `using` run (esbuild helpers in their source)', { timeout: 60_000 }, async () => {
+  assert.deepEqual(await run(process.execPath, ['--import', 'tsx', 'test/fixtures/ts/inline.ts']), inlineExpected);
+});
+
+test('under Node type stripping, the same inline tasks run', { timeout: 60_000, skip: stripping.skip }, async () => {
+  assert.deepEqual(await run(stripping.node, [...stripping.flags, 'test/fixtures/ts/inline.ts']), inlineExpected);
+});
+
 test('without a TypeScript loader, a .ts task fails with a typed error saying what to do', { timeout: 60_000 }, async () => {
   const result = await run(process.execPath, ['test/fixtures/ts/no-loader.js']);
   if (version(process.version) >= version('v23.6')) {

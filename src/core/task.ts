@@ -5,6 +5,7 @@
  */
 import { TaskSerializationError } from '../wire/errors.js';
 import { checkTimeout, describe } from './future.js';
+import { helpersFor } from './loader-helpers.js';
 import type { TaskRef } from '../wire/protocol.js';
 import type { Transferable } from '../wire/transferable.js';
 
@@ -168,19 +169,23 @@ function inlineSource(fn: AnyFunction): string {
 }
 
 /**
- * Compiles an inline task's source in this thread's global scope, with `require` at hand.
+ * Compiles an inline task's source in this thread's global scope, with `require` at hand, and
+ * the helpers a TypeScript loader writes into function bodies.
  * Method shorthand (`name(a) {…}`) is not an expression on its own, so it is retried as one.
  * @internal
  */
 export function compileInline(source: string, name: string, req?: unknown): AnyFunction {
-  let factory: (req: unknown) => AnyFunction;
+  // What a TypeScript loader may have written into the function (core/loader-helpers.ts).
+  const helpers = helpersFor(source);
+  const params = helpers === undefined ? ['require'] : ['require', ...helpers.names];
+  let factory: (...values: unknown[]) => AnyFunction;
   try {
-    factory = new Function('require', `"use strict"; return (${source}\n);`) as typeof factory;
+    factory = new Function(...params, `"use strict"; return (${source}\n);`) as typeof factory;
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    factory = new Function('require', `"use strict"; return ({${source}\n})[${JSON.stringify(name)}];`) as typeof factory;
+    factory = new Function(...params, `"use strict"; return ({${source}\n})[${JSON.stringify(name)}];`) as typeof factory;
   }
-  return factory(req);
+  return helpers === undefined ? factory(req) : factory(req, ...helpers.values);
 }
 
 /** Validates per-call task options. @internal */
