@@ -15,7 +15,7 @@ export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from 
 export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { monitorLoopBlocking, LOOP_BLOCKED_WARNING, type LoopMonitor, type LoopMonitorOptions, type LoopBlockedInfo } from './api/monitor.js';
-export { move } from './runtime/connection.js';
+export { move } from './runtime/move.js';
 export type { Transferable } from './wire/transferable.js';
 export * from './shared/index.js';
 export { startLoopThread, runCoroutineThreadsafe, startThread, LoopThread, type LoopThreadOptions, type ThreadHandle } from './api/loop-thread.js';

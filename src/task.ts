@@ -42,7 +42,7 @@
 import './wire/slots.js';
 
 export { currentTask, type TaskContext } from './runtime/current-task.js';
-export { move } from './runtime/connection.js';
+export { move } from './runtime/move.js';
 export type { Transferable } from './wire/transferable.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';

@@ -47,6 +47,25 @@ test('under Node type stripping, a .ts task module runs on a worker thread', { t
   assert.deepEqual(await run(stripping.node, [...stripping.flags, app]), expected);
 });
 
+const contextExpected = {
+  task: { name: 'probe', aborted: false },
+  onMain: true,
+  inlineOnMain: 'inline on main',
+  eventSetOnMain: true,
+  timeoutIsInstance: true,
+  movedFromMain: 'Uint8Array',
+  movedFromWorker: 'Uint8Array(4)',
+};
+
+test('under tsx, a .ts task module importing threadloop/task gets the running task and mainLoop() (one runtime state per thread)', { timeout: 60_000 }, async () => {
+  // On Node 20 the worker loads the module through tsx's require() hook, and threadloop with it again.
+  assert.deepEqual(await run(process.execPath, ['--import', 'tsx', 'test/fixtures/ts/context-app.ts']), contextExpected);
+});
+
+test('under Node type stripping, the same task module gets the running task and mainLoop()', { timeout: 60_000, skip: stripping.skip }, async () => {
+  assert.deepEqual(await run(stripping.node, [...stripping.flags, 'test/fixtures/ts/context-app.ts']), contextExpected);
+});
+
 const inlineExpected = {
   nestedFunction: [9, 'square'],
   constArrow: [6, 'double'],

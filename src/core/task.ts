@@ -7,6 +7,7 @@ import { TaskSerializationError } from '../wire/errors.js';
 import { checkTimeout, describe } from './future.js';
 import { helpersFor } from './loader-helpers.js';
 import type { TaskRef } from '../wire/protocol.js';
+import { brand, perThread } from '../wire/thread-state.js';
 import type { Transferable } from '../wire/transferable.js';
 
 /** Any function a task may stand for. */
@@ -56,7 +57,12 @@ export type TaskModule<M> = {
     : never;
 };
 
-let nextTaskId = 1;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): a task id names a task on
+// every connection of the thread, so two copies must not hand out the same one.
+const state = perThread('tasks', 1, () => ({ nextTaskId: 1, inlineTasks: new WeakMap<AnyFunction, Task>() }));
+
+/** Marks a Task for every copy of threadloop in the thread: `instanceof` knows only its own. */
+const TASK = brand('task');
 
 class TaskImpl<F extends AnyFunction> implements Task<F> {
   declare readonly [signature]?: F;
@@ -79,6 +85,8 @@ class TaskImpl<F extends AnyFunction> implements Task<F> {
     return this.ref.kind === 'module' ? `Task(${this.ref.url}#${this.ref.name})` : `Task(${this.ref.name})`;
   }
 }
+// On the prototype: recognizing a task costs one property lookup, and no task carries it itself.
+Object.defineProperty(TaskImpl.prototype, TASK, { value: true });
 
 /**
  * The typed tasks of a module. The module is imported on the thread that runs a task, once per
@@ -100,7 +108,7 @@ export function taskModule<M = Record<string, (...args: unknown[]) => unknown>>(
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       let task = tasks.get(prop);
       if (task === undefined) {
-        task = new TaskImpl({ kind: 'module', url: href, name: prop }, nextTaskId++, {});
+        task = new TaskImpl({ kind: 'module', url: href, name: prop }, state.nextTaskId++, {});
         tasks.set(prop, task);
       }
       return task;
@@ -120,7 +128,6 @@ export function moduleTask<F extends AnyFunction>(url: URL | string, name = 'def
   return (taskModule(url) as unknown as Record<string, Task<F>>)[name]!;
 }
 
-const inlineTasks = new WeakMap<AnyFunction, Task>();
 
 /**
  * Turns a function or task into a task. A function becomes an inline task: its source is sent
@@ -129,21 +136,21 @@ const inlineTasks = new WeakMap<AnyFunction, Task>();
  * @internal
  */
 export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
-  if (runnable instanceof TaskImpl) return runnable;
+  if (isTask(runnable)) return runnable as Task<F>;
   if (typeof runnable !== 'function') {
     throw new TypeError(`expected a task or a function, got ${describe(runnable)}`);
   }
-  let task = inlineTasks.get(runnable);
+  let task = state.inlineTasks.get(runnable);
   if (task === undefined) {
-    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, nextTaskId++, {});
-    inlineTasks.set(runnable, task);
+    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, state.nextTaskId++, {});
+    state.inlineTasks.set(runnable, task);
   }
   return task as Task<F>;
 }
 
-/** Whether `value` is a task made by this module. */
+/** Whether `value` is a task made by this module, in any copy of threadloop in the thread. */
 export function isTask(value: unknown): value is Task {
-  return value instanceof TaskImpl;
+  return typeof value === 'object' && value !== null && (value as { [TASK]?: true })[TASK] === true;
 }
 
 function inlineSource(fn: AnyFunction): string {

@@ -18,6 +18,7 @@ import type { Task } from '../core/task.js';
 import { enterCall, leaveCall, RunningCall } from './current-task.js';
 import { TaskTable } from './task-registry.js';
 import type { Linger } from './linger.js';
+import { Moved } from './move.js';
 
 /** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
 export interface Channel {
@@ -38,33 +39,6 @@ export interface ConnectionEvents {
   result(id: number, ok: boolean, value: unknown): void;
   /** The peer finished starting (READY) or could not (FAILED, with an encoded error). */
   control?(op: number, value: unknown): void;
-}
-
-/** A value a task returns together with the buffers to move (not copy) back. */
-export class Moved<T> {
-  constructor(
-    readonly value: T,
-    readonly transfer: readonly TransferListItem[],
-  ) {}
-}
-
-/**
- * Marks a task's result (or part of it) to be transferred instead of copied.
- *
- * @example
- * export function render(w, h) {
- *   const pixels = new Uint8Array(w * h * 4);
- *   return move(pixels, [pixels.buffer]);
- * }
- */
-export function move<T>(value: T, transfer: readonly TransferListItem[] = defaultTransfer(value)): T {
-  return new Moved(value, transfer) as unknown as T;
-}
-
-function defaultTransfer(value: unknown): TransferListItem[] {
-  if (value instanceof ArrayBuffer) return [value];
-  if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) return [value.buffer];
-  return [];
 }
 
 const resolved = Promise.resolve();

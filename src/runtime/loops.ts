@@ -6,20 +6,25 @@
  */
 import { MessageChannel, isMainThread, resourceLimits, threadId, type MessagePort } from 'node:worker_threads';
 import { MAX_DEPTH } from '../wire/clone-check.js';
+import { perThread } from '../wire/thread-state.js';
 import { registerShareable } from '../wire/shareable.js';
 import { Wake } from '../wire/wake.js';
 import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
 
-let main: Loop | undefined;
-let own: Loop | undefined;
-let ownName = isMainThread ? 'main' : `thread-${threadId}`;
+// Per thread, not per copy of threadloop: task code may have loaded another copy than the worker
+// runtime that set the main loop (wire/thread-state.ts).
+const state = perThread('loops', 1, () => ({
+  main: undefined as Loop | undefined,
+  own: undefined as Loop | undefined,
+  ownName: isMainThread ? 'main' : `thread-${threadId}`,
+}));
 
 /** Set by the worker runtime at start. @internal */
 export function setMainLoop(loop: Loop, name: string): void {
-  main = loop;
-  ownName = name;
+  state.main = loop;
+  state.ownName = name;
 }
 
 /**
@@ -34,7 +39,7 @@ export function setMainLoop(loop: Loop, name: string): void {
  */
 export function mainLoop(): Loop {
   // A pool's child process is a main thread too, but its "main loop" is the parent's.
-  if (main !== undefined) return main;
+  if (state.main !== undefined) return state.main;
   if (isMainThread) return currentLoop();
   throw new Error('mainLoop() is only available in threads started by threadloop (pool workers and loop threads)');
 }
@@ -47,11 +52,12 @@ export function mainLoop(): Loop {
  * currentLoop().callSoonThreadsafe(() => console.log('later, on this thread'));
  */
 export function currentLoop(): Loop {
-  return (own ??= loopback());
+  return (state.own ??= loopback());
 }
 
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
+  const { ownName } = state;
   const client = new LoopClient(ownName, undefined, 'this thread', true, (error) => reportUncaught(error, ownName));
   // Both ends are this thread: what it sends, it must rebuild.
   const depth = isMainThread ? MAX_DEPTH.mainThread : workerDepth(resourceLimits.stackSizeMb, false);

@@ -10,11 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { TaskNotFoundError } from '../wire/errors.js';
 import { compileInline, type AnyFunction } from '../core/task.js';
 import type { TaskRef } from '../wire/protocol.js';
+import { perThread } from '../wire/thread-state.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
-const modules = new Map<string, Promise<Record<string, unknown>>>();
-const inline = new Map<string, Callable>();
+// Per thread, not per copy of threadloop (wire/thread-state.ts): each module imported once.
+const { modules, inline } = perThread('task-registry', 1, () => ({
+  modules: new Map<string, Promise<Record<string, unknown>>>(),
+  inline: new Map<string, Callable>(),
+}));
 // Inline tasks resolve `require()` from the application's working directory.
 const requireFromCwd = createRequire(join(process.cwd(), '__threadloop_inline__.js'));
 
