@@ -64,6 +64,16 @@ test("a queue or lock made by the other copy crosses threads live through this c
   assert.ok(!(event instanceof ThreadEvent), 'classes other than errors stay per copy');
 });
 
+test('executors made by either copy get distinct default names', async () => {
+  const a = new ThreadPoolExecutor({ maxWorkers: 1 });
+  const b = new other.ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    assert.ok(![pool.name, a.name].includes(b.name), `${b.name} is taken already`);
+  } finally {
+    await Promise.all([a.shutdown(), b.shutdown()]);
+  }
+});
+
 test("errors are instanceof across copies, by class name along the prototype chain", () => {
   assert.ok(new other.TimeoutError('x') instanceof TimeoutError);
   assert.ok(new other.TimeoutError('x') instanceof ThreadloopError);

@@ -7,6 +7,7 @@ import type { AnyFunction, Runnable } from './task.js';
 import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
 import { describe } from './future.js';
+import { perThread } from '../wire/thread-state.js';
 
 /** Options of `executor.map`. */
 export interface MapOptions {
@@ -132,7 +133,8 @@ const commonKeys = [
   'env', 'execArgv', 'abortGraceMs', 'maxTasksPerWorker', 'callerStacks',
 ];
 
-let executorCount = 0;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): default names stay unique.
+const names = perThread('executor-names', 1, () => ({ count: 0 }));
 
 /**
  * Validates options at construction, naming the option at fault, and fills in defaults.
@@ -171,7 +173,7 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
     maxQueue: count(kind, 'maxQueue', options.maxQueue, Infinity, 0, true),
     initializer,
     initArgs,
-    name: name ?? `threadloop-${++executorCount}`,
+    name: name ?? `threadloop-${++names.count}`,
     env,
     execArgv,
     abortGraceMs: duration(kind, 'abortGraceMs', options.abortGraceMs, 1_000),
