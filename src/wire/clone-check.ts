@@ -138,8 +138,12 @@ export function explainCloneFailure(error: unknown): unknown {
 }
 
 let budget = 0;
-/** How many containers the quick look visits before it leaves the answer to the exact walk. */
-const QUICK_BUDGET = 4096;
+/**
+ * How many containers the quick look visits before it leaves the answer to the exact walk: enough
+ * for large shallow values (an array of 100,000 rows costs a few percent of cloning it), bounded
+ * for graphs that share nodes heavily, which it would visit once per path.
+ */
+const QUICK_BUDGET = 1 << 20;
 
 /**
  * Whether `value` nests containers at most `maxDepth` deep — for every message a thread sends,
