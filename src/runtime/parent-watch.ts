@@ -19,8 +19,19 @@ const TERM_GRACE_MS = 250;
 // CommonJS, run with `eval`: the watchdog needs no file of its own next to the bundled entry.
 const source = `
 const { workerData: { ppid, pid, pollMs, graceMs } } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+// The parent's pid now. process.ppid is read once at start on some Node versions; Linux says
+// it live in /proc (after the command name, which may hold anything up to the last ')').
+const parentNow = () => {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return process.ppid;
+  }
+};
 const gone = () => {
-  if (process.ppid !== ppid) return true; // re-parented: the parent exited (POSIX)
+  if (parentNow() !== ppid) return true; // re-parented: the parent exited (POSIX)
   try {
     process.kill(ppid, 0); // where processes are not re-parented (Windows)
     return false;
