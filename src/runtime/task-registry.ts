@@ -3,7 +3,7 @@
  * imported once per thread (on the main thread, the application's own instance), inline sources
  * are compiled once per thread.
  */
-import { existsSync } from 'node:fs';
+import type * as FsModule from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,9 @@ const counterparts: Record<string, string[]> = {
 function explainNotFound(url: string, error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !url.startsWith('file:')) return error;
+  // Loaded here, on this error path only: an ESM import of node:fs would make every worker load
+  // fs/promises and what it needs (on Node 24: os, readline, …) at start.
+  const { existsSync } = createRequire(import.meta.url)('node:fs') as typeof FsModule;
   const path = fileURLToPath(url);
   if (existsSync(path)) return error;
   const extension = extname(path);
