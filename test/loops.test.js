@@ -117,6 +117,19 @@ describe('loop threads', () => {
       await pool.shutdown();
     }
   });
+
+  test("a handle with listeners of its own ('error', 'exit') is sent all the same", async () => {
+    const listened = await startLoopThread();
+    listened.on('error', () => {});
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      // Its EventEmitter state holds functions; what crosses is its shared state only.
+      assert.equal(await pool.submit(({ loop }) => loop.submit(() => 'through the handle'), { loop: listened }), 'through the handle');
+    } finally {
+      await pool.shutdown();
+      await listened.stop();
+    }
+  });
 });
 
 describe('a loop thread that dies while this thread blocks in resultSync', () => {

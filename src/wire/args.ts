@@ -28,7 +28,7 @@ export interface PreparedArgs {
  */
 export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
   if (plainArgs(args)) return { args, flags: 0, transfer: task.options.transfer };
-  const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
+  // Looked at before Shareables are swapped out, whose walk recurses: too deep a value fails here.
   const maxDepth = maxDepthFor(where);
   for (let i = 0; i < args.length; i++) {
     const problem = findUncloneable(args[i], maxDepth);
@@ -39,6 +39,7 @@ export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sha
       );
     }
   }
+  const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
   const own = task.options.transfer;
   const transfer = encoded.transfer === undefined ? own : [...(own ?? []), ...encoded.transfer];
   return { args: encoded.value as unknown[], flags: encoded.found ? CallFlag.Shared : 0, transfer };

@@ -9,6 +9,7 @@
  * structured clone can copy, however deeply nested, passes it.
  */
 import { TaskSerializationError } from './errors.js';
+import { toShared, type Shareable } from './shareable.js';
 
 /** How a value was reached from its container, for the path in messages. */
 const enum Step { Root, Index, Key, MapKey, MapValue, SetItem }
@@ -99,10 +100,14 @@ function walk(root: object, maxDepth: number): string | undefined {
   return undefined;
 }
 
-/** Values structured clone copies whole, without looking into them as containers. */
+/**
+ * Values structured clone copies whole, without looking into them as containers; and
+ * Shareables, which are swapped for their shared state before sending (wire/shareable.ts).
+ */
 function isLeaf(value: object): boolean {
   return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer ||
-    value instanceof Date || value instanceof RegExp || value instanceof Error;
+    value instanceof Date || value instanceof RegExp || value instanceof Error ||
+    typeof (value as Partial<Shareable>)[toShared] === 'function';
 }
 
 /** The path from the argument to `item`, built only when there is something to report. */

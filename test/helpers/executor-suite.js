@@ -18,6 +18,7 @@ import {
   QueueFullError,
   TaskNotFoundError,
   TaskSerializationError,
+  ThreadEvent,
   ThreadloopError,
   TimeoutError,
   WorkerCrashedError,
@@ -506,6 +507,9 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         }
         const error = await failsWith(() => ex.submit(t.depth, nested(100_000)), TaskSerializationError, /argument 0 .*nested more than \d+ levels deep/);
         assert.equal(error.code, 'ERR_TASK_SERIALIZATION');
+        // Once a queue or lock exists in this thread, arguments are also searched for them.
+        new ThreadEvent();
+        await failsWith(() => ex.submit(t.depth, nested(100_000)), TaskSerializationError, /argument 0 .*nested more than \d+ levels deep/);
         // A result too deep to send back fails its own future.
         await rejectsWith(ex.submit(t.nested, 100_000), TaskSerializationError, /result .*nested/);
         // One this (main) thread could not rebuild: a worker thread's message would be dropped
