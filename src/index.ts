@@ -30,6 +30,7 @@ export { TaskStream, type StreamChunk } from './core/stream.js';
 export { TaskGroup, type TaskGroupOptions } from './api/task-group.js';
 export { monitorLoopBlocking, LOOP_BLOCKED_WARNING, type LoopMonitor, type LoopMonitorOptions, type LoopBlockedInfo } from './api/monitor.js';
 export { move } from './runtime/move.js';
+export type { Transferable } from './wire/transferable.js';
 export * from './shared/index.js';
 export { startLoopThread, runCoroutineThreadsafe, startThread, LoopThread, type LoopThreadOptions, type ThreadHandle } from './api/loop-thread.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';

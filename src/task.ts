@@ -47,6 +47,7 @@ export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { currentThread, type ThreadInfo } from './runtime/current-thread.js';
 export { ContextVar, shareContext } from './core/context.js';
 export { move } from './runtime/move.js';
+export type { Transferable } from './wire/transferable.js';
 export { mainLoop, currentLoop } from './runtime/loops.js';
 export type { Loop } from './runtime/loop.js';
 export { taskModule, moduleTask, type Task, type TaskModule, type TaskModuleOptions, type TaskOptions } from './core/task.js';

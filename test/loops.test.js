@@ -118,6 +118,19 @@ describe('loop threads', () => {
       await pool.shutdown();
     }
   });
+
+  test("a handle with listeners of its own ('error', 'exit') is sent all the same", async () => {
+    const listened = await startLoopThread();
+    listened.on('error', () => {});
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      // Its EventEmitter state holds functions; what crosses is its shared state only.
+      assert.equal(await pool.submit(({ loop }) => loop.submit(() => 'through the handle'), { loop: listened }), 'through the handle');
+    } finally {
+      await pool.shutdown();
+      await listened.stop();
+    }
+  });
 });
 
 describe('a loop thread that dies while this thread blocks in resultSync', () => {
@@ -165,6 +178,9 @@ describe('stopping a loop', () => {
   test('bad options throw at the call, with a typed error naming the option', () => {
     assert.throws(() => startLoopThread({ name: 5 }), (e) => e instanceof TypeError && /name/.test(e.message));
     assert.throws(() => startLoopThread({ stopGraceMs: -1 }), (e) => e instanceof RangeError && /stopGraceMs/.test(e.message));
+    // Node fires a timer of 2^31 ms or more at once: stop() would give no grace at all.
+    assert.throws(() => startLoopThread({ stopGraceMs: Infinity }), (e) => e instanceof RangeError && /stopGraceMs/.test(e.message));
+    assert.throws(() => startLoopThread({ stopGraceMs: 2 ** 31 }), (e) => e instanceof RangeError && /stopGraceMs/.test(e.message));
     assert.throws(() => startLoopThread({ nmae: 'x' }), /unknown option 'nmae'/);
     assert.throws(() => runCoroutineThreadsafe(() => 1, {}), TypeError);
   });

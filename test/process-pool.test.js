@@ -2,7 +2,9 @@
 // processes do — a child killed by a signal, recycling, process-wide state, parent liveness.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import {
@@ -15,7 +17,7 @@ import {
   taskModule,
 } from 'threadloop';
 import { executorSuite } from './helpers/executor-suite.js';
-import { fixtureUrl, keepAlive } from './helpers/util.js';
+import { eventually, fixtureUrl, keepAlive } from './helpers/util.js';
 
 const t = taskModule(fixtureUrl('tasks.js'));
 const run = promisify(execFile);
@@ -159,4 +161,44 @@ describe('ProcessPoolExecutor: what only processes do', () => {
     }
     assert.equal(alive, false, 'the child exited after its parent died');
   });
+
+  for (const signal of ['SIGKILL', 'SIGTERM']) {
+    test(`busy children end within about a second of their parent's death by ${signal}, and print no EPIPE`, async () => {
+      // Their event loops are blocked, so no 'disconnect' event can tell them (a container's
+      // SIGTERM, kill -9); one child returns a result right after, into a closed channel.
+      const parent = spawn(process.execPath, [fileURLToPath(fixtureUrl('orphan-parent.js'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const ended = Promise.all([parent.stdout, parent.stderr].map((stream) => {
+        stream.setEncoding('utf8');
+        stream.on('data', (text) => (output += text));
+        return once(stream, 'end'); // when the parent and both children, which share it, are gone
+      }));
+      const children = () => [...output.matchAll(/\{"child":(\d+)\}/g)].map((m) => Number(m[1]));
+      try {
+        await eventually(() => children().length === 2, { timeoutMs: 30_000, what: 'both children to start spinning' });
+        parent.kill(signal);
+        await eventually(() => children().every((pid) => !processExists(pid)), { timeoutMs: 2500, what: `the children to end after the parent's ${signal}` });
+        await ended;
+        assert.doesNotMatch(output, /EPIPE|Error/);
+      } finally {
+        parent.kill('SIGKILL');
+        for (const pid of children()) if (processExists(pid)) process.kill(pid, 'SIGKILL');
+      }
+    });
+  }
 });
+
+/** Whether process `pid` exists and has not ended (a zombie waiting to be reaped has ended). */
+function processExists(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if (error.code === 'ESRCH') return false;
+    throw error;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc here: it exists
+  }
+}

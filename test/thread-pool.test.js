@@ -125,6 +125,8 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
   test('thread-only options are validated', () => {
     assert.throws(() => make({ resourceLimits: 'small' }), TypeError, /resourceLimits/);
     assert.throws(() => make({ resourceLimits: { maxOldGenerationSizeMb: 'lots' } }), TypeError, /maxOldGenerationSizeMb/);
+    // An infinite stack size makes every worker die at start.
+    assert.throws(() => make({ resourceLimits: { stackSizeMb: Infinity } }), RangeError, /stackSizeMb/);
     assert.throws(() => make({ workerEntry: 42 }), TypeError, /workerEntry/);
     assert.throws(() => make({ idleSpinMs: '1' }), TypeError, /idleSpinMs/);
     assert.throws(() => make({ idleSpinMs: -1 }), RangeError, /idleSpinMs/);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,40 @@ test('under Node type stripping, a .ts task module runs on a worker thread', { t
   assert.deepEqual(await run(stripping.node, [...stripping.flags, app]), expected);
 });
 
+const contextExpected = {
+  task: { name: 'probe', aborted: false },
+  onMain: true,
+  inlineOnMain: 'inline on main',
+  eventSetOnMain: true,
+  timeoutIsInstance: true,
+  movedFromMain: 'Uint8Array',
+  movedFromWorker: 'Uint8Array(4)',
+};
+
+test('under tsx, a .ts task module importing threadloop/task gets the running task and mainLoop() (one runtime state per thread)', { timeout: 60_000 }, async () => {
+  // On Node 20 the worker loads the module through tsx's require() hook, and threadloop with it again.
+  assert.deepEqual(await run(process.execPath, ['--import', 'tsx', 'test/fixtures/ts/context-app.ts']), contextExpected);
+});
+
+test('under Node type stripping, the same task module gets the running task and mainLoop()', { timeout: 60_000, skip: stripping.skip }, async () => {
+  assert.deepEqual(await run(stripping.node, [...stripping.flags, 'test/fixtures/ts/context-app.ts']), contextExpected);
+});
+
+const inlineExpected = {
+  nestedFunction: [9, 'square'],
+  constArrow: [6, 'double'],
+  aClass: [3, 'Box', 1],
+  usingDeclaration: ['body 3', 'sync and async held', 'async', 'sync'],
+};
+
+test('under tsx, inline tasks with nested functions, const arrows, classes and `using` run (esbuild helpers in their source)', { timeout: 60_000 }, async () => {
+  assert.deepEqual(await run(process.execPath, ['--import', 'tsx', 'test/fixtures/ts/inline.ts']), inlineExpected);
+});
+
+test('under Node type stripping, the same inline tasks run', { timeout: 60_000, skip: stripping.skip }, async () => {
+  assert.deepEqual(await run(stripping.node, [...stripping.flags, 'test/fixtures/ts/inline.ts']), inlineExpected);
+});
+
 test('without a TypeScript loader, a .ts task fails with a typed error saying what to do', { timeout: 60_000 }, async () => {
   const result = await run(process.execPath, ['test/fixtures/ts/no-loader.js']);
   // Type stripping is on by default from Node 23.6 and 22.18 (process.features.typescript says so).
@@ -67,4 +101,14 @@ test('the types: runInThreadpool infers arguments and results, fastify.threadloo
   const { stdout } = await promisify(execFile)(process.execPath, [tsc, ...flags, 'test/fixtures/ts/fastify-types.ts', 'test/fixtures/ts/task-types.ts'], { cwd: root, timeout: 50_000 })
     .catch((error) => assert.fail(`tsc found type errors:\n${error.stdout}`));
   assert.equal(stdout, '');
+});
+
+test('the published declarations import no type that some supported @types/node lacks', () => {
+  // @types/node 26 removed `TransferListItem`: an import of it fails (TS2305) without skipLibCheck,
+  // and with it turns `transfer` into `any[]`. threadloop has its own `Transferable` type.
+  const dist = new URL('dist/', root);
+  const offenders = readdirSync(dist, { recursive: true })
+    .filter((file) => file.endsWith('.d.ts'))
+    .filter((file) => /import[^;]*\bTransferListItem\b[^;]*from 'node:worker_threads'/.test(readFileSync(new URL(file, dist), 'utf8')));
+  assert.deepEqual(offenders, []);
 });

@@ -10,6 +10,7 @@ import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { crashError } from '../core/endpoint.js';
 import { LoopClosedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
+import { duration } from '../core/executor.js';
 import { checkResourceLimits } from './thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
 import { exitProbe, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
@@ -298,9 +299,6 @@ function checkLoopOptions(options: LoopThreadOptions): void {
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');
-  for (const key of ['stopGraceMs', 'abortGraceMs'] as const) {
-    const grace = options[key];
-    if (grace !== undefined && (typeof grace !== 'number' || Number.isNaN(grace))) throw new TypeError(`startLoopThread: ${key} must be a number, got ${describe(grace)}`);
-    if (grace !== undefined && grace < 0) throw new RangeError(`startLoopThread: ${key} must be >= 0, got ${grace}`);
-  }
+  duration('startLoopThread', 'stopGraceMs', options.stopGraceMs, 0);
+  duration('startLoopThread', 'abortGraceMs', options.abortGraceMs, 0);
 }

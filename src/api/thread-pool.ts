@@ -16,7 +16,7 @@ export function checkResourceLimits(limits: unknown, owner = 'ThreadPoolExecutor
   for (const [key, value] of Object.entries(limits)) {
     if (!limitKeys.includes(key)) throw new TypeError(`${owner}: unknown resourceLimits field '${key}' (known: ${limitKeys.join(', ')})`);
     if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${owner}: resourceLimits.${key} must be a number, got ${describe(value)}`);
-    if (value <= 0) throw new RangeError(`${owner}: resourceLimits.${key} must be > 0, got ${value}`);
+    if (value <= 0 || value === Infinity) throw new RangeError(`${owner}: resourceLimits.${key} must be a finite number > 0, got ${value}`);
   }
 }
 

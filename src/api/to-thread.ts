@@ -7,8 +7,10 @@ import type { Future } from '../core/future.js';
 import { ThreadPoolExecutor } from './thread-pool.js';
 import { describe } from '../core/future.js';
 import type { AnyFunction, Runnable } from '../core/task.js';
+import { perThread } from '../wire/thread-state.js';
 
-let defaultExecutor: Executor | undefined;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): one default pool per thread.
+const state = perThread('default-executor', 1, () => ({ executor: undefined as Executor | undefined }));
 
 /**
  * The executor `toThread` and `runInExecutor(null, …)` use, created on first use.
@@ -17,7 +19,7 @@ let defaultExecutor: Executor | undefined;
  * console.log(getDefaultExecutor().stats().workers);
  */
 export function getDefaultExecutor(): Executor {
-  return (defaultExecutor ??= new ThreadPoolExecutor({ name: 'threadloop-default' }));
+  return (state.executor ??= new ThreadPoolExecutor({ name: 'threadloop-default' }));
 }
 
 /**
@@ -30,7 +32,7 @@ export function setDefaultExecutor(executor: Executor): void {
   if (typeof executor !== 'object' || executor === null || typeof executor.submit !== 'function') {
     throw new TypeError(`setDefaultExecutor expects an Executor, got ${describe(executor)}`);
   }
-  defaultExecutor = executor;
+  state.executor = executor;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
 import type { StreamChunk, TaskStream } from './stream.js';
 import { describe } from './future.js';
+import { perThread } from '../wire/thread-state.js';
 
 /** Options of `executor.map`. */
 export interface MapOptions {
@@ -88,13 +89,13 @@ export interface Executor extends AsyncDisposable {
 
 /** Options shared by ThreadPoolExecutor and ProcessPoolExecutor. */
 export interface ExecutorOptions {
-  /** Most workers at once. Default `os.availableParallelism()`. */
+  /** Most workers at once: a finite integer >= 1. Default `os.availableParallelism()`. */
   maxWorkers?: number;
   /** Workers kept alive when idle (started lazily). Default 0. */
   minWorkers?: number;
-  /** Idle workers above `minWorkers` exit after this long. Default 30,000 ms. */
+  /** Idle workers above `minWorkers` exit after this long (`Infinity`: never). Default 30,000 ms. */
   idleTimeoutMs?: number;
-  /** Most tasks waiting for a worker; `submit` beyond it throws `QueueFullError`. Default unbounded. */
+  /** Most tasks waiting for a worker; `submit` beyond it throws `QueueFullError`. Default `Infinity` (unbounded). */
   maxQueue?: number;
   /** Run once in each worker before its first task; if it fails the executor is broken. */
   initializer?: Runnable<AnyFunction>;
@@ -108,7 +109,7 @@ export interface ExecutorOptions {
   execArgv?: string[];
   /** How long an aborted or timed-out task may take to stop before its worker is terminated. Default 1,000 ms. */
   abortGraceMs?: number;
-  /** Replace a worker after it has run this many tasks (for leaky native code). Default unlimited. */
+  /** Replace a worker after it has run this many tasks (for leaky native code). Default `Infinity` (never). */
   maxTasksPerWorker?: number;
   /**
    * Append the submitting call's stack to a task's error stack. It costs a stack capture on
@@ -154,7 +155,8 @@ const commonKeys = [
   'env', 'execArgv', 'abortGraceMs', 'maxTasksPerWorker', 'callerStacks',
 ];
 
-let executorCount = 0;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): default names stay unique.
+const names = perThread('executor-names', 1, () => ({ count: 0 }));
 
 /**
  * Validates options at construction, naming the option at fault, and fills in defaults.
@@ -189,34 +191,52 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
   return {
     maxWorkers,
     minWorkers,
-    idleTimeoutMs: duration(kind, 'idleTimeoutMs', options.idleTimeoutMs, 30_000),
-    maxQueue: count(kind, 'maxQueue', options.maxQueue, Infinity, 0),
+    idleTimeoutMs: duration(kind, 'idleTimeoutMs', options.idleTimeoutMs, 30_000, true),
+    maxQueue: count(kind, 'maxQueue', options.maxQueue, Infinity, 0, true),
     initializer,
     initArgs,
-    name: name ?? `threadloop-${++executorCount}`,
+    name: name ?? `threadloop-${++names.count}`,
     env,
     execArgv,
     abortGraceMs: duration(kind, 'abortGraceMs', options.abortGraceMs, 1_000),
-    maxTasksPerWorker: count(kind, 'maxTasksPerWorker', options.maxTasksPerWorker, Infinity, 1),
+    maxTasksPerWorker: count(kind, 'maxTasksPerWorker', options.maxTasksPerWorker, Infinity, 1, true),
     callerStacks,
   };
 }
 
-function count(kind: string, name: string, value: unknown, fallback: number, min: number): number {
+/** The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A count option: an integer >= `min`. `Infinity` only where `unbounded` says it means "no
+ * limit" (maxQueue, maxTasksPerWorker); a pool size must be finite, or the pool would spawn
+ * threads without end.
+ */
+function count(kind: string, name: string, value: unknown, fallback: number, min: number, unbounded = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${kind}: ${name} must be a number, got ${describe(value)}`);
   }
-  if (value !== Infinity && !Number.isInteger(value)) throw new RangeError(`${kind}: ${name} must be an integer, got ${value}`);
+  if (value === Infinity && unbounded) return value;
+  if (!Number.isFinite(value)) throw new RangeError(`${kind}: ${name} must be a finite integer, got ${value}`);
+  if (!Number.isInteger(value)) throw new RangeError(`${kind}: ${name} must be an integer, got ${value}`);
   if (value < min) throw new RangeError(`${kind}: ${name} must be >= ${min}, got ${value}`);
   return value;
 }
 
-function duration(kind: string, name: string, value: unknown, fallback: number): number {
+/**
+ * A delay option in milliseconds, at most MAX_TIMER_MS (a timer would fire at once beyond it).
+ * `Infinity` only where `never` says it means "never" (an idle timeout). @internal
+ */
+export function duration(kind: string, name: string, value: unknown, fallback: number, never = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${kind}: ${name} must be a number of milliseconds, got ${describe(value)}`);
   }
   if (value < 0) throw new RangeError(`${kind}: ${name} must be >= 0, got ${value}`);
+  if (value === Infinity && never) return value;
+  if (value > MAX_TIMER_MS) {
+    throw new RangeError(`${kind}: ${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days)${never ? ', or Infinity for never' : ''}, got ${value}`);
+  }
   return value;
 }

@@ -5,8 +5,10 @@
  */
 import { TaskSerializationError } from '../wire/errors.js';
 import { checkTimeout, describe } from './future.js';
-import type { TransferListItem } from 'node:worker_threads';
+import { helpersFor } from './loader-helpers.js';
 import type { TaskRef } from '../wire/protocol.js';
+import { brand, perThread } from '../wire/thread-state.js';
+import type { Transferable } from '../wire/transferable.js';
 
 /** Any function a task may stand for. */
 export type AnyFunction = (...args: never[]) => unknown;
@@ -18,7 +20,7 @@ export interface TaskOptions {
   /** Ends the call with a `TimeoutError` if it runs longer than this (queue time excluded). */
   timeoutMs?: number;
   /** ArrayBuffers (and other transferables) among the arguments to move instead of copy. */
-  transfer?: readonly TransferListItem[];
+  transfer?: readonly Transferable[];
   /** Streams only (`executor.stream`, `loop.stream`): most chunks unread before the producer pauses. Default 16. */
   highWaterMark?: number;
 }
@@ -62,7 +64,12 @@ export type TaskModule<M> = {
     : never;
 };
 
-let nextTaskId = 1;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): a task id names a task on
+// every connection of the thread, so two copies must not hand out the same one.
+const state = perThread('tasks', 1, () => ({ nextTaskId: 1, inlineTasks: new WeakMap<AnyFunction, Task>() }));
+
+/** Marks a Task for every copy of threadloop in the thread: `instanceof` knows only its own. */
+const TASK = brand('task');
 
 class TaskImpl<F extends AnyFunction> implements Task<F> {
   declare readonly [signature]?: F;
@@ -86,6 +93,8 @@ class TaskImpl<F extends AnyFunction> implements Task<F> {
     return this.ref.kind === 'module' ? `Task(${this.ref.url}#${this.ref.name})` : `Task(${this.ref.name})`;
   }
 }
+// On the prototype: recognizing a task costs one property lookup, and no task carries it itself.
+Object.defineProperty(TaskImpl.prototype, TASK, { value: true });
 
 /** Options of `taskModule`. */
 export interface TaskModuleOptions {
@@ -120,7 +129,7 @@ export function taskModule<M = Record<string, (...args: unknown[]) => unknown>>(
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       let task = tasks.get(prop);
       if (task === undefined) {
-        task = new TaskImpl({ kind: 'module', url: href, name: prop }, nextTaskId++, {}, moduleName === undefined ? undefined : `${moduleName}.${prop}`);
+        task = new TaskImpl({ kind: 'module', url: href, name: prop }, state.nextTaskId++, {}, moduleName === undefined ? undefined : `${moduleName}.${prop}`);
         tasks.set(prop, task);
       }
       return task;
@@ -140,7 +149,6 @@ export function moduleTask<F extends AnyFunction>(url: URL | string, name = 'def
   return (taskModule(url) as unknown as Record<string, Task<F>>)[name]!;
 }
 
-const inlineTasks = new WeakMap<AnyFunction, Task>();
 
 /**
  * Turns a function or task into a task. A function becomes an inline task: its source is sent
@@ -149,21 +157,21 @@ const inlineTasks = new WeakMap<AnyFunction, Task>();
  * @internal
  */
 export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
-  if (runnable instanceof TaskImpl) return runnable;
+  if (isTask(runnable)) return runnable as Task<F>;
   if (typeof runnable !== 'function') {
     throw new TypeError(`expected a task or a function, got ${describe(runnable)}`);
   }
-  let task = inlineTasks.get(runnable);
+  let task = state.inlineTasks.get(runnable);
   if (task === undefined) {
-    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, nextTaskId++, {});
-    inlineTasks.set(runnable, task);
+    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, state.nextTaskId++, {});
+    state.inlineTasks.set(runnable, task);
   }
   return task as Task<F>;
 }
 
-/** Whether `value` is a task (made by taskModule, moduleTask or from a function). */
+/** Whether `value` is a task made by this module, in any copy of threadloop in the thread. */
 export function isTask(value: unknown): value is Task {
-  return value instanceof TaskImpl;
+  return typeof value === 'object' && value !== null && (value as { [TASK]?: true })[TASK] === true;
 }
 
 function inlineSource(fn: AnyFunction): string {
@@ -189,19 +197,23 @@ function inlineSource(fn: AnyFunction): string {
 }
 
 /**
- * Compiles an inline task's source in this thread's global scope, with `require` at hand.
+ * Compiles an inline task's source in this thread's global scope, with `require` at hand, and
+ * the helpers a TypeScript loader writes into function bodies.
  * Method shorthand (`name(a) {…}`) is not an expression on its own, so it is retried as one.
  * @internal
  */
 export function compileInline(source: string, name: string, req?: unknown): AnyFunction {
-  let factory: (req: unknown) => AnyFunction;
+  // What a TypeScript loader may have written into the function (core/loader-helpers.ts).
+  const helpers = helpersFor(source);
+  const params = helpers === undefined ? ['require'] : ['require', ...helpers.names];
+  let factory: (...values: unknown[]) => AnyFunction;
   try {
-    factory = new Function('require', `"use strict"; return (${source}\n);`) as typeof factory;
+    factory = new Function(...params, `"use strict"; return (${source}\n);`) as typeof factory;
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    factory = new Function('require', `"use strict"; return ({${source}\n})[${JSON.stringify(name)}];`) as typeof factory;
+    factory = new Function(...params, `"use strict"; return ({${source}\n})[${JSON.stringify(name)}];`) as typeof factory;
   }
-  return factory(req);
+  return helpers === undefined ? factory(req) : factory(req, ...helpers.values);
 }
 
 /** Validates per-call task options. @internal */

@@ -1,13 +1,29 @@
 /** Channels over the two kinds of pipe threadloop uses: MessagePorts and child-process IPC. */
 import type { ChildProcess } from 'node:child_process';
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { isMainThread, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { explainCloneFailure, MAX_DEPTH, withinDepth } from '../wire/clone-check.js';
+import { TaskSerializationError } from '../wire/errors.js';
 import type { Frame } from '../wire/protocol.js';
 import type { Channel } from './connection.js';
 
-/** A channel over a MessagePort (threads). Frames can also be read synchronously. */
-export function portChannel(port: MessagePort): Channel {
+/**
+ * A channel over a MessagePort (threads). Frames can also be read synchronously.
+ *
+ * `maxDepth` is how deeply nested a value the thread at the other end can rebuild (see
+ * MAX_DEPTH), where this thread could send deeper ones: a message that thread fails to rebuild
+ * would be dropped without a word (a 'messageerror' event) and its calls would never settle.
+ * Undefined where this thread's own structured clone gives out first (main thread to worker).
+ */
+export function portChannel(port: MessagePort, maxDepth?: number): Channel {
   return {
-    post: (frame, transfer) => port.postMessage(frame, transfer as never[]),
+    post: (frame, transfer) => {
+      if (maxDepth !== undefined) checkDepth(frame, maxDepth);
+      try {
+        port.postMessage(frame, transfer as never[]);
+      } catch (error) {
+        throw explainCloneFailure(error);
+      }
+    },
     listen: (handler) => port.on('message', handler),
     receiveSync: () => receiveMessageOnPort(port)?.message as Frame | undefined,
     ref: () => port.ref(),
@@ -30,7 +46,14 @@ export function ipcChannel(end: ChildProcess | NodeJS.Process): Channel {
   return {
     post: (frame, transfer) => {
       if (!end.connected) return;
-      end.send!(frame); // serializes at once, so the buffers can be let go right after
+      // Node's IPC reader rebuilds a message on the receiving main thread's stack, and a value
+      // nested too deeply for it there is an uncaught exception: it would crash that process.
+      checkDepth(frame, MAX_DEPTH.mainThread);
+      try {
+        end.send!(frame); // serializes at once, so the buffers can be let go right after
+      } catch (error) {
+        throw explainCloneFailure(error);
+      }
       // IPC can only copy; detach what was to be transferred, so both executors behave alike.
       for (const item of transfer) if (item instanceof ArrayBuffer) structuredClone(item, { transfer: [item] });
     },
@@ -53,3 +76,29 @@ export function ipcChannel(end: ChildProcess | NodeJS.Process): Channel {
     },
   };
 }
+
+/** Throws if a value in `frame` is nested more deeply than the receiving thread can rebuild. */
+function checkDepth(frame: Frame, maxDepth: number): void {
+  for (let i = 0; i < frame.length; i++) {
+    const value = frame[i];
+    if (typeof value === 'object' && value !== null && !withinDepth(value, maxDepth)) {
+      throw new TaskSerializationError(
+        `it is nested more than ${maxDepth} levels deep, which structured clone cannot rebuild on the receiving ` +
+          "thread's stack (flatten it, or send it encoded as a string or buffer)",
+      );
+    }
+  }
+}
+
+/**
+ * How deeply nested a value a worker thread with this stack can rebuild, or undefined when the
+ * main thread sends to it: the main thread's own structured clone refuses a value (about 3,000
+ * levels) before a worker with the default 4 MiB stack would fail to rebuild it.
+ */
+export function workerDepth(stackSizeMb = DEFAULT_WORKER_STACK_MB, fromMainThread = isMainThread): number | undefined {
+  if (fromMainThread && stackSizeMb >= DEFAULT_WORKER_STACK_MB) return undefined;
+  return Math.floor((MAX_DEPTH.workerThread * stackSizeMb) / DEFAULT_WORKER_STACK_MB);
+}
+
+/** Node's default `resourceLimits.stackSizeMb` of a worker thread. */
+const DEFAULT_WORKER_STACK_MB = 4;

@@ -7,7 +7,7 @@
  * Outgoing ops collect in an outbox that is flushed as one frame at the end of the current
  * microtask turn, so a burst of calls (or results) costs one message.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { Transferable } from '../wire/transferable.js';
 import type { CallSender, Endpoint } from '../core/endpoint.js';
 import type { TransferList } from '../wire/args.js';
 import { TaskSerializationError } from '../wire/errors.js';
@@ -29,7 +29,7 @@ import type { Linger } from './linger.js';
 /** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
 export interface Channel {
   /** Sends a frame; throws (DataCloneError) if something in it cannot be cloned. */
-  post(frame: Frame, transfer: TransferListItem[]): void;
+  post(frame: Frame, transfer: Transferable[]): void;
   /** Calls `handler` for each frame that arrives. */
   listen(handler: (frame: Frame) => void): void;
   /** Takes an arrived frame without the event loop (threads only); undefined if none. */
@@ -64,7 +64,7 @@ const HOLD_MIN_BEHIND = 4 * CALL_HEAD;
 
 export class Connection implements CallSender, StreamOut {
   #out: unknown[] = [];
-  #transfer: TransferListItem[] = [];
+  #transfer: Transferable[] = [];
   #flushQueued = false;
   /** Task ids this side has defined to the peer. */
   readonly #defined = new Set<number>();
@@ -165,7 +165,7 @@ export class Connection implements CallSender, StreamOut {
   }
 
   /** Sends a control op (READY, FAILED, ATTACH, …) to the peer. */
-  control(op: number, value: unknown, transfer?: readonly TransferListItem[]): void {
+  control(op: number, value: unknown, transfer?: readonly Transferable[]): void {
     this.#out.push(op, 0, value);
     if (transfer !== undefined) this.#transfer.push(...transfer);
     this.#schedule();
@@ -227,7 +227,7 @@ export class Connection implements CallSender, StreamOut {
    * A frame failed to clone: send its ops one at a time, so that only the op that cannot be
    * cloned fails — a call fails back to its caller here, a result fails on the other side.
    */
-  #postOneByOne(frame: Frame, transfer: TransferListItem[], firstError: unknown): void {
+  #postOneByOne(frame: Frame, transfer: Transferable[], firstError: unknown): void {
     for (let i = 0; i < frame.length; ) {
       const op = frame[i] as number;
       const size = op === Op.Call ? CALL_HEAD + (frame[i + CallAt.argc] as number) : (opArity[op] ?? 3);
@@ -437,7 +437,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-function isDetached(t: TransferListItem): boolean {
+function isDetached(t: Transferable): boolean {
   return t instanceof ArrayBuffer && t.byteLength === 0 && (t as ArrayBuffer & { detached?: boolean }).detached === true;
 }
 

@@ -5,6 +5,7 @@
  * of the task, before the first `await`, and keep what it returns. (AsyncLocalStorage would let
  * it work after awaits too, but on Node 20 it slows every promise in the thread.)
  */
+import { perThread } from '../wire/thread-state.js';
 
 
 /** What a running task knows about itself. */
@@ -37,23 +38,28 @@ export class RunningCall implements TaskContext {
   }
 }
 
-let current: RunningCall | undefined;
+// Per thread, not per copy of threadloop: the task's own `currentTask()` may come from another
+// copy than the runtime that runs it (wire/thread-state.ts).
+const state = perThread('current-task', 1, () => ({ current: undefined as TaskContext | undefined }));
 
-/** The call running on this thread now (in its synchronous part), if any. @internal */
-export function runningCall(): RunningCall | undefined {
-  return current;
+/**
+ * The call running on this thread now (in its synchronous part), if any — made by this copy of
+ * threadloop or another one, so only what every copy's RunningCall has is relied on. @internal
+ */
+export function runningCall(): (TaskContext & { readonly via?: object }) | undefined {
+  return state.current;
 }
 
 /** Makes `call` the current task; returns the one it replaces, for `leaveCall`. @internal */
-export function enterCall(call: RunningCall): RunningCall | undefined {
-  const previous = current;
-  current = call;
+export function enterCall(call: RunningCall): TaskContext | undefined {
+  const previous = state.current;
+  state.current = call;
   return previous;
 }
 
 /** Restores the current task `enterCall` replaced. @internal */
-export function leaveCall(previous: RunningCall | undefined): void {
-  current = previous;
+export function leaveCall(previous: TaskContext | undefined): void {
+  state.current = previous;
 }
 
 /**
@@ -66,6 +72,7 @@ export function leaveCall(previous: RunningCall | undefined): void {
  * }
  */
 export function currentTask(): TaskContext {
+  const current = state.current;
   if (current === undefined) {
     throw new Error(
       'currentTask() was called outside a running task (or after its first await): ' +

@@ -2,6 +2,7 @@
  * `currentThread()`: which thread this is, by name — Python's `threading.current_thread()`.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
+import { perThread } from '../wire/thread-state.js';
 
 /** What `currentThread()` tells. */
 export interface ThreadInfo {
@@ -17,11 +18,13 @@ export interface ThreadInfo {
   readonly isMainThread: boolean;
 }
 
-let given: string | undefined;
+// Per thread, not per copy of threadloop: task code may have loaded another copy than the worker
+// runtime that named the thread (wire/thread-state.ts).
+const state = perThread('current-thread', 1, () => ({ name: undefined as string | undefined }));
 
 /** Set by the worker runtime at start. @internal */
 export function setThreadName(name: string): void {
-  given = name;
+  state.name = name;
 }
 
 /**
@@ -31,5 +34,5 @@ export function setThreadName(name: string): void {
  * console.log(`step 1 on ${currentThread().name}`); // 'MainThread', 'images_0', …
  */
 export function currentThread(): ThreadInfo {
-  return { name: given ?? (isMainThread ? 'MainThread' : `thread-${threadId}`), threadId, isMainThread };
+  return { name: state.name ?? (isMainThread ? 'MainThread' : `thread-${threadId}`), threadId, isMainThread };
 }

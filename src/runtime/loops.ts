@@ -4,22 +4,28 @@
  * own loop is reached through a MessageChannel within the thread, so a call to it behaves
  * exactly like a call to any other loop (cloned arguments, ordering, errors).
  */
-import { MessageChannel, isMainThread, threadId, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, isMainThread, resourceLimits, threadId, type MessagePort } from 'node:worker_threads';
+import { MAX_DEPTH } from '../wire/clone-check.js';
+import { perThread } from '../wire/thread-state.js';
 import { registerShareable } from '../wire/shareable.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
-import { portChannel } from './channels.js';
+import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
 
-let main: Loop | undefined;
-let own: Loop | undefined;
-let ownName = isMainThread ? 'main' : `thread-${threadId}`;
+// Per thread, not per copy of threadloop: task code may have loaded another copy than the worker
+// runtime that set the main loop (wire/thread-state.ts).
+const state = perThread('loops', 1, () => ({
+  main: undefined as Loop | undefined,
+  own: undefined as Loop | undefined,
+  ownName: isMainThread ? 'main' : `thread-${threadId}`,
+}));
 
 /** Set by the worker runtime at start. @internal */
 export function setMainLoop(loop: Loop, name: string): void {
-  main = loop;
-  ownName = name;
+  state.main = loop;
+  state.ownName = name;
 }
 
 /**
@@ -34,7 +40,7 @@ export function setMainLoop(loop: Loop, name: string): void {
  */
 export function mainLoop(): Loop {
   // A pool's child process is a main thread too, but its "main loop" is the parent's.
-  if (main !== undefined) return main;
+  if (state.main !== undefined) return state.main;
   if (isMainThread) return currentLoop();
   throw new Error('mainLoop() is only available in threads started by threadloop (pool workers and loop threads)');
 }
@@ -47,13 +53,16 @@ export function mainLoop(): Loop {
  * currentLoop().callSoonThreadsafe(() => console.log('later, on this thread'));
  */
 export function currentLoop(): Loop {
-  return (own ??= loopback());
+  return (state.own ??= loopback());
 }
 
 function loopback(): Loop {
   const { port1, port2 } = new MessageChannel();
+  const { ownName } = state;
   const slots = new Slots();
-  const channel = portChannel(port1);
+  // Both ends are this thread: what it sends, it must rebuild.
+  const depth = isMainThread ? MAX_DEPTH.mainThread : workerDepth(resourceLimits.stackSizeMb, false);
+  const channel = portChannel(port1, depth);
   const client: LoopClient = new LoopClient({
     name: ownName,
     where: 'this thread',
@@ -64,7 +73,7 @@ function loopback(): Loop {
     report: (error) => reportUncaught(error, ownName),
   });
   // The serving end: never holds the process open by itself.
-  new Connection(portChannel(port2), { result: () => {} }, slots);
+  new Connection(portChannel(port2, depth), { result: () => {} }, slots);
   port1.unref();
   port2.unref();
   return new ClientLoop(client);
@@ -82,7 +91,7 @@ export interface AttachedLoopState {
 
 /** On the receiving thread: a Loop over the port that came with a loop handle. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {
-  const channel = portChannel(state.port);
+  const channel = portChannel(state.port, workerDepth());
   const client: LoopClient = new LoopClient({
     name: state.name,
     where: 'worker thread',
@@ -98,7 +107,8 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
-  new Connection(portChannel(state.port), { result: () => {} }, new Slots(state.slots), new Wake(state.wake));
+  // The caller may be a main thread, which rebuilds less deeply nested values than a worker sends.
+  new Connection(portChannel(state.port, MAX_DEPTH.mainThread), { result: () => {} }, new Slots(state.slots), new Wake(state.wake));
   state.port.unref();
 }
 

@@ -1,19 +1,20 @@
 /**
  * `move()`: a task's result (or part of it) transferred back instead of copied.
  */
-import type { TransferListItem } from 'node:worker_threads';
+import { brand } from '../wire/thread-state.js';
+import type { Transferable } from '../wire/transferable.js';
 
 /**
- * Marks a Moved value. A symbol of the global registry, not a class check, so the mark holds
- * whichever copy of threadloop a task module loaded (a loader may load a second one).
+ * Marks a Moved value for every copy of threadloop in the thread (a loader may load a second
+ * one), not by its class.
  */
-const MOVED = Symbol.for('threadloop.moved');
+const MOVED = brand('moved');
 
 /** A value a task returns together with the buffers to move (not copy) back. */
 export interface Moved<T> {
   readonly [MOVED]: true;
   readonly value: T;
-  readonly transfer: readonly TransferListItem[];
+  readonly transfer: readonly Transferable[];
 }
 
 /**
@@ -25,17 +26,17 @@ export interface Moved<T> {
  *   return move(pixels, [pixels.buffer]);
  * }
  */
-export function move<T>(value: T, transfer: readonly TransferListItem[] = defaultTransfer(value)): T {
+export function move<T>(value: T, transfer: readonly Transferable[] = defaultTransfer(value)): T {
   const moved: Moved<T> = { [MOVED]: true, value, transfer };
   return moved as unknown as T;
 }
 
-/** Whether a task returned `move(...)`. @internal */
+/** Whether a task returned `move(...)`, with any copy of threadloop. @internal */
 export function isMoved(value: unknown): value is Moved<unknown> {
   return typeof value === 'object' && value !== null && (value as Partial<Moved<unknown>>)[MOVED] === true;
 }
 
-function defaultTransfer(value: unknown): TransferListItem[] {
+function defaultTransfer(value: unknown): Transferable[] {
   if (value instanceof ArrayBuffer) return [value];
   if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) return [value.buffer];
   return [];

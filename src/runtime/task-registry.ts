@@ -3,6 +3,7 @@
  * imported once per thread (on the main thread, the application's own instance), inline sources
  * are compiled once per thread.
  */
+import type * as FsModule from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +11,15 @@ import { TaskNotFoundError, TaskSerializationError } from '../wire/errors.js';
 import { compileInline, toTask, type AnyFunction } from '../core/task.js';
 import type { TaskRef } from '../wire/protocol.js';
 import { setTaskHooks } from '../wire/shareable.js';
+import { perThread } from '../wire/thread-state.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
-const modules = new Map<string, Promise<Record<string, unknown>>>();
-const inline = new Map<string, Callable>();
+// Per thread, not per copy of threadloop (wire/thread-state.ts): each module imported once.
+const { modules, inline } = perThread('task-registry', 1, () => ({
+  modules: new Map<string, Promise<Record<string, unknown>>>(),
+  inline: new Map<string, Callable>(),
+}));
 // Inline tasks resolve `require()` from the application's working directory.
 const requireFromCwd = createRequire(join(process.cwd(), '__threadloop_inline__.js'));
 
@@ -22,7 +27,9 @@ const requireFromCwd = createRequire(join(process.cwd(), '__threadloop_inline__.
 export function importOnce(url: string): Promise<Record<string, unknown>> {
   let mod = modules.get(url);
   if (mod === undefined) {
-    mod = (import(url) as Promise<Record<string, unknown>>).catch((error: unknown) => importThroughRequire(url, error));
+    mod = (import(url) as Promise<Record<string, unknown>>)
+      .catch((error: unknown) => importThroughRequire(url, error))
+      .catch((error: unknown) => Promise.reject(explainNotFound(url, error)));
     modules.set(url, mod);
   }
   return mod;
@@ -50,6 +57,41 @@ function importThroughRequire(url: string, error: unknown): Record<string, unkno
     ),
     { code },
   );
+}
+
+/** Module file extensions, each with its TypeScript or JavaScript counterparts. */
+const counterparts: Record<string, string[]> = {
+  '.js': ['.ts', '.mts', '.cts'],
+  '.mjs': ['.mts', '.ts'],
+  '.cjs': ['.cts', '.ts'],
+  '.ts': ['.js', '.mjs', '.cjs'],
+  '.mts': ['.mjs', '.js'],
+  '.cts': ['.cjs', '.js'],
+};
+
+/**
+ * A task module that is not there fails with the loader's ERR_MODULE_NOT_FOUND, which names
+ * threadloop's own file as the importer. Say which taskModule() URL it was, and whether the file
+ * exists under another extension: under tsx, `import './tasks.js'` finds tasks.ts, but a worker
+ * is handed the URL as written; after tsc, the .ts file is not in the output. A module that is
+ * there but imports one that is not keeps the loader's error, which names both.
+ */
+function explainNotFound(url: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !url.startsWith('file:')) return error;
+  // Loaded here, on this error path only: an ESM import of node:fs would make every worker load
+  // fs/promises and what it needs (on Node 24: os, readline, …) at start.
+  const { existsSync } = createRequire(import.meta.url)('node:fs') as typeof FsModule;
+  const path = fileURLToPath(url);
+  if (existsSync(path)) return error;
+  const extension = extname(path);
+  const stem = path.slice(0, path.length - extension.length);
+  const other = (counterparts[extension] ?? []).map((ext) => stem + ext).find((candidate) => existsSync(candidate));
+  const hint = other === undefined
+    ? `: there is no file ${path}`
+    : `, but ${other} exists: name the file that exists (a TypeScript loader maps '.js' to '.ts' in import ` +
+      "statements, but a worker imports the task module's URL as written)";
+  return new TaskNotFoundError(`taskModule() URL ${url} was not found${hint}`, { cause: error });
 }
 
 /** Resolves a task reference to a function: at once for inline tasks, later for modules. */

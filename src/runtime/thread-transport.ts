@@ -1,6 +1,6 @@
 /** Workers as worker threads: the transport of ThreadPoolExecutor. */
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
-import { portChannel } from './channels.js';
+import { portChannel, workerDepth } from './channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
@@ -39,7 +39,7 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
       worker.unref();
       let error: unknown;
       worker.on('error', (e) => (error = e));
-      const port = portChannel(port1);
+      const port = portChannel(port1, workerDepth(options.resourceLimits?.stackSizeMb));
       return {
         channel: {
           ...port,

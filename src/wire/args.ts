@@ -2,14 +2,14 @@
  * Getting a call's arguments ready to cross: Shareables become tagged records, and anything
  * structured clone would refuse fails here, at the call that passed it, naming the argument.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
-import { findUncloneable } from './clone-check.js';
+import { findUncloneable, maxDepthFor } from './clone-check.js';
 import { CallFlag } from './protocol.js';
 import { encodeShareables, shareablesInUse } from './shareable.js';
+import type { Transferable } from './transferable.js';
 
 /** Buffers and ports to move (not copy) with a call or a result. */
-export type TransferList = readonly TransferListItem[];
+export type TransferList = readonly Transferable[];
 
 /** What prepareArgs needs of a task: its name (for messages) and what it moves. */
 export interface ArgsOwner {
@@ -31,9 +31,10 @@ export interface PreparedArgs {
  */
 export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sharedMemory: boolean): PreparedArgs {
   if (plainArgs(args)) return { args, flags: 0, transfer: task.options.transfer };
-  const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
+  // Looked at before Shareables are swapped out, whose walk recurses: too deep a value fails here.
+  const maxDepth = maxDepthFor(where);
   for (let i = 0; i < args.length; i++) {
-    const problem = findUncloneable(args[i]);
+    const problem = findUncloneable(args[i], maxDepth);
     if (problem !== undefined) {
       throw new TaskSerializationError(
         `argument ${i} of task '${task.name}' cannot be sent to a ${where}: it is ${problem} ` +
@@ -41,6 +42,7 @@ export function prepareArgs(task: ArgsOwner, args: unknown[], where: string, sha
       );
     }
   }
+  const encoded = encodeShareables(args, sharedMemory ? undefined : `a ${where}`);
   const own = task.options.transfer;
   const transfer = encoded.transfer === undefined ? own : [...(own ?? []), ...encoded.transfer];
   return { args: encoded.value as unknown[], flags: encoded.found ? CallFlag.Shared : 0, transfer };

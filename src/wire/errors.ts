@@ -1,7 +1,11 @@
 /**
  * Every error threadloop raises. Each class has a stable `code` so callers can branch on
- * `err.code` without `instanceof` (which fails across realms and package copies).
+ * `err.code`; `instanceof` works too, also across copies of threadloop loaded in one thread.
  */
+import { brand } from './thread-state.js';
+
+/** Marks threadloop's errors for every copy of threadloop in the thread. */
+const ERROR = brand('error');
 
 /** Base class of every threadloop error. */
 export class ThreadloopError extends Error {
@@ -15,7 +19,32 @@ export class ThreadloopError extends Error {
   override get name(): string {
     return this.constructor.name;
   }
+
+  /**
+   * `instanceof` for this class and its subclasses. A thread can hold two copies of threadloop
+   * (task code loaded through tsx's `require()` hook on Node 20 gets its own), and an error
+   * thrown by one copy must still be `instanceof TimeoutError` for code using the other. Besides
+   * the ordinary check, an error made by any copy (it carries a registered-symbol brand) is an
+   * instance of a class when a class of the same name is on its prototype chain: the class
+   * names are as stable as the codes, and unlike codes they tell a subclass that keeps its
+   * parent's code (`ThreadpoolBusyError`, a `QueueFullError`) from its parent.
+   *
+   * @example
+   * try { await future.result({ timeoutMs: 100 }); } catch (e) { if (e instanceof TimeoutError) retry(); }
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || (value as { [ERROR]?: true })[ERROR] !== true) return false;
+    for (let proto: object | null = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+      if (Object.hasOwn(proto, 'constructor') && (proto as { constructor: unknown }).constructor !== undefined) {
+        if ((proto as { constructor: { name?: unknown } }).constructor.name === this.name) return true;
+      }
+    }
+    return false;
+  }
 }
+// On the prototype, so no error carries it itself (nor sends it across a thread).
+Object.defineProperty(ThreadloopError.prototype, ERROR, { value: true });
 
 /** The future was cancelled before its task started (or the executor cancelled it). */
 export class CancelledError extends ThreadloopError {

@@ -10,12 +10,16 @@
  * The walk costs nothing until the first Shareable is created in a thread: `shareablesInUse()`
  * stays false and senders skip it.
  */
-import type { TransferListItem } from 'node:worker_threads';
 import { TaskSerializationError } from './errors.js';
 import type { TaskRef } from './protocol.js';
+import { perThread } from './thread-state.js';
+import type { Transferable } from './transferable.js';
 
-/** Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. */
-export const toShared: unique symbol = Symbol('threadloop.toShared');
+/**
+ * Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. A
+ * registered symbol, so every copy of threadloop in a thread recognizes every copy's Shareables.
+ */
+export const toShared: unique symbol = Symbol.for('threadloop.toShared');
 
 /** What a Shareable hands to the wire. `state` must be structured-cloneable. */
 export interface SharedDescriptor {
@@ -24,7 +28,7 @@ export interface SharedDescriptor {
   /** The shared state: SharedArrayBuffers and plain data. */
   state: unknown;
   /** Things in `state` to move rather than clone (a MessagePort for a loop handle). */
-  transfer?: TransferListItem[];
+  transfer?: Transferable[];
 }
 
 /** A threadloop object that crosses threads live. */
@@ -39,15 +43,24 @@ interface TaggedRecord {
   state: unknown;
 }
 
-const revivers = new Map<string, (state: unknown) => object>();
-let created = false;
+// Per thread, not per copy of threadloop (wire/thread-state.ts): a Shareable made by one copy is
+// sent by another's connection, and each kind is revived the same way whichever copy receives.
+const state = perThread('shareables', 1, () => ({
+  revivers: new Map<string, (state: unknown) => object>(),
+  /** Whether any Shareable exists in this thread, so that senders must look for them. */
+  created: false,
+  /** Loads the revivers not loaded up front (see setReviverLoader). */
+  reviverLoader: undefined as (() => Promise<unknown>) | undefined,
+  reviversLoaded: undefined as Promise<void> | undefined,
+}));
 
 /**
  * Registers how to rebuild a Shareable of `kind` from its state. Call once per kind, at module
  * load, in the module that defines the class (every thread that imports threadloop gets it).
+ * Where two copies of threadloop register a kind, the first keeps it.
  */
 export function registerShareable(kind: string, revive: (state: unknown) => object): void {
-  revivers.set(kind, revive);
+  if (!state.revivers.has(kind)) state.revivers.set(kind, revive);
 }
 
 /**
@@ -61,20 +74,17 @@ export function sharedBuffer(kind: string, state: unknown, byteLength: number): 
   return state;
 }
 
-let reviverLoader: (() => Promise<unknown>) | undefined;
-let reviversLoaded: Promise<void> | undefined;
-
 /**
  * Where the revivers are not loaded up front (a worker loads the shared-memory primitives only
  * when the first one arrives, to start faster and smaller), this loads them.
  */
 export function setReviverLoader(load: () => Promise<unknown>): void {
-  reviverLoader = load;
+  state.reviverLoader = load;
 }
 
 /** Whether every reviver is registered (or nothing is left to load). */
 export function reviversReady(): boolean {
-  return reviverLoader === undefined;
+  return state.reviverLoader === undefined;
 }
 
 /** A function a task reference resolves to on this thread. */
@@ -109,21 +119,21 @@ export function getTaskHooks(what: string): TaskHooks {
 
 /** Loads the revivers, once. */
 export function loadRevivers(): Promise<void> {
-  const load = reviverLoader;
+  const load = state.reviverLoader;
   if (load === undefined) return Promise.resolve();
-  return (reviversLoaded ??= load().then(() => {
-    reviverLoader = undefined;
+  return (state.reviversLoaded ??= load().then(() => {
+    state.reviverLoader = undefined;
   }));
 }
 
 /** A Shareable's constructor calls this, so senders start walking messages for Shareables. */
 export function noteShareableCreated(): void {
-  created = true;
+  state.created = true;
 }
 
 /** True once any Shareable exists in this thread (created here or received). */
 export function shareablesInUse(): boolean {
-  return created;
+  return state.created;
 }
 
 function isShareable(value: object): value is Shareable {
@@ -145,10 +155,10 @@ function isPlainContainer(value: object): boolean {
 export function encodeShareables(
   value: unknown,
   where?: string,
-): { value: unknown; found: boolean; transfer: TransferListItem[] | undefined } {
-  if (!created) return { value, found: false, transfer: undefined };
+): { value: unknown; found: boolean; transfer: Transferable[] | undefined } {
+  if (!state.created) return { value, found: false, transfer: undefined };
   let found = false;
-  let transfer: TransferListItem[] | undefined;
+  let transfer: Transferable[] | undefined;
   const seen = new Map<object, unknown>();
   const walk = (v: unknown): unknown => {
     if (typeof v !== 'object' || v === null) return v;
@@ -210,11 +220,11 @@ export function decodeShareables(value: unknown): unknown {
     if (typeof v !== 'object' || v === null) return v;
     const tag = (v as Partial<TaggedRecord>)[TAG];
     if (typeof tag === 'string') {
-      const revive = revivers.get(tag);
+      const revive = state.revivers.get(tag);
       if (revive === undefined) {
         throw new TaskSerializationError(`no reviver registered for shared kind '${tag}'`);
       }
-      created = true;
+      state.created = true;
       return revive((v as TaggedRecord).state);
     }
     if (!isPlainContainer(v) || seen.has(v)) return v;

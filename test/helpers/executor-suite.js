@@ -18,6 +18,7 @@ import {
   QueueFullError,
   TaskNotFoundError,
   TaskSerializationError,
+  ThreadEvent,
   ThreadloopError,
   TimeoutError,
   WorkerCrashedError,
@@ -409,8 +410,25 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         await rejectsWith(ex.submit(t.noSuchExport), TaskNotFoundError, /noSuchExport/);
         await rejectsWith(ex.submit(t.notAFunction), TaskNotFoundError, /notAFunction/);
         const missing = taskModule(fixtureUrl('does-not-exist.js'));
-        await rejectsWith(ex.submit(missing.anything), Error);
+        const error = await rejectsWith(ex.submit(missing.anything), TaskNotFoundError, /taskModule\(\) URL file:.*\/does-not-exist\.js was not found/);
+        assert.equal(error.code, 'ERR_TASK_NOT_FOUND');
+        assert.doesNotMatch(error.message, /exists/);
         assert.equal(await ex.submit(t.add, 1, 1), 2, 'the worker keeps serving');
+      });
+
+      test('a taskModule() URL naming a .js file where only the .ts exists (or the reverse) says so', async () => {
+        const ex = make({ maxWorkers: 1 });
+        // Under tsx, `import './math.js'` finds math.ts; a worker is given the URL as it is.
+        const jsForTs = taskModule(fixtureUrl('ts/math.js'));
+        await rejectsWith(ex.submit(jsForTs.fib, 10), TaskNotFoundError, /URL file:.*\/ts\/math\.js was not found, but .*\/ts\/math\.ts exists/);
+        // After tsc, the .ts source is gone from dist/.
+        const tsForJs = taskModule(fixtureUrl('tasks.ts'));
+        await rejectsWith(ex.submit(tsForJs.add, 1, 1), TaskNotFoundError, /URL file:.*\/tasks\.ts was not found, but .*\/tasks\.js exists/);
+        // A module that exists but imports one that does not keeps the loader's own error.
+        const brokenImport = taskModule(fixtureUrl('missing-import.js'));
+        const error = await rejectsWith(ex.submit(brokenImport.run), Error);
+        assert.equal(error.code, 'ERR_MODULE_NOT_FOUND');
+        assert.match(error.message, /no-such-dependency/);
       });
 
       test('taskModule and submit reject what is not a task', async () => {
@@ -470,6 +488,35 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         gate.open();
         assert.equal(await running, 1);
         assert.equal(await queued, 2);
+      });
+
+      test('a deeply nested argument arrives intact, or fails with TaskSerializationError saying why; never a crash', async () => {
+        const ex = make({ maxWorkers: 1 });
+        const nested = (n) => {
+          let v = {};
+          for (let i = 0; i < n; i++) v = { a: v };
+          return v;
+        };
+        if (kind === 'worker thread') {
+          // Deeper than the recursive pre-check could walk, within what structured clone rebuilds.
+          assert.equal(await ex.submit(t.depth, nested(2800)), 2800);
+        } else {
+          // A child process rebuilds messages on a main thread's smaller stack.
+          await failsWith(() => ex.submit(t.depth, nested(2800)), TaskSerializationError, /argument 0 .*nested more than 1000 levels deep/);
+          assert.equal(await ex.submit(t.depth, nested(999)), 999); // 1,000 objects
+        }
+        const error = await failsWith(() => ex.submit(t.depth, nested(100_000)), TaskSerializationError, /argument 0 .*nested more than \d+ levels deep/);
+        assert.equal(error.code, 'ERR_TASK_SERIALIZATION');
+        // Once a queue or lock exists in this thread, arguments are also searched for them.
+        new ThreadEvent();
+        await failsWith(() => ex.submit(t.depth, nested(100_000)), TaskSerializationError, /argument 0 .*nested more than \d+ levels deep/);
+        // A result too deep to send back fails its own future.
+        await rejectsWith(ex.submit(t.nested, 100_000), TaskSerializationError, /result .*nested/);
+        // One this (main) thread could not rebuild: a worker thread's message would be dropped
+        // (its future never settling), and Node's IPC reader would crash this process.
+        await rejectsWith(ex.submit(t.nested, 2500), TaskSerializationError, /result .*nested more than 1000 levels deep/);
+        assert.equal(await ex.submit(t.depth, await ex.submit(t.nested, 999)), 999);
+        assert.equal(await ex.submit(t.add, 2, 2), 4, 'the worker keeps serving');
       });
 
       test('an uncloneable result fails that future; the worker keeps serving', async () => {
@@ -910,6 +957,8 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.throws(() => make({ env: null }), TypeError, /env/);
         assert.throws(() => make({ maxWorkers: Number.NaN }), TypeError, /maxWorkers/);
         const rangeErrors = [
+          // A pool of Infinity workers would spawn threads without end (minWorkers) or forever.
+          ['maxWorkers', Infinity],
           ['maxWorkers', 0],
           ['maxWorkers', 1.5],
           ['maxWorkers', -2],
@@ -918,6 +967,11 @@ export function executorSuite(label, makeExecutor, caps = {}) {
           ['maxQueue', -1],
           ['abortGraceMs', -1],
           ['maxTasksPerWorker', 0],
+          ['maxQueue', -Infinity],
+          // Node fires a timer of 2^31 ms or more at once: no grace, or idle workers gone at once.
+          ['idleTimeoutMs', 2 ** 31],
+          ['abortGraceMs', 2 ** 31],
+          ['abortGraceMs', Infinity],
         ];
         for (const [option, value] of rangeErrors) {
           assert.throws(() => make({ [option]: value }), (error) => {
@@ -927,6 +981,10 @@ export function executorSuite(label, makeExecutor, caps = {}) {
           });
         }
         assert.throws(() => make({ maxWorkers: 2, minWorkers: 3 }), RangeError, /minWorkers/);
+        assert.throws(() => make({ maxWorkers: Infinity, minWorkers: Infinity }), RangeError, /maxWorkers must be a finite integer/);
+        assert.throws(() => make({ maxWorkers: 2 ** 31, minWorkers: Infinity }), RangeError, /minWorkers must be a finite integer/);
+        // Infinity where it means "no limit" or "never".
+        make({ maxWorkers: 1, maxQueue: Infinity, maxTasksPerWorker: Infinity, idleTimeoutMs: Infinity, abortGraceMs: 2 ** 31 - 1 });
         assert.throws(() => make({ maxWorkers: 2, workerz: 3 }), TypeError, /unknown option 'workerz'/);
         assert.throws(() => makeExecutor(null), TypeError);
         assert.throws(() => makeExecutor('fast'), TypeError);
