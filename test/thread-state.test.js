@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
-  QueueFullError, TaskSerializationError, ThreadEvent, ThreadloopError, ThreadPoolExecutor, TimeoutError,
+  Future, QueueFullError, TaskSerializationError, ThreadEvent, ThreadloopError, ThreadPoolExecutor, TimeoutError,
   currentLoop, currentTask, taskModule,
 } from 'threadloop';
 import { fixtureUrl } from './helpers/util.js';
@@ -84,6 +84,16 @@ test("errors are instanceof across copies, by class name along the prototype cha
   assert.ok(!(null instanceof ThreadloopError));
   const plain = Object.assign(new Error('x'), { code: 'ERR_TIMEOUT', name: 'TimeoutError' });
   assert.ok(!(plain instanceof TimeoutError), 'an error that merely looks like one is not one');
+});
+
+test('a Future is instanceof across copies, and nothing else is taken for one', async () => {
+  const theirs = new other.Future();
+  assert.ok(theirs instanceof Future);
+  assert.ok(new Future() instanceof other.Future);
+  assert.ok(!(Promise.resolve(1) instanceof Future));
+  assert.ok(!(null instanceof Future));
+  theirs.setResult(7);
+  assert.equal(await theirs, 7);
 });
 
 test('a copy of threadloop that keeps its thread state in another shape fails loudly at load', async () => {

@@ -191,7 +191,7 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
   return {
     maxWorkers,
     minWorkers,
-    idleTimeoutMs: duration(kind, 'idleTimeoutMs', options.idleTimeoutMs, 30_000, true),
+    idleTimeoutMs: duration(kind, 'idleTimeoutMs', options.idleTimeoutMs, 30_000),
     maxQueue: count(kind, 'maxQueue', options.maxQueue, Infinity, 0, true),
     initializer,
     initArgs,
@@ -204,8 +204,6 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
   };
 }
 
-/** The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A count option: an integer >= `min`. `Infinity` only where `unbounded` says it means "no
@@ -224,19 +222,12 @@ function count(kind: string, name: string, value: unknown, fallback: number, min
   return value;
 }
 
-/**
- * A delay option in milliseconds, at most MAX_TIMER_MS (a timer would fire at once beyond it).
- * `Infinity` only where `never` says it means "never" (an idle timeout). @internal
- */
-export function duration(kind: string, name: string, value: unknown, fallback: number, never = false): number {
+/** A delay option in milliseconds: any number >= 0; `Infinity` means never. @internal */
+export function duration(kind: string, name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TypeError(`${kind}: ${name} must be a number of milliseconds, got ${describe(value)}`);
   }
   if (value < 0) throw new RangeError(`${kind}: ${name} must be >= 0, got ${value}`);
-  if (value === Infinity && never) return value;
-  if (value > MAX_TIMER_MS) {
-    throw new RangeError(`${kind}: ${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days)${never ? ', or Infinity for never' : ''}, got ${value}`);
-  }
-  return value;
+  return value; // any length: threadloop's timers (core/timers.ts) honour 2^31 ms and more; Infinity is never
 }

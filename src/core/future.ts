@@ -16,7 +16,11 @@
  * `resultSync()` can block on the place the result will come from.
  */
 import { CancelledError, DeadlockError, InvalidStateError, TimeoutError } from '../wire/errors.js';
+import { brand } from '../wire/thread-state.js';
 import { after } from './timers.js';
+
+/** Marks a Future of any copy of threadloop in the thread (a loader may load a second copy). */
+const FUTURE = brand('future');
 
 /** Where a future is in its life. */
 export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
@@ -316,6 +320,12 @@ export class Future<T> extends Promise<T> {
 // promise, a job and a `then` call. And `then` makes plain Promises (SpeciesConstructor), not
 // Futures. `future instanceof Future` still holds.
 Object.defineProperty(Future.prototype, 'constructor', { value: Promise, writable: true, configurable: true });
+// `f instanceof Future` holds for a future of another copy of threadloop too (mainLoop().submit()
+// in task code that loaded a second copy under a loader such as tsx).
+Object.defineProperty(Future.prototype, FUTURE, { value: true });
+Object.defineProperty(Future, Symbol.hasInstance, {
+  value: (value: unknown): boolean => typeof value === 'object' && value !== null && (value as { [FUTURE]?: true })[FUTURE] === true,
+});
 
 const promiseThen = Promise.prototype.then;
 function ignore(): void {}

@@ -7,6 +7,7 @@
  */
 import { CallTable, type Call, type CallPolicy } from '../core/calls.js';
 import { Deque } from '../core/deque.js';
+import { after } from '../core/timers.js';
 import { Endpoint, type CallSender, type EndpointExit, type KeepAlive } from '../core/endpoint.js';
 import { describe, type Future } from '../core/future.js';
 import { openStream, type StreamChunk, type TaskStream } from '../core/stream.js';
@@ -202,9 +203,9 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
   idle(ms: number): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.min(ms, 0x7fffffff));
+      const timer = after(ms, resolve);
       this.#idleWaiters.push(() => {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       });
     });

@@ -9,6 +9,7 @@
  */
 import { Endpoint, type EndpointExit } from '../core/endpoint.js';
 import type { Call } from '../core/calls.js';
+import type { Timer } from '../core/timers.js';
 import type { TaskRef } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
@@ -33,7 +34,7 @@ export class PoolWorker extends Endpoint {
   tasksRun = 0;
   /** The uncaught error a child process said it is dying of. */
   dyingOf: unknown = undefined;
-  idleTimer: NodeJS.Timeout | undefined = undefined;
+  idleTimer: Timer | undefined = undefined;
 
   constructor(
     readonly index: number,

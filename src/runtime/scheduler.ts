@@ -14,6 +14,7 @@
  */
 import { CallTable, type Call, type CallPolicy } from '../core/calls.js';
 import { Deque } from '../core/deque.js';
+import { after } from '../core/timers.js';
 import { Waiters } from '../core/waiters.js';
 import { crashError, describeExit, messageOf, type Endpoint } from '../core/endpoint.js';
 import type { ResolvedOptions } from '../core/executor.js';
@@ -200,10 +201,8 @@ export class Scheduler implements CallPolicy {
   }
 
   #send(call: Call, worker: PoolWorker, now: number): void {
-    if (worker.idleTimer !== undefined) {
-      clearTimeout(worker.idleTimer);
-      worker.idleTimer = undefined;
-    }
+    worker.idleTimer?.clear();
+    worker.idleTimer = undefined;
     this.#waitTimes.add(now - call.at);
     call.at = now;
     if (call.abortable) worker.exclusive = call;
@@ -240,12 +239,12 @@ export class Scheduler implements CallPolicy {
     if (!worker.serving) return;
     if (this.#queued === 0) this.#steal(worker);
     if (worker.inflight > 0) return;
-    if (this.#workers.live() > this.options.minWorkers && this.options.idleTimeoutMs !== Infinity && worker.idleTimer === undefined) {
-      worker.idleTimer = setTimeout(() => {
+    if (this.#workers.live() > this.options.minWorkers && worker.idleTimer === undefined) {
+      const unref = true; // an idle worker never keeps the process alive
+      worker.idleTimer = after(this.options.idleTimeoutMs, () => {
         worker.idleTimer = undefined;
         if (worker.inflight === 0 && this.#workers.live() > this.options.minWorkers) worker.retire(true);
-      }, Math.min(this.options.idleTimeoutMs, 0x7fffffff));
-      worker.idleTimer.unref();
+      }, unref);
     }
   }
 
@@ -281,7 +280,7 @@ export class Scheduler implements CallPolicy {
     const was = worker.state;
     worker.state = 'dead';
     worker.conn.close();
-    if (worker.idleTimer !== undefined) clearTimeout(worker.idleTimer);
+    worker.idleTimer?.clear();
     this.#workers.remove(worker);
     if (was === 'starting' && this.#broken === undefined) {
       const cause = exit.error ?? new Error(describeExit(exit));
