@@ -13,7 +13,7 @@
  */
 import type { Future } from '../core/future.js';
 import { after } from '../core/timers.js';
-import { TimeoutError } from '../wire/errors.js';
+import { CancelledError, TimeoutError } from '../wire/errors.js';
 
 /** What a map run needs from its executor. */
 export interface MapHost<I> {
@@ -21,8 +21,11 @@ export interface MapHost<I> {
   submit(chunk: I[]): Future<unknown>;
   /** Waits for room in a bounded queue; undefined when there is room now. */
   room(): Promise<void> | undefined;
-  /** Registers the run as able to submit; `onShutdown` makes it submit the rest at once. */
-  openMap(onShutdown: () => void): { close(): void };
+  /**
+   * Registers the run as able to submit; `onShutdown(false)` makes it submit the rest at once,
+   * `onShutdown(true)` cancels it (a shutdown that cancels futures).
+   */
+  openMap(onShutdown: (cancelled: boolean) => void): { close(): void };
 }
 
 /** How a run goes. */
@@ -63,7 +66,14 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
   ) {
     this.#source = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<I>)[Symbol.iterator]();
     this.#deadline = settings.timeoutMs === undefined ? Infinity : performance.now() + settings.timeoutMs;
-    this.#lease = host.openMap(() => {
+    this.#lease = host.openMap((cancelled) => {
+      if (cancelled) {
+        this.#failure ??= { error: new CancelledError('the map was cancelled by shutdown') };
+        this.#intake = 'closed';
+        this.#lease.close();
+        this.#notify();
+        return;
+      }
       if (this.#intake === 'pulling') this.#intake = 'eager';
       this.#fill();
     });

@@ -53,7 +53,7 @@ export class Scheduler implements CallPolicy {
   #state: PoolState = 'open';
   #broken: BrokenExecutorError | undefined = undefined;
   /** Maps that may still submit, by what tells them the executor is shutting down (see `openMap`). */
-  readonly #maps = new Set<() => void>();
+  readonly #maps = new Set<(cancelled: boolean) => void>();
   /** While > 0, settling calls does not dispatch (a dead worker's calls are being sorted). */
   #holdDispatch = 0;
   readonly #runTimes = new Samples();
@@ -132,7 +132,7 @@ export class Scheduler implements CallPolicy {
    * A map begins: until it `close()`s, it may go on submitting (`fromMap`) after a shutdown, and
    * the shutdown waits for it; `onShutdown` tells it to submit the rest of its input at once.
    */
-  openMap(onShutdown: () => void): { close(): void } {
+  openMap(onShutdown: (cancelled: boolean) => void): { close(): void } {
     this.#maps.add(onShutdown);
     return {
       close: () => {
@@ -363,7 +363,7 @@ export class Scheduler implements CallPolicy {
     if (force) this.#endRunning();
     if (this.#shutdownDone === undefined) {
       if (this.#state === 'open') this.#state = 'draining';
-      for (const onShutdown of [...this.#maps]) onShutdown();
+      for (const onShutdown of [...this.#maps]) onShutdown(false);
       this.#notifyWaiters();
       this.#shutdownDone = this.#finished().then(() => this.#workers.endAll());
     }
@@ -388,7 +388,8 @@ export class Scheduler implements CallPolicy {
   }
 
   #cancelPending(): void {
-    if (this.#state !== 'broken') this.#state = 'closed'; // maps begun before get no more room either
+    if (this.#state !== 'broken') this.#state = 'closed';
+    for (const onShutdown of [...this.#maps]) onShutdown(true); // maps begun before are cancelled too
     const cancelled = () => new CancelledError('cancelled by shutdown');
     this.#sweep((call) => this.#table.drop(call, cancelled(), true), (call) => this.#table.fail(call, cancelled(), true));
   }
