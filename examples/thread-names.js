@@ -8,8 +8,9 @@ console.log(`main coroutine runs on thread: ${currentThread().name}`);
 
 // run_in_executor(None, blocking_io) on a pool named like Python's first default executor.
 const pool = new ThreadPoolExecutor({ maxWorkers: 2, name: 'ThreadPoolExecutor-0' });
-const ranOn = await runInExecutor(pool, tasks.blockingIo);
-console.log(`task done (it ran on ${ranOn})`);
+const { lines, thread } = await runInExecutor(pool, tasks.blockingIo);
+for (const line of lines) console.log(line);
+console.log(`task done (it ran on ${thread})`);
 await pool.shutdown();
 
 // A loop running in its own thread, named when it is started.

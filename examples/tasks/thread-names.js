@@ -3,12 +3,16 @@ import { currentThread } from 'threadloop/task';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** seed 003 §1: `def blocking_io(): print(... current_thread().name); time.sleep(2); print(...)` */
+/**
+ * seed 003 §1: `def blocking_io(): print(... current_thread().name); time.sleep(2); print(...)`.
+ * It says what it would print: a worker's own console output reaches the terminal through the
+ * main thread, and may be cut short when the worker is ended.
+ */
 export function blockingIo() {
-  console.log(`blocking I/O starts, thread: ${currentThread().name}`);
+  const lines = [`blocking I/O starts, thread: ${currentThread().name}`];
   Atomics.wait(sleeper, 0, 0, 100); // time.sleep, shortened
-  console.log(`blocking I/O done, thread: ${currentThread().name}`);
-  return currentThread().name;
+  lines.push(`blocking I/O done, thread: ${currentThread().name}`);
+  return { lines, thread: currentThread().name };
 }
 
 /** seed 003 §4: a task on the loop thread says where it runs. */

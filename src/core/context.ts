@@ -131,6 +131,7 @@ export class ContextVar<T> {
     storage.enterWith(withVar(store, this.name, value));
   }
 
+  /** `ContextVar(name)`, for messages and logs. */
   toString(): string {
     return `ContextVar(${this.name})`;
   }

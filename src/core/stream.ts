@@ -92,6 +92,7 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
     reader.resolve({ value: chunk, done: false });
   }
 
+  /** The next chunk, once the task has yielded it; done when the task's generator has returned. */
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.#buffer.size > 0) {
       const value = this.#buffer.shift()!;
@@ -121,6 +122,7 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
     return { value: undefined, done: true };
   }
 
+  /** The stream is its own iterator: `for await (const chunk of stream)`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

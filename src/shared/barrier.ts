@@ -79,7 +79,7 @@ export interface BarrierOptions {
    * error, the others `BrokenBarrierError`. It runs synchronously; in `wait()` a promise it
    * returns is awaited, in `waitSync()` it is an error.
    */
-  action?: (() => unknown) | { readonly ref: TaskRef };
+  action?: (() => unknown) | { readonly ref: object };
   /** The `timeoutMs` of every wait that does not give its own. Default: none. */
   timeoutMs?: number;
 }

@@ -305,6 +305,7 @@ export class Mutex implements Shareable {
     }
   }
 
+  /** @internal What a Condition needs of the lock it waits on. */
   [lockInternals](): LockInternals<number> {
     return {
       held: (where) => {

@@ -241,6 +241,7 @@ export class RLock implements Shareable {
     }
   }
 
+  /** @internal What a Condition needs of the lock it waits on. */
   [lockInternals](): LockInternals<Saved> {
     const i32 = this.#i32;
     const restore = (saved: Saved) => (allowed: boolean): true | NotYet => {
