@@ -37,6 +37,7 @@ export const known = {
     { test: 'resourceLimits: a task overflowing the heap fails with WorkerCrashedError about memory; the next succeeds', issue: null, why: 'a pool worker over its resourceLimits runs on instead of ending (a bare Worker is ended with ERR_WORKER_OUT_OF_MEMORY); the test would hang, so it is not run (blockedOn)' },
     { test: 'resultSync on a task that runs its worker out of memory throws WorkerCrashedError, not its timeout', issue: null, why: 'as above: not run (blockedOn)' },
     { test: 'out of memory: the call throws WorkerCrashedError, not its timeout', issue: null, why: 'as above, for a loop thread: the call would only time out after 30 s, so it is not run (blockedOn)' },
+    { test: 'a deeply nested argument arrives intact, or fails with TaskSerializationError saying why; never a crash', issue: null, why: 'a message nested deeper than Deno rebuilds is dropped (its future would never settle): the test would wait forever, so it is not run (blockedOn)' },
     { test: 'execArgv a worker thread refuses breaks the executor with the cause, instead of throwing from submit', issue: null, why: `Deno's worker threads ignore execArgv; ${nodeOnly}` },
     { test: 'a pool started from `node --input-type=module -e` works: workers drop the entry flags', issue: null, why: nodeOnly },
     { test: 'execArgv passes Node.js flags to the workers', in: /ProcessPool|process-pool/, issue: null, why: `Deno's child processes ignore Node.js flags; ${nodeOnly}` },
@@ -51,6 +52,7 @@ export const known = {
     { test: 'execArgv a worker thread refuses breaks the executor with the cause, instead of throwing from submit', issue: null, why: `Bun's worker threads ignore execArgv; ${nodeOnly}` },
     { test: 'an inline task capturing an outer variable rejects with TaskSerializationError naming it', issue: null, why: "Bun's transpiler inlines the captured `const` into the function's source, so the task runs (correctly) instead of being refused" },
     { test: 'uncloneable items fail with TaskSerializationError and leave the queue untouched', issue: 'oven-sh/bun#32955', why: "Bun's v8.serialize() accepts a SharedArrayBuffer (Node refuses it), so a queue item holding one is not refused; the issue is the same bug in IPC" },
+    { test: 'a taskModule() URL naming a .js file where only the .ts exists (or the reverse) says so', issue: null, why: "Bun resolves an import of x.js to x.ts where only the .ts exists (TypeScript's own resolution), so the module loads instead of being missing" },
     { test: 'a consumer thread killed mid-getSync loses no item it was not given', issue: 'oven-sh/bun#32057', why: 'the test\'s task module is a percent-encoded `data:` URL, which Bun imports as a string, not a module: the task never starts and the test would wait forever, so it is not run (blockedOn)' },
   ],
 };

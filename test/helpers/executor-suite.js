@@ -7,6 +7,7 @@
 //   kind          what its workers are called in messages ('worker thread', 'child process')
 //   scale         multiplies the task counts of the load and fault-injection tests (default 1)
 // Thread-only behaviour (resultSync, resourceLimits, …) lives in test/thread-pool.test.js.
+import { blockedOn } from './runtime.js';
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -490,7 +491,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(await queued, 2);
       });
 
-      test('a deeply nested argument arrives intact, or fails with TaskSerializationError saying why; never a crash', async () => {
+      test('a deeply nested argument arrives intact, or fails with TaskSerializationError saying why; never a crash', blockedOn({ deno: 'a message nested deeper than Deno rebuilds is dropped, and the test would wait forever' }), async () => {
         const ex = make({ maxWorkers: 1 });
         const nested = (n) => {
           let v = {};
