@@ -240,11 +240,11 @@ export class Scheduler implements CallPolicy {
     if (this.#queued === 0) this.#steal(worker);
     if (worker.inflight > 0) return;
     if (this.#workers.live() > this.options.minWorkers && worker.idleTimer === undefined) {
-      const unref = true; // an idle worker never keeps the process alive
+      // Unref'd: an idle worker never keeps the process alive.
       worker.idleTimer = after(this.options.idleTimeoutMs, () => {
         worker.idleTimer = undefined;
         if (worker.inflight === 0 && this.#workers.live() > this.options.minWorkers) worker.retire(true);
-      }, unref);
+      }, true);
     }
   }
 

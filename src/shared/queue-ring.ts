@@ -298,15 +298,23 @@ export class QueueRing implements QueueStore {
     const payload = readPayload(this.#bytes, at, len, tag);
     const end = at + len;
     const rpos = end >= this.#byteCapacity ? end - this.#byteCapacity : end;
-    const rtotal = ((i32[RTOTAL] as number) + len) | 0;
+    this.#commitRead(rpos, ((i32[RTOTAL] as number) + len) | 0, next);
+    return payload;
+  }
+
+  /**
+   * Moves the read side to (`rpos`, `rtotal`, `head`) through a commit record, so whoever takes
+   * the lock over from a thread that dies halfway finishes the move.
+   */
+  #commitRead(rpos: number, rtotal: number, head: number): void {
+    const i32 = this.#i32;
     i32[C_RPOS] = rpos;
     i32[C_RTOTAL] = rtotal;
-    Atomics.store(i32, C_ARM, next + 1);
+    Atomics.store(i32, C_ARM, head + 1);
     i32[RPOS] = rpos;
     Atomics.store(i32, RTOTAL, rtotal);
-    Atomics.store(i32, HEAD, next);
+    Atomics.store(i32, HEAD, head);
     Atomics.store(i32, C_ARM, 0);
-    return payload;
   }
 
   dropAll(): number {
@@ -316,17 +324,7 @@ export class QueueRing implements QueueStore {
     const head = i32[HEAD] as number;
     const tail = Atomics.load(i32, TAIL);
     const n = this.#count(tail, head);
-    if (n > 0) {
-      const rpos = Atomics.load(i32, WPOS);
-      const rtotal = Atomics.load(i32, WTOTAL);
-      i32[C_RPOS] = rpos;
-      i32[C_RTOTAL] = rtotal;
-      Atomics.store(i32, C_ARM, tail + 1);
-      i32[RPOS] = rpos;
-      Atomics.store(i32, RTOTAL, rtotal);
-      Atomics.store(i32, HEAD, tail);
-      Atomics.store(i32, C_ARM, 0);
-    }
+    if (n > 0) this.#commitRead(Atomics.load(i32, WPOS), Atomics.load(i32, WTOTAL), tail);
     lock.unlock();
     return n;
   }
