@@ -263,17 +263,24 @@ test('fairness: a lock released while a waiter has starved goes to that waiter, 
   const m = new Mutex();
   const held = await m.acquire();
   const waiting = new ThreadEvent();
-  const starving = ex.submit((m, waiting) => {
+  const tried = new ThreadEvent();
+  const starving = ex.submit((m, waiting, tried) => {
     waiting.set();
     const t0 = performance.now();
-    m.acquireSync({ timeoutMs: 5000 }).release();
-    return performance.now() - t0;
-  }, m, waiting);
+    const g = m.acquireSync({ timeoutMs: 5000 });
+    const waited = performance.now() - t0;
+    // Held until the barger has tried: served and released before that try, the lock would be
+    // free again and the test would race with the scheduler.
+    tried.waitSync({ timeoutMs: 5000 });
+    g.release();
+    return waited;
+  }, m, waiting, tried);
   await waiting.wait();
   // No event marks "has waited long enough to be owed the lock": that is elapsed time itself.
   await new Promise((r) => setTimeout(r, 50));
   held.release();
   const barger = m.tryAcquire(); // right after release, before the waiter can wake up
+  tried.set();
   assert.equal(barger, undefined, 'the lock is kept for the starving waiter');
   assert.ok((await starving) >= 40);
   const later = m.tryAcquire();

@@ -147,15 +147,22 @@ test('Semaphore: a freed permit goes to a starving waiter, not to a barger', asy
   const sem = new Semaphore(1);
   const held = await sem.acquire();
   const waiting = new ThreadEvent();
-  const starving = ex.submit((s, waiting) => {
+  const tried = new ThreadEvent();
+  const starving = ex.submit((s, waiting, tried) => {
     waiting.set();
-    s.acquireSync({ timeoutMs: 5000 }).release();
+    const g = s.acquireSync({ timeoutMs: 5000 });
+    // Hold the permit until the barger has tried: a waiter that is served and releases before the
+    // barger's try would leave a free permit to take, and the test would race.
+    tried.waitSync({ timeoutMs: 5000 });
+    g.release();
     return 'served';
-  }, sem, waiting);
+  }, sem, waiting, tried);
   await waiting.wait();
   await new Promise((r) => setTimeout(r, 50)); // elapsed time is what makes a waiter starving
   held.release();
-  assert.equal(sem.tryAcquire(), undefined, 'the permit is kept for the starving waiter');
+  const barged = sem.tryAcquire();
+  tried.set();
+  assert.equal(barged, undefined, 'the permit is kept for the starving waiter');
   assert.equal(await starving, 'served');
   assert.equal(sem.value, 1);
 });
