@@ -48,10 +48,15 @@ test('a busy-wait of 3 × the threshold is reported with how long it blocked', {
   try {
     const reported = nextReport();
     const before = Date.now();
+    const started = performance.now();
     busyWait(3 * THRESHOLD_MS);
     const info = await keptAlive(reported);
+    // Not more than the time that really passed (a busy machine may add to the block itself, so
+    // the bound is what passed, not the 150 ms asked for; the slack covers the monitor's last
+    // tick before the busy-wait, which a descheduled process may have taken late).
+    const passed = performance.now() - started;
     assert.ok(info.blockedMs >= THRESHOLD_MS, `blockedMs ${info.blockedMs} >= ${THRESHOLD_MS}`);
-    assert.ok(info.blockedMs <= 3 * THRESHOLD_MS + 20, `blockedMs ${info.blockedMs} is not more than the block`);
+    assert.ok(info.blockedMs <= passed + THRESHOLD_MS, `blockedMs ${info.blockedMs} is not more than the ${passed} ms that passed`);
     assert.equal(info.thresholdMs, THRESHOLD_MS);
     assert.ok(info.at instanceof Date && info.at.getTime() >= before);
   } finally {
