@@ -87,6 +87,7 @@ export class Future<T> extends Promise<T> {
     }
     super(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
     this.#resolvePromise = capturedResolve as (v: T | PromiseLike<T>) => void;
+    capturedResolve = undefined; // else it would keep the last future made alive
   }
 
   /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */
