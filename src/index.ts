@@ -15,6 +15,7 @@
  */
 export * from './wire/errors.js';
 export { Future, type FutureState, type WaitOptions, type DoneCallback } from './core/future.js';
+export { UNOBSERVED_FAILURE_WARNING, type UnobservedFailures } from './core/unobserved.js';
 export type { Executor, ExecutorOptions, ThreadPoolOptions, MapOptions, ShutdownOptions, Submitted } from './core/executor.js';
 export type { ExecutorStats, DurationSummary } from './core/stats.js';
 export { ThreadPoolExecutor } from './api/thread-pool.js';

@@ -10,7 +10,8 @@ import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { crashError } from '../core/endpoint.js';
 import { LoopClosedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
-import { duration } from '../core/executor.js';
+import { checkUnobservedFailures, duration } from '../core/executor.js';
+import type { UnobservedFailures } from '../core/unobserved.js';
 import { checkResourceLimits } from './thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
 import { exitProbe, type SpawnedWorker, type WorkerExit } from '../runtime/transport.js';
@@ -45,6 +46,11 @@ export interface LoopThreadOptions {
   abortGraceMs?: number;
   /** The worker runtime's entry script (bundled apps). */
   workerEntry?: URL | string;
+  /**
+   * `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future of this loop that
+   * nobody looked at (see `ExecutorOptions.unobservedFailures`). Default `'warn'`.
+   */
+  unobservedFailures?: UnobservedFailures;
 }
 
 let loopCount = 0;
@@ -108,6 +114,7 @@ export class LoopThread extends EventEmitter implements Loop {
       keepAlive: this.#spawned.channel,
       probe: exitProbe(wakeWorker, this.#spawned),
       abortGraceMs: options.abortGraceMs,
+      unobservedFailures: options.unobservedFailures,
       report: (error) => this.#uncaught(error),
       lostError: (exit) => this.#lostError(exit),
     });
@@ -295,10 +302,11 @@ export function startThread<F extends AnyFunction>(task: Runnable<F>, ...args: P
 
 function checkLoopOptions(options: LoopThreadOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`startLoopThread options must be an object, got ${describe(options)}`);
-  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry'];
+  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry', 'unobservedFailures'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');
   duration('startLoopThread', 'stopGraceMs', options.stopGraceMs, 0);
   duration('startLoopThread', 'abortGraceMs', options.abortGraceMs, 0);
+  checkUnobservedFailures('startLoopThread', options.unobservedFailures);
 }

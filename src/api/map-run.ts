@@ -121,7 +121,9 @@ export class MapRun<I, R> implements AsyncIterableIterator<R> {
   }
 
   async return(): Promise<IteratorResult<R, undefined>> {
-    for (const future of this.#inFlight) future.cancel();
+    // What cannot be cancelled any more is dropped unseen: its failure is the map's to drop, as
+    // the consumer left (core/unobserved.ts would report it otherwise).
+    for (const future of this.#inFlight) if (!future.cancel()) future.markObserved();
     this.#inFlight.length = 0;
     const ended = this.#ended();
     this.#intake = 'closed';

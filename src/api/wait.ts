@@ -15,10 +15,11 @@ export interface WaitResult<T> {
   notDone: Set<Future<T>>;
 }
 
+/** Whether a done future failed; asking is not looking at its error (core/unobserved.ts). */
 function failed<T>(future: Future<T>): boolean {
   if (future.cancelled()) return false;
   try {
-    future.resultSync();
+    future.peek();
     return false;
   } catch {
     return true;

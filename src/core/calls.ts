@@ -32,6 +32,7 @@ import type { TaskStream } from './stream.js';
 import type { Task } from './task.js';
 import { after, type Timer } from './timers.js';
 import { publishSettled, taskChannel, type CallTrace } from './tracing.js';
+import type { UnobservedFailures } from './unobserved.js';
 
 /** Where a call is in its life; see the module's doc. */
 export type CallState = 'queued' | 'sent' | 'running' | 'stopping' | 'settled';
@@ -71,6 +72,8 @@ export interface CallTableOptions {
   cannotBlock: string;
   /** Whose calls these are, as tracing names it (core/tracing.ts). */
   target?: { readonly executor: string } | { readonly loop: string };
+  /** Whether a failed future nobody looked at is reported (core/unobserved.ts). Default 'warn'. */
+  unobservedFailures?: UnobservedFailures;
 }
 
 /** How often a blocking wait looks for a thread that is gone without a word (out of memory). */
@@ -113,6 +116,14 @@ export class Call implements FutureLink {
    * Abortable calls (a signal, a timeout, or a stream, which its consumer may stop): a pool runs
    * them alone on a worker.
    */
+  get name(): string {
+    return this.task.name;
+  }
+
+  get unobservedFailures(): UnobservedFailures | undefined {
+    return this.table.options.unobservedFailures;
+  }
+
   get abortable(): boolean {
     return this.task.options.signal !== undefined || this.task.options.timeoutMs !== undefined || (this.flags & CallFlag.Stream) !== 0;
   }

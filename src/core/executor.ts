@@ -9,6 +9,7 @@ import type { ExecutorStats } from './stats.js';
 import type { StreamChunk, TaskStream } from './stream.js';
 import { describe } from './future.js';
 import { perThread } from '../wire/thread-state.js';
+import type { UnobservedFailures } from './unobserved.js';
 
 /** Options of `executor.map`. */
 export interface MapOptions {
@@ -116,6 +117,14 @@ export interface ExecutorOptions {
    * every submit (~3 µs), so it is off by default; turn it on while debugging.
    */
   callerStacks?: boolean;
+  /**
+   * A future of this executor that failed and is garbage-collected (or still alive at exit)
+   * without anyone having looked at its error — awaited it, `then`/`catch`, `result()`,
+   * `exception()` — emits a `THREADLOOP_UNOBSERVED_FAILURE` process warning naming the task and
+   * the error (`'warn'`, the default), or nothing (`'ignore'`). Cancelled and aborted futures
+   * never warn. For every future of the process: `node --disable-warning=THREADLOOP_UNOBSERVED_FAILURE`.
+   */
+  unobservedFailures?: UnobservedFailures;
 }
 
 /** Options only thread pools take. */
@@ -148,11 +157,12 @@ export interface ResolvedOptions {
   abortGraceMs: number;
   maxTasksPerWorker: number;
   callerStacks: boolean;
+  unobservedFailures: UnobservedFailures;
 }
 
 const commonKeys = [
   'maxWorkers', 'minWorkers', 'idleTimeoutMs', 'maxQueue', 'initializer', 'initArgs', 'name',
-  'env', 'execArgv', 'abortGraceMs', 'maxTasksPerWorker', 'callerStacks',
+  'env', 'execArgv', 'abortGraceMs', 'maxTasksPerWorker', 'callerStacks', 'unobservedFailures',
 ];
 
 // Per thread, not per copy of threadloop (wire/thread-state.ts): default names stay unique.
@@ -188,6 +198,7 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
     throw new TypeError(`${kind}: execArgv must be an array of strings`);
   }
   if (typeof callerStacks !== 'boolean') throw new TypeError(`${kind}: callerStacks must be a boolean`);
+  const unobservedFailures = checkUnobservedFailures(kind, options.unobservedFailures);
   return {
     maxWorkers,
     minWorkers,
@@ -201,7 +212,17 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
     abortGraceMs: duration(kind, 'abortGraceMs', options.abortGraceMs, 1_000),
     maxTasksPerWorker: count(kind, 'maxTasksPerWorker', options.maxTasksPerWorker, Infinity, 1, true),
     callerStacks,
+    unobservedFailures,
   };
+}
+
+/** Validates an `unobservedFailures` option; default `'warn'`. @internal */
+export function checkUnobservedFailures(kind: string, value: unknown): UnobservedFailures {
+  if (value === undefined) return 'warn';
+  if (value !== 'warn' && value !== 'ignore') {
+    throw new TypeError(`${kind}: unobservedFailures must be 'warn' or 'ignore', got ${describe(value)}`);
+  }
+  return value;
 }
 
 

@@ -9,7 +9,9 @@
  * A future settles exactly once. It is a native Promise, so `await future`, `Promise.all` and
  * `.then` take the engine's fast paths (see the note after the class). A failed or cancelled
  * future nobody awaits raises no unhandled rejection: like a CPython future, it keeps its error
- * until someone asks.
+ * until someone asks. One that failed and is collected (or outlives its thread) with nobody
+ * having asked is reported, as asyncio reports "Future exception was never retrieved"
+ * (core/unobserved.ts; how a future knows who looked: "Knowing who looks", after the class).
  *
  * Whoever holds the work (a pool's queue, a worker) attaches a {@link FutureLink} so that
  * `cancel()` can withdraw work that has not started, `state` can tell whether it has started, and
@@ -18,6 +20,7 @@
 import { CancelledError, DeadlockError, InvalidStateError, TimeoutError } from '../wire/errors.js';
 import { brand } from '../wire/thread-state.js';
 import { after } from './timers.js';
+import { failureSeen, watchFailure, worthReporting, type UnobservedFailures, type UnseenFailure } from './unobserved.js';
 
 /** Marks a Future of any copy of threadloop in the thread (a loader may load a second copy). */
 const FUTURE = brand('future');
@@ -45,6 +48,10 @@ export interface FutureLink {
    * Throws DeadlockError where only this thread could settle it.
    */
   waitSync(future: Future<unknown>, deadline: number): void;
+  /** What a warning calls the work: its task's name. */
+  readonly name: string;
+  /** Whether its failure is reported if nobody looks at it (its owner's option). Default `'warn'`. */
+  readonly unobservedFailures?: UnobservedFailures;
 }
 
 /** A function `addDoneCallback` calls with the future once it is done. */
@@ -52,6 +59,9 @@ export type DoneCallback<T> = (future: Future<T>) => void;
 
 /**
  * The eventual result of a task. `await` it, or use the concurrent.futures-style methods.
+ * A failed future that is garbage-collected with nobody having looked at its error (awaited it,
+ * `then`/`catch`, `result()`, `exception()`, `resultSync()`) emits a
+ * `THREADLOOP_UNOBSERVED_FAILURE` process warning; see the executors' `unobservedFailures`.
  *
  * @example
  * const f = executor.submit(math.fib, 30);
@@ -64,6 +74,12 @@ export class Future<T> extends Promise<T> {
   #settled: unknown = undefined;
   #failed = false;
   #callbacks: DoneCallback<T>[] | undefined = undefined;
+  /**
+   * Whether anyone has looked at the outcome (see "Knowing who looks", after the class):
+   * `unobserved`, `observed`, or — failed with nobody looking — the failure that will be
+   * reported unless someone looks before the future is collected.
+   */
+  #observation: 'unobserved' | 'observed' | UnseenFailure = 'unobserved';
   /** Settles the promise; rejecting goes through it too (see #settle), so that the reject
    * function V8 makes for every promise is not kept alive for as long as the future waits. */
   #resolvePromise: ((v: T | PromiseLike<T>) => void) | undefined;
@@ -87,6 +103,7 @@ export class Future<T> extends Promise<T> {
     }
     super(captureResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
     this.#resolvePromise = capturedResolve as (v: T | PromiseLike<T>) => void;
+    capturedResolve = undefined; // else it would keep the last future made alive (and unreported)
   }
 
   /** Where this future is: `'pending'`, `'running'`, `'finished'` or `'cancelled'`. */
@@ -151,6 +168,7 @@ export class Future<T> extends Promise<T> {
    */
   exception(options: WaitOptions = {}): Promise<unknown> {
     return this.#waitDone(options).then(() => {
+      this.#observe();
       if (this.#state === 'cancelled') throw this.#settled;
       return this.#failed ? this.#settled : undefined;
     });
@@ -275,6 +293,7 @@ export class Future<T> extends Promise<T> {
 
   #settle(state: 'finished' | 'cancelled', value: T | undefined, error: unknown, failed: boolean) {
     if (this.#state === 'finished' || this.#state === 'cancelled') return;
+    const link = this.link;
     this.#state = state;
     this.#settled = failed ? error : value;
     this.#failed = failed;
@@ -284,7 +303,13 @@ export class Future<T> extends Promise<T> {
       this.#resolvePromise = undefined;
       if (failed) {
         // Handled from now on: an error nobody asks for is kept, not raised (see the class doc).
+        // This then() reads `constructor` too, which is no one looking: the observation stays.
+        const observation = this.#observation;
         promiseThen.call(this, undefined, ignore);
+        this.#observation = observation;
+        if (observation === 'unobserved' && state === 'finished' && link?.unobservedFailures !== 'ignore' && worthReporting(error)) {
+          this.#observation = watchFailure(this, link?.name, error);
+        }
         resolvePromise(rejecting(error) as PromiseLike<T>);
       } else {
         resolvePromise(value as T);
@@ -297,9 +322,35 @@ export class Future<T> extends Promise<T> {
     }
   }
 
+  /** The outcome, handed over: `result()`, `resultSync()`. */
   #outcome(): T {
+    this.#observe();
+    return this.peek();
+  }
+
+  /**
+   * The outcome of a done future (its value, or throws its error) without counting as looking
+   * at it: for threadloop's helpers that hand the error over later (a TaskGroup, at `join()`)
+   * or only ask whether it failed (`wait`). @internal
+   */
+  peek(): T {
     if (this.#failed) throw this.#settled;
     return this.#settled as T;
+  }
+
+  /**
+   * Counts the outcome as looked at: the caller answers for its failure (a map whose consumer
+   * left drops the calls it left behind; a stream hands the error to its reader). @internal
+   */
+  markObserved(): void {
+    this.#observe();
+  }
+
+  #observe(): void {
+    const observation = this.#observation;
+    if (observation === 'observed') return;
+    if (observation !== 'unobserved') failureSeen(observation);
+    this.#observation = 'observed';
   }
 
   #waitDone(options: WaitOptions): Promise<void> {
@@ -313,13 +364,39 @@ export class Future<T> extends Promise<T> {
       });
     });
   }
+
+  static {
+    // See "Knowing who looks", after the class. Read on Future.prototype itself (no future) too.
+    Object.defineProperty(Future.prototype, 'constructor', {
+      get(this: object): PromiseConstructor {
+        if (#observation in this) this.#observe();
+        return Promise;
+      },
+      configurable: true,
+    });
+  }
 }
 
 // Why a Future's `constructor` is Promise: `await x`, `Promise.resolve(x)` and `Promise.all` use a
 // promise as it is only when `x.constructor === Promise`; any other thenable costs a wrapper
 // promise, a job and a `then` call. And `then` makes plain Promises (SpeciesConstructor), not
 // Futures. `future instanceof Future` still holds.
-Object.defineProperty(Future.prototype, 'constructor', { value: Promise, writable: true, configurable: true });
+//
+// Knowing who looks (for core/unobserved.ts). A handler attached to a native promise is not
+// visible from JavaScript: `await future` runs no `then` of ours (the engine links the promises
+// itself), and whether a rejected promise has a handler is the engine's flag, reported only to
+// Node's unhandled-rejection tracking. But everything that attaches one reads `constructor`
+// first, because the spec says so: `await` and `Promise.resolve` (PromiseResolve: a promise whose
+// constructor is %Promise% is used as it is — V8 skips the read only for promises whose prototype
+// is Promise.prototype, which a Future's is not), `then` / `catch` / `finally`
+// (SpeciesConstructor), `Promise.all` and the like (Promise.resolve on each), and resolving a
+// promise with a future (its then job calls `then`: V8's shortcut there also wants
+// Promise.prototype). So `constructor` is a getter that marks the future looked at, whenever it
+// is read — before the failure or after — and returns Promise as before: the fast paths stay,
+// the cost is one small call per await. Anything else that reads `future.constructor` counts
+// as looking too (a deep-equal library): that can only miss a warning, never give a wrong one.
+// The getter needs the private field, so it is defined inside the class (its `static` block).
+
 // `f instanceof Future` holds for a future of another copy of threadloop too (mainLoop().submit()
 // in task code that loaded a second copy under a loader such as tsx).
 Object.defineProperty(Future.prototype, FUTURE, { value: true });

@@ -74,10 +74,16 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
     const call = future.link as Call | undefined;
     this.#call = call;
     if (call !== undefined) call.stream = this as TaskStream<unknown>;
-    future.then(
-      () => this.#end(false, undefined),
-      (error: unknown) => this.#end(true, error),
-    );
+    // Not then(): that would count as looking at a failure the consumer may never read
+    // (core/unobserved.ts); the stream marks it looked at when it hands the error over.
+    future.addDoneCallback((done) => {
+      try {
+        done.peek();
+        this.#end(false, undefined);
+      } catch (error) {
+        this.#end(true, error);
+      }
+    });
   }
 
   /** A chunk arrived. @internal */
@@ -109,6 +115,7 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
    * ignores it, when the executor or loop gives up on it after `abortGraceMs`).
    */
   async return(): Promise<IteratorResult<T, undefined>> {
+    this.future.markObserved(); // the consumer leaves: what the call ends with is dropped on purpose
     if (this.#state === 'open') {
       this.#state = 'closed';
       this.#buffer.drain();
@@ -147,17 +154,23 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
     this.#failed = failed;
     this.#error = error;
     const readers = this.#readers.splice(0);
-    if (failed && readers.length > 0) this.#failedSeen = true;
+    if (failed && readers.length > 0) this.#handOver();
     for (const reader of readers) {
       if (failed) reader.reject(error);
       else reader.resolve({ value: undefined, done: true });
     }
   }
 
+  /** The consumer is given the error: it has been looked at. */
+  #handOver(): void {
+    this.#failedSeen = true;
+    this.future.markObserved();
+  }
+
   /** After the last chunk: the error (once), then done. */
   #done(): Promise<IteratorResult<T, undefined>> {
     if (this.#failed && !this.#failedSeen) {
-      this.#failedSeen = true;
+      this.#handOver();
       return Promise.reject(this.#error);
     }
     return Promise.resolve({ value: undefined, done: true });

@@ -17,6 +17,7 @@ import { LoopClosedError } from '../wire/errors.js';
 import { CallFlag } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
+import type { UnobservedFailures } from '../core/unobserved.js';
 import type { ConnectionEvents } from './connection.js';
 
 /**
@@ -66,6 +67,8 @@ export interface LoopClientOptions {
   probe?: () => EndpointExit | undefined;
   /** How long an aborted call may run on before its future settles anyway (ms). Default 1,000. */
   abortGraceMs?: number;
+  /** Whether a failed future nobody looked at is reported. Default 'warn'. */
+  unobservedFailures?: UnobservedFailures;
   /** A fire-and-forget call failed: nobody awaits it, so it is reported here. */
   report: (error: unknown) => void;
   /** The loop's thread is gone: make the error its calls fail with. */
@@ -91,6 +94,7 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
       wake: options.wake,
       cannotBlock: `resultSync() would block forever: only this thread's own loop (${options.name}) can settle this future; await it instead`,
       target: { loop: options.name },
+      unobservedFailures: options.unobservedFailures,
     });
   }
 

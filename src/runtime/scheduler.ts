@@ -77,6 +77,7 @@ export class Scheduler implements CallPolicy {
       wake: this.#wake,
       cannotBlock: `resultSync() cannot wait for a ${transport.kind}: its results only arrive through the event loop; await the future instead`,
       target: { executor: options.name },
+      unobservedFailures: options.unobservedFailures,
     });
     this.#initializer = options.initializer === undefined ? undefined : toTask(options.initializer);
     // Without shared memory a sent call cannot be taken back, and with a bounded queue the queue

@@ -286,6 +286,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const all = await wait([...ok, slow], { returnWhen: 'FIRST_EXCEPTION' });
         assert.equal(all.done.size, 3);
         assert.equal(all.notDone.size, 0);
+        await rejectsWith(failing, TypeError); // wait() only asked whether it failed
       });
 
       test('ALL_COMPLETED (the default) waits for every future, cancelled ones counting as done', async () => {
@@ -302,6 +303,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const { done, notDone } = await waiting;
         assert.equal(done.size, 3);
         assert.equal(notDone.size, 0);
+        await rejectsWith(failing, TypeError);
       });
 
       test('timeoutMs resolves with what is done so far (never rejects)', async () => {

@@ -18,6 +18,8 @@ export {
   WorkerCrashedError,
 } from '../../wire/errors.js';
 export type { Executor, MapOptions, ShutdownOptions, Submitted } from '../../core/executor.js';
+export { checkUnobservedFailures } from '../../core/executor.js';
+export type { UnobservedFailures } from '../../core/unobserved.js';
 export { Samples, type ExecutorStats } from '../../core/stats.js';
 export { ThreadPoolExecutor } from '../../api/thread-pool.js';
 export { ProcessPoolExecutor } from '../../api/process-pool.js';

@@ -13,6 +13,7 @@ import { MapRun, type MapHost } from './internals.js';
 import {
   AbortError,
   checkTimeout,
+  checkUnobservedFailures,
   describe,
   ExecutorShutdownError,
   Future,
@@ -27,6 +28,7 @@ import {
   type ShutdownOptions,
   type Submitted,
   type Task,
+  type UnobservedFailures,
 } from './internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, pack, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob } from './queued-job.js';
@@ -45,9 +47,11 @@ export interface QueueExecutorOptions {
   connectionTimeoutMs?: number;
   /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `withJobOptions`. */
   jobOptions?: JobsOptions;
+  /** `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future nobody looked at. Default `'warn'`. */
+  unobservedFailures?: UnobservedFailures;
 }
 
-const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions']);
+const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions', 'unobservedFailures']);
 
 /** Kept long enough for a producer that missed an event to ask for the outcome. */
 const defaultJobOptions: JobsOptions = { attempts: 1, removeOnComplete: { age: 600, count: 100_000 }, removeOnFail: { age: 3600 } };
@@ -67,6 +71,7 @@ export class QueueExecutor implements Executor {
   readonly #maxQueue: number;
   readonly #maxPayloadBytes: number;
   readonly #jobOptions: JobsOptions;
+  readonly #unobservedFailures: UnobservedFailures;
   readonly #tracker: JobTracker;
   readonly #close: () => Promise<void>;
   readonly #ready: Promise<void>;
@@ -83,6 +88,7 @@ export class QueueExecutor implements Executor {
     if (!(maxQueue === Infinity || (Number.isInteger(maxQueue) && maxQueue >= 0))) throw new RangeError(`QueueExecutor: maxQueue must be an integer >= 0, got ${describe(maxQueue)}`);
     if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)) throw new RangeError(`QueueExecutor: maxPayloadBytes must be an integer > 0, got ${describe(maxPayloadBytes)}`);
     checkTimeout(connectionTimeoutMs, 'connectionTimeoutMs');
+    this.#unobservedFailures = checkUnobservedFailures('QueueExecutor', options.unobservedFailures);
     this.#queueName = queue;
     this.#maxQueue = maxQueue;
     this.#maxPayloadBytes = maxPayloadBytes;
@@ -176,7 +182,7 @@ export class QueueExecutor implements Executor {
     if (this.#tracker.queued >= this.#maxQueue) {
       throw new QueueFullError(`QueueExecutor '${this.#queueName}' has ${this.#tracker.queued} jobs waiting (maxQueue ${this.#maxQueue})`);
     }
-    const job = new QueuedJob(`${this.#idPrefix}-${this.#nextId++}`, name, future, this.#tracker);
+    const job = new QueuedJob(`${this.#idPrefix}-${this.#nextId++}`, name, future, this.#tracker, this.#unobservedFailures);
     future.link = job;
     if (signal !== undefined) {
       const onAbort = () => this.#tracker.abort(job, signal.reason);

@@ -3,7 +3,7 @@
  * `future.cancel()`, `future.state` and `future.resultSync()` their meaning for work that waits
  * in a queue on a server instead of in this process.
  */
-import { DeadlockError, type Future, type FutureLink } from './internals.js';
+import { DeadlockError, type Future, type FutureLink, type UnobservedFailures } from './internals.js';
 
 /**
  * Where a job is, as far as its producer knows:
@@ -36,6 +36,7 @@ export class QueuedJob implements FutureLink {
     readonly name: string,
     readonly future: Future<unknown>,
     readonly owner: JobOwner,
+    readonly unobservedFailures: UnobservedFailures,
   ) {}
 
   /** Whether the job still counts as waiting in the queue. */
