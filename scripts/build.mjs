@@ -51,10 +51,22 @@ const result = await build({
 for (const file of result.outputFiles) {
   let text = file.text;
   if (file.path.endsWith('.js')) text = asciiComments(classNames(relocateFileUrls(text, file.path)), relative(next, file.path));
+  if (file.path.endsWith('.map')) text = relocateSources(text, file.path);
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
 }
 checkFileUrls(next);
+
+/**
+ * A map's `sources` are relative to where esbuild wrote it (.tmp/dist-next-PID/...), one folder
+ * deeper than dist/ where it ends up: rewritten to point at src/ from dist/.
+ */
+function relocateSources(text, path) {
+  const map = JSON.parse(text);
+  const finalDir = dirname(join(dist, relative(next, path)));
+  map.sources = map.sources.map((s) => relative(finalDir, join(dirname(path), s)).split('\\').join('/'));
+  return JSON.stringify(map);
+}
 
 // The declarations (tsconfig.build.json emits nothing else): package.json "types" and "exports".
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

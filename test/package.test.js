@@ -19,6 +19,23 @@ test('every file of the exports map, and the worker entries the README gives bun
   for (const file of files) assert.ok(existsSync(new URL(file, root)), `${file} is missing`);
 });
 
+test("the source maps name the files of src/, from where they lie in dist/", () => {
+  const maps = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const url = new URL(entry.name + (entry.isDirectory() ? '/' : ''), dir);
+      if (entry.isDirectory()) walk(url);
+      else if (entry.name.endsWith('.js.map')) maps.push(url);
+    }
+  };
+  walk(new URL('dist/', root));
+  assert.ok(maps.length > 5);
+  for (const map of maps) {
+    const { sources } = JSON.parse(readFileSync(map, 'utf8'));
+    for (const source of sources) assert.ok(existsSync(new URL(source, map)), `${fileURLToPath(map)} names ${source}, which does not exist`);
+  }
+});
+
 test('every exported class keeps its own name (error names, for one, are their class names)', () => {
   const classes = Object.entries({ ...threadloop, ...fastify }).filter(
     ([key, value]) => typeof value === 'function' && /^[A-Z]/.test(key) && key !== 'default',
