@@ -9,7 +9,7 @@
  */
 import { Endpoint, type EndpointExit } from '../core/endpoint.js';
 import type { Call } from '../core/calls.js';
-import type { Timer } from '../core/timers.js';
+import { after, type Timer } from '../core/timers.js';
 import type { TaskRef } from '../wire/protocol.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
@@ -34,7 +34,7 @@ export class PoolWorker extends Endpoint {
   tasksRun = 0;
   /** The uncaught error a child process said it is dying of. */
   dyingOf: unknown = undefined;
-  idleTimer: Timer | undefined = undefined;
+  #idleTimer: Timer | undefined = undefined;
 
   constructor(
     readonly index: number,
@@ -67,6 +67,22 @@ export class PoolWorker extends Endpoint {
       this.spawned.channel.ref(); // hold on until its exit is heard
       this.spawned.terminate();
     }
+  }
+
+  /** Ends it after `ms` with nothing to do, if `spare()` still says the pool can do without it. */
+  endWhenIdleFor(ms: number, spare: () => boolean): void {
+    if (this.#idleTimer !== undefined) return;
+    // Unref'd: an idle worker never keeps the process alive.
+    this.#idleTimer = after(ms, () => {
+      this.#idleTimer = undefined;
+      if (this.inflight === 0 && spare()) this.retire(true);
+    }, true);
+  }
+
+  /** It has work again, or is gone: no idle end. */
+  stopIdleTimer(): void {
+    this.#idleTimer?.clear();
+    this.#idleTimer = undefined;
   }
 
   override remove(call: Call): void {

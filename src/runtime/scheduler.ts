@@ -13,8 +13,6 @@
  * The scheduler knows nothing of threads or processes; a Transport makes the workers.
  */
 import { CallTable, type Call, type CallPolicy } from '../core/calls.js';
-import { Deque } from '../core/deque.js';
-import { after } from '../core/timers.js';
 import { Waiters } from '../core/waiters.js';
 import { crashError, describeExit, messageOf, type Endpoint } from '../core/endpoint.js';
 import type { ResolvedOptions } from '../core/executor.js';
@@ -27,6 +25,7 @@ import { BrokenExecutorError, CancelledError, ExecutorShutdownError, QueueFullEr
 import { Op } from '../wire/protocol.js';
 import { Wake } from '../wire/wake.js';
 import type { PoolWorker } from './pool-worker.js';
+import { PoolQueue } from './pool-queue.js';
 import { WorkerSet } from './worker-set.js';
 import type { Transport, WorkerExit } from './transport.js';
 
@@ -46,9 +45,7 @@ type PoolState = 'open' | 'draining' | 'closed' | 'broken';
 
 export class Scheduler implements CallPolicy {
   readonly #table: CallTable;
-  readonly #queue = new Deque<Call>();
-  /** Calls in the queue that are still queued (the deque may hold settled ones, skipped later). */
-  #queued = 0;
+  readonly #queue = new PoolQueue();
   readonly #workers: WorkerSet;
   #state: PoolState = 'open';
   #broken: BrokenExecutorError | undefined = undefined;
@@ -110,8 +107,8 @@ export class Scheduler implements CallPolicy {
 
   /** Whether one more call fits without going over `maxQueue`. */
   hasRoom(abortable = false): boolean {
-    if (this.#queued < this.options.maxQueue) return true;
-    return this.#queued === 0 && this.#pickWorker(abortable) !== undefined;
+    if (this.#queue.size < this.options.maxQueue) return true;
+    return this.#queue.size === 0 && this.#pickWorker(abortable) !== undefined;
   }
 
   /** Queues a call whose arguments are ready to send; returns its future. */
@@ -119,7 +116,7 @@ export class Scheduler implements CallPolicy {
     this.checkOpen(fromMap);
     const { signal, timeoutMs } = task.options;
     if (!this.hasRoom(signal !== undefined || timeoutMs !== undefined)) {
-      throw new QueueFullError(`executor '${this.options.name}' has ${this.#queued} tasks queued (maxQueue ${this.options.maxQueue})`);
+      throw new QueueFullError(`executor '${this.options.name}' has ${this.#queue.size} tasks queued (maxQueue ${this.options.maxQueue})`);
     }
     return this.#table.submit(task, args, flags, transfer);
   }
@@ -146,12 +143,11 @@ export class Scheduler implements CallPolicy {
 
   dispatch(call: Call): void {
     this.#queue.push(call);
-    this.#queued++;
     this.#pump(call.at);
   }
 
   released(_call: Call, from: Endpoint | undefined): void {
-    if (from === undefined) this.#queued--;
+    if (from === undefined) this.#queue.released();
   }
 
   next(_call: Call, from: Endpoint | undefined, now?: number): void {
@@ -179,16 +175,10 @@ export class Scheduler implements CallPolicy {
 
   /** Sends queued calls to workers while any can take one. `now` saves a clock read. */
   #pump(now?: number): void {
-    while (this.#queued > 0) {
-      const call = this.#queue.peek()!;
-      if (call.state !== 'queued') {
-        this.#queue.shift();
-        continue;
-      }
+    for (let call = this.#queue.peek(); call !== undefined; call = this.#queue.peek()) {
       const worker = this.#pickWorker(call.abortable);
       if (worker === undefined) break;
-      this.#queue.shift();
-      this.#queued--;
+      this.#queue.take();
       this.#send(call, worker, (now ??= performance.now()));
     }
     this.#notifyWaiters();
@@ -202,8 +192,7 @@ export class Scheduler implements CallPolicy {
   }
 
   #send(call: Call, worker: PoolWorker, now: number): void {
-    worker.idleTimer?.clear();
-    worker.idleTimer = undefined;
+    worker.stopIdleTimer();
     this.#waitTimes.add(now - call.at);
     call.at = now;
     if (call.abortable) worker.exclusive = call;
@@ -238,15 +227,9 @@ export class Scheduler implements CallPolicy {
   #onWorkerIdle(worker: PoolWorker): void {
     if (worker.state === 'retiring') worker.retire(true);
     if (!worker.serving) return;
-    if (this.#queued === 0) this.#steal(worker);
-    if (worker.inflight > 0) return;
-    if (this.#workers.live() > this.options.minWorkers && worker.idleTimer === undefined) {
-      // Unref'd: an idle worker never keeps the process alive.
-      worker.idleTimer = after(this.options.idleTimeoutMs, () => {
-        worker.idleTimer = undefined;
-        if (worker.inflight === 0 && this.#workers.live() > this.options.minWorkers) worker.retire(true);
-      }, true);
-    }
+    if (this.#queue.size === 0) this.#steal(worker);
+    const spare = () => this.#workers.live() > this.options.minWorkers;
+    if (worker.inflight === 0 && spare()) worker.endWhenIdleFor(this.options.idleTimeoutMs, spare);
   }
 
   // ── workers coming and going ─────────────────────────────────────────────────────────────
@@ -281,7 +264,7 @@ export class Scheduler implements CallPolicy {
     const was = worker.state;
     worker.state = 'dead';
     worker.conn.close();
-    worker.idleTimer?.clear();
+    worker.stopIdleTimer();
     this.#workers.remove(worker);
     if (was === 'starting' && this.#broken === undefined) {
       const cause = exit.error ?? new Error(describeExit(exit));
@@ -295,10 +278,7 @@ export class Scheduler implements CallPolicy {
       return crashError(`the ${this.transport.kind} ${this.options.name}_${worker.index} running task '${call.task.name}'`, exit);
     });
     this.#holdDispatch--;
-    for (let i = requeued.length - 1; i >= 0; i--) {
-      this.#queue.unshift(requeued[i]!);
-      this.#queued++;
-    }
+    this.#queue.requeue(requeued);
     if (crashed && this.#state === 'open') {
       while (this.#workers.live() < this.options.minWorkers && this.#broken === undefined) this.#spawn();
     }
@@ -335,17 +315,17 @@ export class Scheduler implements CallPolicy {
 
   #notifyWaiters(): void {
     if (this.#room.waiting && (this.hasRoom() || this.#state !== 'open')) this.#room.wakeAll();
-    if (this.#queued === 0) this.#drained.wakeAll();
+    if (this.#queue.size === 0) this.#drained.wakeAll();
     if (this.#idle.waiting && this.#isIdle()) this.#idle.wakeAll();
   }
 
   #isIdle(): boolean {
-    return this.#queued === 0 && this.#workers.list.every((w) => w.inflight === 0);
+    return this.#queue.size === 0 && this.#workers.list.every((w) => w.inflight === 0);
   }
 
   /** Resolves when nothing is queued. */
   drained(): Promise<void> {
-    return this.#queued === 0 ? Promise.resolve() : this.#drained.wait();
+    return this.#queue.size === 0 ? Promise.resolve() : this.#drained.wait();
   }
 
   /** Resolves when nothing is queued or running. */
@@ -400,7 +380,7 @@ export class Scheduler implements CallPolicy {
   stats(): ExecutorStats {
     return {
       ...this.#workers.counts(),
-      queued: this.#queued,
+      queued: this.#queue.size,
       completed: this.#table.completed,
       failed: this.#table.failed,
       cancelled: this.#table.cancelled,
