@@ -22,10 +22,12 @@ import {
   getTaskHooks,
   noteShareableCreated,
   registerShareable,
-  toShared,
   type ResolvedTask,
+  Revival,
+  revive,
   type Shareable,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import {
   checkWaitOptions,
@@ -84,7 +86,6 @@ export interface BarrierOptions {
   timeoutMs?: number;
 }
 
-let reviving: State | undefined;
 
 /** Returned by an arrival that trips the round and has the action to run. */
 const TRIP: unique symbol = Symbol('threadloop.barrierTrip');
@@ -220,10 +221,10 @@ export class Barrier implements Shareable {
    * @param parties how many waits trip the barrier, an integer from 1 to 65534.
    * @param options `action` to run when it trips, a default `timeoutMs` for every wait.
    */
-  constructor(parties: number, options: BarrierOptions = {}) {
-    const revived = reviving;
-    reviving = undefined;
-    if (revived === undefined) {
+  constructor(parties: number, options?: BarrierOptions);
+  constructor(parties: number | Revival<State>, options: BarrierOptions = {}) {
+    const revived = parties instanceof Revival ? parties.state : undefined;
+    if (!(parties instanceof Revival)) {
       if (!Number.isInteger(parties) || parties < 1 || parties > MAX_PARTIES) {
         throw new RangeError(`Barrier: parties must be an integer from 1 to ${MAX_PARTIES} (got ${String(parties)})`);
       }
@@ -232,7 +233,7 @@ export class Barrier implements Shareable {
     }
     this.#sab = revived?.buffer ?? new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
-    if (revived === undefined) this.#i32[PARTIES] = parties;
+    if (!(parties instanceof Revival)) this.#i32[PARTIES] = parties;
     this.#timeoutMs = revived === undefined ? options.timeoutMs : revived.timeoutMs;
     this.#actionRef =
       revived === undefined
@@ -267,8 +268,7 @@ export class Barrier implements Shareable {
   /** Rebuilds a Barrier from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Barrier {
     if (!isState(state)) throw new TypeError('Barrier.fromShared: expected the state of a Barrier');
-    reviving = state;
-    return new Barrier(0);
+    return revive(Barrier, state);
   }
 
   [toShared](): SharedDescriptor {

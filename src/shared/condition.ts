@@ -11,9 +11,10 @@
 import {
   noteShareableCreated,
   registerShareable,
-  toShared,
+  Revival,
   type Shareable,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import { lockInternals, Mutex, type LockInternals } from './mutex.js';
 import { RLock } from './rlock.js';
@@ -38,8 +39,6 @@ const WAITERS = 2;
 const GATE = 3;
 const WORDS = GATE + GATE_WORDS;
 const MAX_WAITING = 0xffff;
-
-let reviving: SharedArrayBuffer | undefined;
 
 interface State {
   cond: SharedArrayBuffer;
@@ -84,13 +83,13 @@ export class Condition implements Shareable {
   readonly #cell: WaitCell;
 
   /** @param lock the Mutex or RLock that guards the shared state; a new RLock by default. */
-  constructor(lock: Mutex | RLock = new RLock()) {
+  constructor(lock?: Mutex | RLock);
+  constructor(lock: Mutex | RLock = new RLock(), revival?: Revival) {
     if (!(lock instanceof Mutex) && !(lock instanceof RLock)) {
       throw new TypeError('Condition: the lock must be a threadloop Mutex or RLock');
     }
     this.mutex = lock;
-    this.#sab = reviving ?? new SharedArrayBuffer(WORDS * 4);
-    reviving = undefined;
+    this.#sab = revival instanceof Revival ? revival.state : new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
     this.#cell = { i32: this.#i32, wake: WAKE, waiters: WAITERS, gate: new Gate(this.#i32, GATE) };
     noteShareableCreated();
@@ -102,8 +101,7 @@ export class Condition implements Shareable {
       throw new TypeError('Condition.fromShared: expected the state of a Condition');
     }
     const lock = state.kind === 'RLock' ? RLock.fromShared(state.lock) : Mutex.fromShared(state.lock);
-    reviving = state.cond;
-    return new Condition(lock);
+    return new (Condition as unknown as new (lock: Mutex | RLock, revival: Revival) => Condition)(lock, new Revival(state.cond));
   }
 
   [toShared](): SharedDescriptor {

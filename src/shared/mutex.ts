@@ -10,10 +10,12 @@ import { DeadlockError } from '../wire/errors.js';
 import {
   noteShareableCreated,
   registerShareable,
-  sharedBuffer,
-  toShared,
+  Revival,
+  revive,
   type Shareable,
+  sharedBuffer,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import { LockNotOwnedError } from './errors.js';
 import { THREAD_TOKEN } from './owner.js';
@@ -107,8 +109,6 @@ export interface LockInternals<S> {
 /** Symbol under which a Mutex or RLock exposes its internals to Condition. */
 export const lockInternals: unique symbol = Symbol('threadloop.lockInternals');
 
-let reviving: SharedArrayBuffer | undefined;
-
 /**
  * A lock shared by every thread it is passed to (as a task argument, nested anywhere in one, or
  * in a result). Not reentrant: a second `acquire` from the thread that holds it waits like any
@@ -130,9 +130,9 @@ export class Mutex implements Shareable {
   readonly #cell: WaitCell;
   readonly #gate: Gate;
 
-  constructor() {
-    const sab = reviving ?? new SharedArrayBuffer(WORDS * 4);
-    reviving = undefined;
+  constructor();
+  constructor(revival?: Revival) {
+    const sab = revival instanceof Revival ? revival.state : new SharedArrayBuffer(WORDS * 4);
     this.#sab = sab;
     this.#i32 = new Int32Array(sab);
     this.#gate = new Gate(this.#i32, GATE);
@@ -142,8 +142,7 @@ export class Mutex implements Shareable {
 
   /** Rebuilds a Mutex from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Mutex {
-    reviving = sharedBuffer('Mutex', state, WORDS * 4);
-    return new Mutex();
+    return revive(Mutex, sharedBuffer('Mutex', state, WORDS * 4));
   }
 
   [toShared](): SharedDescriptor {

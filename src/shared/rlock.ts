@@ -9,10 +9,12 @@
 import {
   noteShareableCreated,
   registerShareable,
-  sharedBuffer,
-  toShared,
+  Revival,
+  revive,
   type Shareable,
+  sharedBuffer,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import { LockNotOwnedError } from './errors.js';
 import { HoldGuard, lockInternals, newHold, type LockGuard, type LockInternals } from './mutex.js';
@@ -46,8 +48,6 @@ interface Saved {
   depth: number;
 }
 
-let reviving: SharedArrayBuffer | undefined;
-
 /**
  * A lock that the thread holding it may take again: it is free once released as many times as it
  * was taken. Ownership is per thread — as everywhere in threadloop, two async functions on one
@@ -69,9 +69,9 @@ export class RLock implements Shareable {
   readonly #gate: Gate;
   readonly #cell: WaitCell;
 
-  constructor() {
-    this.#sab = reviving ?? new SharedArrayBuffer(WORDS * 4);
-    reviving = undefined;
+  constructor();
+  constructor(revival?: Revival) {
+    this.#sab = revival instanceof Revival ? revival.state : new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
     this.#gate = new Gate(this.#i32, GATE);
     this.#cell = { i32: this.#i32, wake: WAKE, waiters: WAITERS, gate: this.#gate };
@@ -80,8 +80,7 @@ export class RLock implements Shareable {
 
   /** Rebuilds an RLock from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): RLock {
-    reviving = sharedBuffer('RLock', state, WORDS * 4);
-    return new RLock();
+    return revive(RLock, sharedBuffer('RLock', state, WORDS * 4));
   }
 
   [toShared](): SharedDescriptor {

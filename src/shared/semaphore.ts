@@ -7,10 +7,12 @@
 import {
   noteShareableCreated,
   registerShareable,
-  sharedBuffer,
-  toShared,
+  Revival,
+  revive,
   type Shareable,
+  sharedBuffer,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import { HoldGuard, type LockGuard } from './mutex.js';
 import {
@@ -35,9 +37,6 @@ const LIMIT = GATE + GATE_WORDS;
 const WORDS = LIMIT + 1;
 const MAX_VALUE = 0x7ffffffe;
 
-let reviving: SharedArrayBuffer | undefined;
-/** Set by BoundedSemaphore's constructor for the Semaphore constructor it calls. */
-let bounding = false;
 
 /**
  * Limits how many holders run at once, across threads: `acquire` takes a permit (waiting while
@@ -58,20 +57,18 @@ export class Semaphore implements Shareable {
   readonly #cell: WaitCell;
 
   /** @param value the number of permits, an integer >= 0. */
-  constructor(value = 1) {
-    const sab = reviving;
-    const bounded = bounding;
-    reviving = undefined;
-    bounding = false;
-    if (sab === undefined) {
+  constructor(value?: number);
+  constructor(value: number | Revival = 1) {
+    const bounded = this instanceof BoundedSemaphore; // a subclass of it too
+    if (!(value instanceof Revival)) {
       if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) {
         const kind = bounded ? 'BoundedSemaphore' : 'Semaphore';
         throw new RangeError(`${kind}: value must be an integer from 0 to ${MAX_VALUE} (got ${String(value)})`);
       }
     }
-    this.#sab = sab ?? new SharedArrayBuffer(WORDS * 4);
+    this.#sab = value instanceof Revival ? value.state : new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
-    if (sab === undefined) {
+    if (!(value instanceof Revival)) {
       this.#i32[VALUE] = value;
       if (bounded) this.#i32[LIMIT] = value + 1;
     }
@@ -82,8 +79,7 @@ export class Semaphore implements Shareable {
 
   /** Rebuilds a Semaphore from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): Semaphore {
-    reviving = sharedBuffer('Semaphore', state, WORDS * 4);
-    return new Semaphore();
+    return revive(Semaphore, sharedBuffer('Semaphore', state, WORDS * 4));
   }
 
   [toShared](): SharedDescriptor {
@@ -247,15 +243,14 @@ export class Semaphore implements Shareable {
  */
 export class BoundedSemaphore extends Semaphore {
   /** @param value the number of permits, and the most there may ever be; an integer >= 0. */
-  constructor(value = 1) {
-    bounding = reviving === undefined;
-    super(value);
+  constructor(value?: number);
+  constructor(value: number | Revival = 1) {
+    super(value as number);
   }
 
   /** Rebuilds a BoundedSemaphore from `[toShared]().state` (the wire does this on arrival). */
   static override fromShared(state: unknown): BoundedSemaphore {
-    reviving = sharedBuffer('BoundedSemaphore', state, WORDS * 4);
-    return new BoundedSemaphore();
+    return revive(BoundedSemaphore, sharedBuffer('BoundedSemaphore', state, WORDS * 4));
   }
 }
 

@@ -13,9 +13,11 @@ import { QueueClosedError } from '../wire/errors.js';
 import {
   noteShareableCreated,
   registerShareable,
-  toShared,
+  Revival,
+  revive,
   type Shareable,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import { encodeItem, restoreEncoded, saveEncoded } from './queue-codec.js';
 import {
@@ -62,8 +64,6 @@ let pendingPriority = 0;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-let reviving: SharedArrayBuffer | undefined;
-
 /**
  * A bounded queue shared by threads: FIFO by default, or LIFO, or by priority (`order`). Any
  * structured-cloneable item goes in; every item comes out exactly once, in order, to one getter.
@@ -99,14 +99,10 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
   /** Where the items are: the FIFO ring, or the ordered store of a LIFO or priority queue. */
   readonly #store: QueueStore;
 
-  constructor(options: ThreadQueueOptions = {}) {
-    let sab = reviving;
-    let fresh = false;
-    reviving = undefined;
-    if (sab === undefined) {
-      sab = newQueueBuffer(options);
-      fresh = true;
-    }
+  constructor(options?: ThreadQueueOptions);
+  constructor(options: ThreadQueueOptions | Revival = {}) {
+    const fresh = !(options instanceof Revival);
+    const sab = options instanceof Revival ? options.state : newQueueBuffer(options);
     this.#sab = sab;
     const i32 = new Int32Array(sab, 0, HEADER_BYTES / 4);
     this.#i32 = i32;
@@ -134,8 +130,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
     if (!isQueueBuffer(state)) {
       throw new TypeError('ThreadQueue.fromShared: expected the SharedArrayBuffer of a ThreadQueue');
     }
-    reviving = state;
-    return new ThreadQueue<T>();
+    return revive(ThreadQueue<T>, state);
   }
 
   [toShared](): SharedDescriptor {

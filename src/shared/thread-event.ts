@@ -10,10 +10,12 @@
 import {
   noteShareableCreated,
   registerShareable,
-  sharedBuffer,
-  toShared,
+  Revival,
+  revive,
   type Shareable,
+  sharedBuffer,
   type SharedDescriptor,
+  toShared,
 } from '../wire/shareable.js';
 import {
   checkWaitOptions,
@@ -29,8 +31,6 @@ import {
 const STATE = 0;
 const WAITING = 1;
 const WORDS = 2;
-
-let reviving: SharedArrayBuffer | undefined;
 
 /**
  * A set/clear flag shared by threads: `wait` returns once it is set, for every waiter — also a
@@ -50,9 +50,9 @@ export class ThreadEvent implements Shareable {
   readonly #i32: Int32Array;
   readonly #cell: WaitCell;
 
-  constructor() {
-    this.#sab = reviving ?? new SharedArrayBuffer(WORDS * 4);
-    reviving = undefined;
+  constructor();
+  constructor(revival?: Revival) {
+    this.#sab = revival instanceof Revival ? revival.state : new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
     this.#cell = { i32: this.#i32, wake: STATE };
     noteShareableCreated();
@@ -60,8 +60,7 @@ export class ThreadEvent implements Shareable {
 
   /** Rebuilds a ThreadEvent from `[toShared]().state` (the wire does this on arrival). */
   static fromShared(state: unknown): ThreadEvent {
-    reviving = sharedBuffer('ThreadEvent', state, WORDS * 4);
-    return new ThreadEvent();
+    return revive(ThreadEvent, sharedBuffer('ThreadEvent', state, WORDS * 4));
   }
 
   [toShared](): SharedDescriptor {

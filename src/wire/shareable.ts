@@ -64,6 +64,20 @@ export function registerShareable(kind: string, revive: (state: unknown) => obje
 }
 
 /**
+ * What `fromShared` hands a primitive's constructor: the state to revive instead of making new.
+ * Constructors take it through their implementation signature only (the public one does not name
+ * it), and only an instance of this class counts, so user code cannot pass a state by accident.
+ */
+export class Revival<S = SharedArrayBuffer> {
+  constructor(readonly state: S) {}
+}
+
+/** Calls `cls`'s constructor with a Revival of `state`, past its public signature. */
+export function revive<T, S>(cls: abstract new (...args: never[]) => T, state: S): T {
+  return new (cls as unknown as new (revival: Revival<S>) => T)(new Revival(state));
+}
+
+/**
  * The state of a `kind` as sent across: a SharedArrayBuffer of `byteLength` bytes, or a
  * TypeError saying what was expected (for `fromShared`, which users can call too).
  */
