@@ -131,7 +131,7 @@ async function measure(server, kind) {
 }
 
 const { found, missing } = backendsAvailable();
-if (missing.length > 0) log(`distributed: not available here: ${missing.join('; ')}`);
+if (missing.length > 0) log(`distributed: not available here: ${missing.map((m) => `${m.kind} (${m.why})`).join('; ')}`);
 const rows = [];
 const targets = [];
 for (const backend of found) {

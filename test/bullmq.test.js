@@ -16,9 +16,14 @@ import { eventually, rejectsWith } from './helpers/util.js';
 const fixture = new URL('./fixtures/queue-tasks.js', import.meta.url);
 const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
 const tasks = taskModule(fixture, { name: 'fx' });
-const { found, missing } = backendsAvailable();
-console.log(`# threadloop/bullmq backends run: ${found.join(', ') || 'none'}${missing.length > 0 ? `; not available: ${missing.join('; ')}` : ''}`);
-test('at least one queue backend is available', () => assert.ok(found.length > 0, `no queue server can run here: ${missing.join('; ')}`));
+const { found, from, missing } = backendsAvailable();
+const said = (list) => list.map((m) => `${m.kind} (${m.why})`).join('; ');
+console.log(`threadloop/bullmq backends run: ${found.map((kind) => `${kind} (${from[kind]})`).join(', ') || 'none'}${missing.length > 0 ? `; NOT AVAILABLE, NOT RUN: ${said(missing)}` : ''}`);
+// CI runs every backend: one that cannot run there fails a test naming it.
+const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
+if (missing.length > 0 && !inCI) console.warn(`WARNING: the threadloop/bullmq tests do not run on ${missing.map((m) => m.kind).join(' or ')} here (CI runs both)`);
+test('at least one queue backend is available', () => assert.ok(found.length > 0, `no queue server can run here: ${said(missing)}`));
+if (inCI) for (const m of missing) test(`CI: the ${m.kind} backend can run`, () => assert.fail(`CI is set and the ${m.kind} backend cannot run: ${m.why}`));
 
 let queues = 0;
 const newQueueName = () => `q${process.pid}-${++queues}`;
