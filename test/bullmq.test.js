@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, withBackend, createPostgresBackend } from 'bullmq';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
-import { QueueConnectionError, QueueExecutor, withJobOptions } from 'threadloop/bullmq';
+import { QueueConnectionError, QueueExecutor } from 'threadloop/bullmq';
 import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
 import { eventually, rejectsWith } from './helpers/util.js';
 
@@ -212,9 +212,36 @@ for (const kind of found) {
       assert.equal(await future.result({ timeoutMs: 30_000 }), 1);
     });
 
-    test('a failing task is retried only when asked (withJobOptions({ attempts }))', async () => {
-      await rejectsWith(executor.submit(withJobOptions(tasks.fail, { attempts: 2 }), 'twice'), RangeError, /twice/);
-      await rejectsWith(executor.submit(tasks.fail, 'once'), RangeError, /once/);
+    test('a failing task is retried only when asked: task.with({ attempts, backoff })', async () => {
+      const gate = gates();
+      const runs = (name) => readdirSync(gate.dir).filter((f) => f.startsWith(`run-${name}-`)).length;
+      try {
+        await rejectsWith(executor.submit(tasks.flaky, gate.dir, 'once', 1), RangeError, /run 1 of 'once' fails/);
+        assert.equal(runs('once'), 1, 'not retried unless asked');
+        assert.equal(await executor.submit(tasks.flaky.with({ attempts: 3, backoff: 10 }), gate.dir, 'third', 2), 3);
+        await rejectsWith(executor.submit(tasks.flaky.with({ attempts: 2, backoff: { type: 'exponential', delayMs: 10 } }), gate.dir, 'never', 5), RangeError, /run 2 of 'never' fails/);
+        assert.equal(runs('never'), 2, 'the final error is the last attempt\'s');
+      } finally {
+        gate.remove();
+      }
+    });
+
+    test('task.with({ attempts, backoff, priority }) become the job\'s BullMQ options', async () => {
+      const idleQueue = newQueueName(); // no worker takes jobs here
+      const producer = new QueueExecutor({ queue: idleQueue, connection: server.url });
+      const raw = rawQueue(server, idleQueue);
+      try {
+        const future = producer.submit(tasks.echo.with({ attempts: 4, backoff: { type: 'exponential', delayMs: 250 }, priority: 7 }), 1);
+        await eventuallyAsync(async () => (await raw.getJobs(['prioritized'])).length === 1, 'the job to be in the queue');
+        const [job] = await raw.getJobs(['prioritized']);
+        assert.equal(job.opts.attempts, 4);
+        assert.deepEqual(job.opts.backoff, { type: 'exponential', delay: 250 });
+        assert.equal(job.opts.priority, 7);
+        assert.equal(future.cancel(), true);
+      } finally {
+        await producer.shutdown({ cancelFutures: true });
+        await raw.close();
+      }
     });
 
     test('kill -9 of a worker mid-job: the stall check runs the job again on the other worker', async () => {

@@ -43,7 +43,7 @@ export interface QueueExecutorOptions {
   maxPayloadBytes?: number;
   /** Fail the waiting futures once the server has been unreachable this long. Default 30,000 ms. */
   connectionTimeoutMs?: number;
-  /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `withJobOptions`. */
+  /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `task.with({ attempts, backoff, priority })`. */
   jobOptions?: JobsOptions;
 }
 
