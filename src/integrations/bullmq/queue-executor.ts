@@ -92,6 +92,7 @@ export class QueueExecutor implements Executor {
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
     this.#tracker = new JobTracker(bullQueue, events, producer, {
+      producer: this.#idPrefix,
       connectionTimeoutMs,
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
       // the producer asks about its silent jobs sooner there.
@@ -102,6 +103,10 @@ export class QueueExecutor implements Executor {
     this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
+      // Workers holding jobs of this producer need not wait for it any more (one second at most: the server may be gone).
+      let byeTimer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 1_000)))]);
+      clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
       const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
       let timer: NodeJS.Timeout | undefined;
@@ -164,6 +169,7 @@ export class QueueExecutor implements Executor {
     const data: JobData = {
       v: 1,
       a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
+      p: this.#idPrefix,
       ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
       ...(chunk ? { c: 1 as const } : {}),
     };

@@ -9,6 +9,7 @@ import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
+import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, producerOf, publish, START_EVENT, StartConsents } from './start-consent.js';
 import {
   AbortError,
   describe,
@@ -121,6 +122,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     return module[jobName.slice(dot + 1)]!;
   };
 
+  // Asks go out through a producer made on first need (most workers never ask).
+  let asker: import('bullmq').QueueEventsProducer | undefined;
+  const consents = new StartConsents((ids) => publish((asker ??= backend.newEventsProducer(options.queue)), ASK_EVENT, { ids }));
+
   // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const data = job.data as JobData;
@@ -134,6 +139,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
+      // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
+      if (data.p !== undefined) await consents.wait(job.id!, data.p, entry.controller.signal);
       const call = task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) });
       const run = call as Task<(...a: unknown[]) => unknown>;
       const value = data.c === 1 ? await Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : await executor.submit(run, ...args);
@@ -173,6 +180,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
     if (!worker.cancelJob(event.jobId, event.reason)) recent.add(event);
   }) as never);
+  events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => {
+    consents.heard(producer);
+    consents.started(ids);
+  }) as never);
+  events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
+  events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
+  events.on('added', ({ jobId }) => consents.heard(producerOf(jobId)));
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   void worker.run().catch(() => {});
 
@@ -191,14 +205,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = setTimeout(() => {
           backend.giveUp();
-          for (const part of [worker, events]) part.disconnect().catch(() => {});
+          for (const part of [worker, events, asker]) part?.disconnect().catch(() => {});
         }, graceMs + 5_000);
         try {
           await worker.close();
         } finally {
           clearTimeout(giveUp);
           clearTimeout(timer);
-          await events.close().catch(() => {});
+          consents.close();
+          await Promise.all([events.close(), asker?.close()].map((p) => p?.catch(() => {})));
           if (ownPool) await executor.shutdown();
         }
       })();
