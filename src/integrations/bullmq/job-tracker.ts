@@ -218,6 +218,7 @@ export class JobTracker implements JobOwner {
   }
 
   #sayAlive(): void {
+    if (Date.now() - this.#lastSaid < 1_000) return; // heard often enough
     void publish(this.producer, ALIVE_EVENT, { producer: this.settings.producer }).then(() => (this.#lastSaid = Date.now()), () => {});
   }
 

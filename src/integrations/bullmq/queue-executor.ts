@@ -96,8 +96,8 @@ export class QueueExecutor implements Executor {
       connectionTimeoutMs,
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
       // the producer asks about its silent jobs sooner there.
-      reconcileAfterMs: backend.kind === 'postgres' ? 1_000 : 5_000,
-      checkEveryMs: 1_000,
+      reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
+      checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer);
     this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
