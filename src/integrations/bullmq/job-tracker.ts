@@ -48,12 +48,13 @@ export class JobTracker implements JobOwner {
   #consented: string[] = [];
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
-  /** Date.now() of this producer's last word the workers heard (an add, or an event). */
+  /** Date.now() of this producer's last word on the control stream, which workers read. */
   #lastSaid = 0;
 
   constructor(
     private readonly queue: Queue,
     private readonly events: QueueEvents,
+    /** Publishes on the control stream (start-consent.ts), which workers read. */
     private readonly producer: QueueEventsProducer,
     private readonly settings: TrackerSettings,
     private readonly roomFor: (queued: number) => boolean,
@@ -86,7 +87,6 @@ export class JobTracker implements JobOwner {
   added(job: QueuedJob): void {
     job.heardAt = Date.now();
     this.#lastContact = job.heardAt;
-    this.#lastSaid = job.heardAt; // workers hear the job's 'added' event
     if (job.state === 'adding') job.state = 'waiting';
   }
 
@@ -210,7 +210,8 @@ export class JobTracker implements JobOwner {
   /** Lets a job start; the consents of one turn of the event loop travel in one event. */
   #consent(jobId: string): void {
     if (this.#consented.push(jobId) > 1) return;
-    setImmediate(() => {
+    // After the events read together (emitted in one synchronous loop): one event for them all.
+    queueMicrotask(() => {
       const ids = this.#consented.join(',');
       this.#consented = [];
       void publish(this.producer, START_EVENT, { producer: this.settings.producer, ids }).then(() => (this.#lastSaid = Date.now()), () => {});

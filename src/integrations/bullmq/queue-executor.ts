@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { JobTracker } from './job-tracker.js';
+import { controlQueue } from './start-consent.js';
 import { jobOptionsOf } from './job-options.js';
 import { checkMapOptions } from './map-options.js';
 import { MapRun, type MapHost } from './internals.js';
@@ -91,7 +92,9 @@ export class QueueExecutor implements Executor {
     const bullQueue = backend.newQueue(queue);
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
-    this.#tracker = new JobTracker(bullQueue, events, producer, {
+    const control = backend.newEventsProducer(controlQueue(queue));
+    producer.on('error', () => {}); // connection trouble: it reconnects (the tracker listens on the others)
+    this.#tracker = new JobTracker(bullQueue, events, control, {
       producer: this.#idPrefix,
       connectionTimeoutMs,
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
@@ -108,13 +111,13 @@ export class QueueExecutor implements Executor {
       await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 1_000)))]);
       clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
-      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
+      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
       let timer: NodeJS.Timeout | undefined;
       const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
       clearTimeout(timer);
       // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
       if (late) backend.giveUp();
-      if (late) for (const part of [bullQueue, events, producer]) part.disconnect().catch(() => {});
+      if (late) for (const part of [bullQueue, events, producer, control]) part.disconnect().catch(() => {});
     };
     // A failed add is tried again (the same jobId, so BullMQ adds it once) until the server has
     // been unreachable for connectionTimeoutMs: a restarting server must not fail new jobs.

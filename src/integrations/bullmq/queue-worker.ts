@@ -9,7 +9,7 @@ import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
-import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, producerOf, publish, START_EVENT, StartConsents } from './start-consent.js';
+import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, publish, RunSlots, START_EVENT, StartConsents } from './start-consent.js';
 import {
   AbortError,
   describe,
@@ -37,7 +37,11 @@ export interface QueueWorkerOptions {
   threads?: number;
   /** Run jobs on a ProcessPoolExecutor of this many child processes instead of threads. */
   processes?: number;
-  /** Jobs active at once. Default: the pool's size (`threads` or `processes`). */
+  /**
+   * Jobs running at once. Default: the pool's size (`threads` or `processes`). The worker holds
+   * up to twice as many, the others waiting for their producer's consent to start (a round trip
+   * through the server), so that wait does not leave the pool idle.
+   */
   concurrency?: number;
   /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms. */
   graceMs?: number;
@@ -122,6 +126,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     return module[jobName.slice(dot + 1)]!;
   };
 
+  const runSlots = new RunSlots(settings.concurrency);
   // Asks go out through a producer made on first need (most workers never ask).
   let asker: import('bullmq').QueueEventsProducer | undefined;
   const consents = new StartConsents((ids) => publish((asker ??= backend.newEventsProducer(options.queue)), ASK_EVENT, { ids }));
@@ -133,6 +138,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     running.set(job.id!, entry);
     const onAbort = () => entry.controller.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    let holdsSlot = false;
     const early = recent.take(job.id!);
     if (early !== undefined) entry.controller.abort(cancelError(early));
     try {
@@ -141,6 +147,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
       if (data.p !== undefined) await consents.wait(job.id!, data.p, entry.controller.signal);
+      await runSlots.acquire(entry.controller.signal);
+      holdsSlot = true;
       const call = task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) });
       const run = call as Task<(...a: unknown[]) => unknown>;
       const value = data.c === 1 ? await Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : await executor.submit(run, ...args);
@@ -161,19 +169,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
       throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
     } finally {
+      if (holdsSlot) runSlots.release();
       signal?.removeEventListener('abort', onAbort);
       running.delete(job.id!);
     }
   };
 
   const worker = backend.newWorker(options.queue, processor, {
-    concurrency: settings.concurrency,
+    concurrency: settings.concurrency * 2, // half of them waiting for consent at most (see runSlots)
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
     maxStalledCount: settings.maxStalledCount,
     autorun: false,
   });
-  const events = backend.newQueueEvents(options.queue);
+  const events = backend.newQueueEvents(controlQueue(options.queue)); // what producers say: start, cancel, alive, bye
   worker.on('error', () => {}); // connection trouble: BullMQ reconnects
   events.on('error', () => {});
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
@@ -186,7 +195,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }) as never);
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
-  events.on('added', ({ jobId }) => consents.heard(producerOf(jobId)));
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   void worker.run().catch(() => {});
 

@@ -15,6 +15,15 @@
  */
 import type { QueueEventsProducer } from 'bullmq';
 
+/**
+ * The stream producers speak on (start, cancel, alive, bye): a queue of its own, so that workers
+ * read only these few events, not every job's added/waiting/active/completed. Workers ask on the
+ * queue's own stream, which producers read anyway.
+ */
+export function controlQueue(queue: string): string {
+  return `${queue}-threadloop`;
+}
+
 /** Worker → producer: "I hold these jobs of yours; may they start?" (`ids`, comma-separated). */
 export const ASK_EVENT = 'threadloop:ask';
 /** Producer → workers: "these jobs may start" (`ids`, comma-separated). */
@@ -132,5 +141,41 @@ export class StartConsents {
   close(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/** The worker's `concurrency`: jobs that may run at once, of the twice as many it holds. @internal */
+export class RunSlots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Resolves with a slot; rejects with the signal's reason if it aborts first. */
+  acquire(signal: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const take = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(take), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(take);
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
   }
 }
