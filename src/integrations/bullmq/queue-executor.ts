@@ -174,6 +174,7 @@ export class QueueExecutor implements Executor {
       a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
       p: this.#idPrefix,
       ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
+      ...(task.options.signal === undefined ? {} : { s: 1 as const }),
       ...(chunk ? { c: 1 as const } : {}),
     };
     const future = new Future<unknown>();

@@ -59,6 +59,7 @@ export interface QueueWorkerOptions {
 
 /** What a worker has done so far. */
 export interface QueueWorkerStats {
+  /** Jobs started here and not finished (not those still waiting for their producer's consent). */
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
@@ -89,6 +90,8 @@ interface Running {
   /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
   handBack: boolean;
   readonly controller: AbortController;
+  /** It holds a run slot: consented to and started (before, it only waits). */
+  started: boolean;
 }
 
 /**
@@ -134,11 +137,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const data = job.data as JobData;
-    const entry: Running = { job, handBack: false, controller: new AbortController() };
+    const entry: Running = { job, handBack: false, controller: new AbortController(), started: false };
     running.set(job.id!, entry);
     const onAbort = () => entry.controller.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    let holdsSlot = false;
     const early = recent.take(job.id!);
     if (early !== undefined) entry.controller.abort(cancelError(early));
     try {
@@ -148,10 +150,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
       if (data.p !== undefined) await consents.wait(job.id!, data.p, entry.controller.signal);
       await runSlots.acquire(entry.controller.signal);
-      holdsSlot = true;
-      const call = task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) });
-      const run = call as Task<(...a: unknown[]) => unknown>;
-      const value = data.c === 1 ? await Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : await executor.submit(run, ...args);
+      entry.started = true;
+      // Only a task its producer can abort (it had a signal) or time out is submitted with a
+      // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
+      // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
+      const abortable = data.s === 1 || data.t !== undefined;
+      const run = (abortable ? task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
+      const submitted = data.c === 1 ? Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : executor.submit(run, ...args);
+      const value = abortable ? await submitted : await untilAborted(submitted, entry.controller.signal);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
       return result;
@@ -169,7 +175,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
       throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
     } finally {
-      if (holdsSlot) runSlots.release();
+      if (entry.started) runSlots.release();
       signal?.removeEventListener('abort', onAbort);
       running.delete(job.id!);
     }
@@ -201,7 +207,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   let closing: Promise<void> | undefined;
   return {
     id: thisWorker,
-    stats: () => ({ running: running.size, ...counts }),
+    stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts }),
     close({ graceMs = settings.graceMs } = {}) {
       closing ??= (async () => {
         const timer = setTimeout(() => {
@@ -222,12 +228,23 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           clearTimeout(timer);
           consents.close();
           await Promise.all([events.close(), asker?.close()].map((p) => p?.catch(() => {})));
-          if (ownPool) await executor.shutdown();
+          // A task let go of at hand-back may still run on the own pool: its threads are ended.
+          if (ownPool) await executor.shutdown({ force: counts.requeued > 0 });
         }
       })();
       return closing;
     },
   };
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise is then let go of). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function cancelError(event: CancelEvent): AbortError {

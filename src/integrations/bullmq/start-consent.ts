@@ -83,8 +83,9 @@ export class StartConsents {
       if (this.#waiting.has(id)) this.#go(id);
       else this.#early.set(id, now);
     }
+    // Every worker hears every consent; one for a job not held here is forgotten after a while.
     for (const [id, at] of this.#early) {
-      if (now - at < 60_000) break; // in insertion order: the rest are newer
+      if (now - at < 10_000) break; // in insertion order: the rest are newer
       this.#early.delete(id);
     }
   }
