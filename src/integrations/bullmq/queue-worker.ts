@@ -31,7 +31,11 @@ export interface QueueWorkerOptions {
   connection: QueueConnection;
   /** The task modules this worker runs, by portable name: `{ images: new URL('./images.js', import.meta.url) }`. */
   tasks: Record<string, URL | string>;
-  /** Run jobs on this executor (not shut down by the worker). Default: a ThreadPoolExecutor of `threads` threads. */
+  /**
+   * Run jobs on this executor (not shut down by the worker; a task without a producer's signal
+   * whose job is handed back at `close()` is let go of, and may finish there). Default: a
+   * ThreadPoolExecutor of `threads` threads.
+   */
   executor?: Executor;
   /** Threads of the worker's own pool. Default `os.availableParallelism()`. */
   threads?: number;
@@ -132,7 +136,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const runSlots = new RunSlots(settings.concurrency);
   // Asks go out through a producer made on first need (most workers never ask).
   let asker: import('bullmq').QueueEventsProducer | undefined;
-  const consents = new StartConsents((ids) => publish((asker ??= backend.newEventsProducer(options.queue)), ASK_EVENT, { ids }));
+  const askWith = (): import('bullmq').QueueEventsProducer => {
+    asker = backend.newEventsProducer(options.queue);
+    asker.on('error', () => {}); // connection trouble: it reconnects
+    return asker;
+  };
+  const consents = new StartConsents((ids) => publish(asker ?? askWith(), ASK_EVENT, { ids }), backend.kind === 'postgres' ? 250 : 500);
 
   // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {

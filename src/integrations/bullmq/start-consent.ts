@@ -34,8 +34,6 @@ export const BYE_EVENT = 'threadloop:bye';
 
 /** How long a worker waits on a producer it hears nothing from before running its jobs anyway. */
 export const PRODUCER_SILENCE_MS = 10_000;
-/** How long a worker waits for an answer before asking again. */
-const ASK_AFTER_MS = 500;
 
 /** BullMQ's own default length of the event stream (a publish trims it to what it is given). */
 export const EVENTS_MAX_LEN = 10_000;
@@ -67,7 +65,15 @@ export class StartConsents {
   readonly #heard = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ask: (ids: string) => Promise<void>) {}
+  /**
+   * @param ask publishes an ask for these job ids
+   * @param askAfterMs how long to wait for an answer before asking again (shorter on PostgreSQL,
+   *   whose event reader can skip events)
+   */
+  constructor(
+    private readonly ask: (ids: string) => Promise<void>,
+    private readonly askAfterMs: number,
+  ) {}
 
   /** Something came from `producer`: it is alive (or, with bye, gone for good). */
   heard(producer: string, bye = false): void {
@@ -109,7 +115,7 @@ export class StartConsents {
           resolve();
         },
       });
-      this.#timer ??= setInterval(() => this.#check(), ASK_AFTER_MS);
+      this.#timer ??= setInterval(() => this.#check(), this.askAfterMs);
     });
   }
 
@@ -127,7 +133,7 @@ export class StartConsents {
     for (const [id, waiter] of this.#waiting) {
       const silentFor = now - Math.max(waiter.since, this.#heard.get(waiter.producer) ?? 0);
       if (silentFor >= PRODUCER_SILENCE_MS) this.#go(id);
-      else if (now - waiter.askedAt >= ASK_AFTER_MS) {
+      else if (now - waiter.askedAt >= this.askAfterMs) {
         waiter.askedAt = now;
         ask.push(id);
       }
