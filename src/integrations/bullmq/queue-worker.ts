@@ -93,7 +93,6 @@ interface Running {
   readonly job: Job;
   /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
   handBack: boolean;
-  readonly controller: AbortController;
   /** It holds a run slot: consented to and started (before, it only waits). */
   started: boolean;
 }
@@ -143,30 +142,31 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
   const consents = new StartConsents((ids) => publish(asker ?? askWith(), ASK_EVENT, { ids }), backend.kind === 'postgres' ? 250 : 500);
 
-  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
-  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
+  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it. That
+  // signal is the job's one: worker.cancelJob() fires it (a producer's cancel or abort, the
+  // hand-back at close), as does BullMQ itself.
+  const processor = async (job: Job, token?: string, jobSignal?: AbortSignal): Promise<JobResult> => {
     const data = job.data as JobData;
-    const entry: Running = { job, handBack: false, controller: new AbortController(), started: false };
+    const signal = jobSignal!;
+    const entry: Running = { job, handBack: false, started: false };
     running.set(job.id!, entry);
-    const onAbort = () => entry.controller.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
     const early = recent.take(job.id!);
-    if (early !== undefined) entry.controller.abort(cancelError(early));
     try {
-      if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+      if (early !== undefined) throw cancelError(early);
+      if (signal.aborted) throw signal.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
-      if (data.p !== undefined) await consents.wait(job.id!, data.p, entry.controller.signal);
-      await runSlots.acquire(entry.controller.signal);
+      if (data.p !== undefined) await consents.wait(job.id!, data.p, signal);
+      await runSlots.acquire(signal);
       entry.started = true;
       // Only a task its producer can abort (it had a signal) or time out is submitted with a
       // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
       // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
       const abortable = data.s === 1 || data.t !== undefined;
-      const run = (abortable ? task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
+      const run = (abortable ? task.with({ signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
       const submitted = data.c === 1 ? Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : executor.submit(run, ...args);
-      const value = abortable ? await submitted : await untilAborted(submitted, entry.controller.signal);
+      const value = abortable ? await submitted : await untilAborted(submitted, signal);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
       return result;
@@ -185,7 +185,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
     } finally {
       if (entry.started) runSlots.release();
-      signal?.removeEventListener('abort', onAbort);
       running.delete(job.id!);
     }
   };
@@ -202,7 +201,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   events.on('error', () => {});
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
-    if (!worker.cancelJob(event.jobId, event.reason)) recent.add(event);
+    // (Typed as a string, the reason goes to AbortController.abort() as it is: the task sees an AbortError.)
+    if (!worker.cancelJob(event.jobId, cancelError(event) as unknown as string)) recent.add(event);
   }) as never);
   events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => {
     consents.heard(producer);
@@ -222,7 +222,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         const timer = setTimeout(() => {
           for (const entry of running.values()) {
             entry.handBack = true;
-            entry.controller.abort(new AbortError('the worker is shutting down; the job goes back to the queue'));
+            worker.cancelJob(entry.job.id!, new AbortError('the worker is shutting down; the job goes back to the queue') as unknown as string);
           }
         }, graceMs);
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
