@@ -48,6 +48,8 @@ export class JobTracker implements JobOwner {
   #consented: string[] = [];
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
+  /** What this producer is saying on the control stream right now. */
+  readonly #saying = new Set<Promise<void>>();
   /** Date.now() of this producer's last word on the control stream, which workers read. */
   #lastSaid = 0;
 
@@ -104,7 +106,7 @@ export class JobTracker implements JobOwner {
       this.#remove(job, { jobId: job.id, why: 'abort', reason: describeReason(reason) });
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
-      void publishCancel(this.producer, { jobId: job.id, why: 'abort', reason: describeReason(reason) }).catch(() => {});
+      void this.#say(publishCancel(this.producer, { jobId: job.id, why: 'abort', reason: describeReason(reason) }));
     }
   }
 
@@ -214,18 +216,19 @@ export class JobTracker implements JobOwner {
     queueMicrotask(() => {
       const ids = this.#consented.join(',');
       this.#consented = [];
-      void publish(this.producer, START_EVENT, { producer: this.settings.producer, ids }).then(() => (this.#lastSaid = Date.now()), () => {});
+      void this.#say(publish(this.producer, START_EVENT, { producer: this.settings.producer, ids }));
     });
   }
 
   #sayAlive(): void {
     if (Date.now() - this.#lastSaid < 1_000) return; // heard often enough
-    void publish(this.producer, ALIVE_EVENT, { producer: this.settings.producer }).then(() => (this.#lastSaid = Date.now()), () => {});
+    void this.#say(publish(this.producer, ALIVE_EVENT, { producer: this.settings.producer }));
   }
 
-  /** Tells the workers this producer is gone: its jobs need no consent any more. */
-  sayBye(): Promise<void> {
-    return publish(this.producer, BYE_EVENT, { producer: this.settings.producer }).catch(() => {});
+  /** Tells the workers this producer is gone (its jobs need no consent any more), after its cancels. */
+  async sayBye(): Promise<void> {
+    await Promise.all(this.#saying);
+    await publish(this.producer, BYE_EVENT, { producer: this.settings.producer }).catch(() => {});
   }
 
   // ── settling ───────────────────────────────────────────────────────────────────────────
@@ -262,11 +265,14 @@ export class JobTracker implements JobOwner {
   #remove(job: QueuedJob, cancel: CancelEvent): void {
     const removeIt = async () => {
       await job.added;
-      const removed = await this.queue.remove(job.id).catch(() => 0);
-      if (removed === 1) this.#forget(job);
-      else await publishCancel(this.producer, cancel).catch(() => {});
+      // Workers are told in any case: one may hold the job already (waiting for consent), and
+      // BullMQ 6.7's PostgreSQL remove() can delete a job a worker has just taken.
+      await Promise.all([
+        publishCancel(this.producer, cancel).catch(() => {}),
+        this.queue.remove(job.id).then((removed) => removed === 1 && this.#forget(job), () => {}),
+      ]);
     };
-    void removeIt();
+    void this.#say(removeIt());
   }
 
   /**
@@ -287,7 +293,18 @@ export class JobTracker implements JobOwner {
   }
 
   #tellCancelled(jobId: string): void {
-    void publishCancel(this.producer, { jobId, why: 'cancel', reason: 'the future was cancelled' }).catch(() => {});
+    void this.#say(publishCancel(this.producer, { jobId, why: 'cancel', reason: 'the future was cancelled' }));
+  }
+
+  /**
+   * Something said on the control stream; `sayBye` waits for what is still on its way, since a
+   * worker that hears bye runs the jobs it holds of this producer: a cancel must come first.
+   */
+  #say(saying: Promise<unknown>): Promise<void> {
+    const said = saying.then(() => void (this.#lastSaid = Date.now()), () => {});
+    this.#saying.add(said);
+    void said.finally(() => this.#saying.delete(said));
+    return said;
   }
 
   // ── waiting for room, drained, idle ────────────────────────────────────────────────────

@@ -106,9 +106,10 @@ export class QueueExecutor implements Executor {
     this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
-      // Workers holding jobs of this producer need not wait for it any more (one second at most: the server may be gone).
+      // Workers holding jobs of this producer need not wait for it any more (two seconds at most:
+      // the server may be gone; they then count it gone after PRODUCER_SILENCE_MS).
       let byeTimer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 1_000)))]);
+      await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 2_000)))]);
       clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
       const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
