@@ -321,6 +321,23 @@ for (const kind of found) {
       }
     });
 
+    test('a producer killed with jobs in the queue: workers count it gone after its silence and run them', async () => {
+      const own = newQueueName();
+      const producer = track(spawn(process.execPath, [new URL('./fixtures/queue-producer.js', import.meta.url).pathname, server.url, own, '6'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      await lineMatching(producer, producer.stdout, /submitted/, 'the producer');
+      producer.kill('SIGKILL');
+      const worker = await startWorker(server, own);
+      const raw = rawQueue(server, own);
+      try {
+        // No consent will come: after 10 s of silence from their producer, the worker runs them.
+        await eventuallyAsync(async () => (await raw.getJobCounts('completed')).completed === 6, 'the jobs to run', 30_000);
+        assert.deepEqual((await raw.getJobs(['completed'])).map((job) => job.name), Array(6).fill('fx.echo'));
+      } finally {
+        await raw.close();
+        await stopWorker(worker);
+      }
+    });
+
     test('kill -9 of a worker mid-job: the stall check runs the job again on the other worker', async () => {
       const own = newQueueName();
       const gate = gates();
@@ -391,8 +408,8 @@ test('a server that cannot be reached fails futures after connectionTimeoutMs', 
   await producer.shutdown();
 });
 
-async function eventuallyAsync(condition, what) {
-  const deadline = performance.now() + 10_000;
+async function eventuallyAsync(condition, what, timeoutMs = 10_000) {
+  const deadline = performance.now() + timeoutMs;
   while (!(await condition())) {
     if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

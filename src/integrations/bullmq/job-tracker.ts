@@ -8,8 +8,9 @@
  * been unreachable for longer than `connectionTimeoutMs`. No future waits forever.
  */
 import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
-import { publishCancel, type CancelEvent } from './cancel-event.js';
-import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, producerOf, publish, START_EVENT } from './start-consent.js';
+import type { CancelEvent } from './cancel-event.js';
+import { ProducerVoice } from './producer-voice.js';
+import { ASK_EVENT, producerOf } from './start-consent.js';
 import { QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
@@ -44,14 +45,9 @@ export class JobTracker implements JobOwner {
   #lastContact = Date.now();
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
-  /** Jobs whose start this producer consented to, to be said in one event. */
-  #consented: string[] = [];
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
-  /** What this producer is saying on the control stream right now. */
-  readonly #saying = new Set<Promise<void>>();
-  /** Date.now() of this producer's last word on the control stream, which workers read. */
-  #lastSaid = 0;
+  readonly #voice: ProducerVoice;
 
   constructor(
     private readonly queue: Queue,
@@ -61,6 +57,7 @@ export class JobTracker implements JobOwner {
     private readonly settings: TrackerSettings,
     private readonly roomFor: (queued: number) => boolean,
   ) {
+    this.#voice = new ProducerVoice(producer, settings.producer);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
       for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id);
@@ -81,7 +78,6 @@ export class JobTracker implements JobOwner {
     if (this.#timer === undefined) {
       this.#lastContact = Date.now(); // the silence while nothing was in flight does not count
       this.#timer = setInterval(() => void this.#check(), this.settings.checkEveryMs).unref();
-      this.#sayAlive();
     }
   }
 
@@ -106,21 +102,18 @@ export class JobTracker implements JobOwner {
       this.#remove(job, { jobId: job.id, why: 'abort', reason: describeReason(reason) });
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
-      void this.#say(publishCancel(this.producer, { jobId: job.id, why: 'abort', reason: describeReason(reason) }));
+      void this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) });
     }
   }
 
   /**
    * `future.cancel()`: take a job back if no worker has started it — which no worker does
-   * without this producer's consent (start-consent.ts). A producer whose last word is too old
-   * cannot promise that: a worker may have counted it gone and started the job.
+   * without this producer's consent (start-consent.ts) — unless it counted this producer gone,
+   * which ProducerVoice.canPromise rules out.
    */
   withdraw(job: QueuedJob): boolean {
     if (!job.queued) return false;
-    // A worker counts this producer gone only after holding the job PRODUCER_SILENCE_MS without
-    // a word from it; it took the job after it was submitted. Half of that is left for the cancel.
-    const half = PRODUCER_SILENCE_MS / 2;
-    if (Date.now() - this.#lastSaid > half && performance.now() - job.submittedAt > half) return false;
+    if (!this.#voice.canPromise(job.sentAt)) return false; // a worker may have counted this producer gone
     // The future settles itself as cancelled when this returns true.
     this.#count(job, 'cancelled');
     job.state = 'withdrawn';
@@ -137,7 +130,7 @@ export class JobTracker implements JobOwner {
     if (job === undefined) {
       if (this.#withdrawnIds.has(jobId)) this.#tellCancelled(jobId);
       // Settled and forgotten here (failed after connectionTimeoutMs, say): it may run.
-      else if (producerOf(jobId) === this.settings.producer) this.#consent(jobId);
+      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId);
       return;
     }
     job.heardAt = this.#lastContact = Date.now();
@@ -146,7 +139,7 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    this.#consent(jobId);
+    this.#voice.consent(jobId);
     if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
     job.state = 'active';
     job.startedAt = performance.now();
@@ -209,26 +202,14 @@ export class JobTracker implements JobOwner {
     this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
   }
 
-  /** Lets a job start; the consents of one turn of the event loop travel in one event. */
-  #consent(jobId: string): void {
-    if (this.#consented.push(jobId) > 1) return;
-    // After the events read together (emitted in one synchronous loop): one event for them all.
-    queueMicrotask(() => {
-      const ids = this.#consented.join(',');
-      this.#consented = [];
-      void this.#say(publish(this.producer, START_EVENT, { producer: this.settings.producer, ids }));
-    });
+  /** Resolves when a job may be sent: after a word on the control stream, if none for a second (see ProducerVoice.canPromise). */
+  speaking(): Promise<void> {
+    return this.#voice.alive();
   }
 
-  #sayAlive(): void {
-    if (Date.now() - this.#lastSaid < 1_000) return; // heard often enough
-    void this.#say(publish(this.producer, ALIVE_EVENT, { producer: this.settings.producer }));
-  }
-
-  /** Tells the workers this producer is gone (its jobs need no consent any more), after its cancels. */
-  async sayBye(): Promise<void> {
-    await Promise.all(this.#saying);
-    await publish(this.producer, BYE_EVENT, { producer: this.settings.producer }).catch(() => {});
+  /** Tells the workers this producer is gone, after its cancels. */
+  sayBye(): Promise<void> {
+    return this.#voice.bye();
   }
 
   // ── settling ───────────────────────────────────────────────────────────────────────────
@@ -265,14 +246,15 @@ export class JobTracker implements JobOwner {
   #remove(job: QueuedJob, cancel: CancelEvent): void {
     const removeIt = async () => {
       await job.added;
+      if (job.sentAt === 0) return this.#forget(job); // withdrawn before it was sent: never added
       // Workers are told in any case: one may hold the job already (waiting for consent), and
       // BullMQ 6.7's PostgreSQL remove() can delete a job a worker has just taken.
       await Promise.all([
-        publishCancel(this.producer, cancel).catch(() => {}),
+        this.#voice.cancel(cancel),
         this.queue.remove(job.id).then((removed) => removed === 1 && this.#forget(job), () => {}),
       ]);
     };
-    void this.#say(removeIt());
+    this.#voice.track(removeIt());
   }
 
   /**
@@ -293,18 +275,7 @@ export class JobTracker implements JobOwner {
   }
 
   #tellCancelled(jobId: string): void {
-    void this.#say(publishCancel(this.producer, { jobId, why: 'cancel', reason: 'the future was cancelled' }));
-  }
-
-  /**
-   * Something said on the control stream; `sayBye` waits for what is still on its way, since a
-   * worker that hears bye runs the jobs it holds of this producer: a cancel must come first.
-   */
-  #say(saying: Promise<unknown>): Promise<void> {
-    const said = saying.then(() => void (this.#lastSaid = Date.now()), () => {});
-    this.#saying.add(said);
-    void said.finally(() => this.#saying.delete(said));
-    return said;
+    void this.#voice.cancel({ jobId, why: 'cancel', reason: 'the future was cancelled' });
   }
 
   // ── waiting for room, drained, idle ────────────────────────────────────────────────────
@@ -383,7 +354,7 @@ export class JobTracker implements JobOwner {
       }
       this.#workers = reachable;
       this.#lastContact = now;
-      this.#sayAlive();
+      void this.#voice.alive();
       await this.#reconcile(now);
     } catch {
       if (Date.now() - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();

@@ -127,7 +127,12 @@ export class QueueExecutor implements Executor {
       job.added = new Promise((resolve) => (addSettled = resolve));
       const attempt = (): void => {
         void this.#ready
-          .then(() => bullQueue.add(job.name, data, { ...opts, jobId: job.id }))
+          .then(() => this.#tracker.speaking())
+          .then(() => {
+            if (job.state === 'withdrawn') return; // cancelled before it was sent: it never will be
+            job.sentAt ||= Date.now();
+            return bullQueue.add(job.name, data, { ...opts, jobId: job.id });
+          })
           .then(
             () => {
               this.#tracker.added(job);

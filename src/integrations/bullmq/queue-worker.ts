@@ -4,12 +4,14 @@
  * many at once as the pool can run. No code comes from the queue: a job names a task of a module
  * this worker registered, and carries arguments.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
-import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, publish, RunSlots, START_EVENT, StartConsents } from './start-consent.js';
+import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
+import { RunSlots, StartConsents } from './worker-consents.js';
 import {
   AbortError,
   describe,
@@ -133,14 +135,22 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const runSlots = new RunSlots(settings.concurrency);
-  // Asks go out through a producer made on first need (most workers never ask).
-  let asker: import('bullmq').QueueEventsProducer | undefined;
-  const askWith = (): import('bullmq').QueueEventsProducer => {
-    asker = backend.newEventsProducer(options.queue);
-    asker.on('error', () => {}); // connection trouble: it reconnects
-    return asker;
+  // Asks (on the queue's stream) and probes (on the control stream) go out through producers
+  // made on first need: most workers never ask, nor probe.
+  const speakers: { asker?: bullmq.QueueEventsProducer; prober?: bullmq.QueueEventsProducer } = {};
+  const speaker = (which: 'asker' | 'prober'): bullmq.QueueEventsProducer => {
+    if (speakers[which] === undefined) {
+      speakers[which] = backend.newEventsProducer(which === 'asker' ? options.queue : controlQueue(options.queue));
+      speakers[which].on('error', () => {}); // connection trouble: it reconnects
+    }
+    return speakers[which];
   };
-  const consents = new StartConsents((ids) => publish(asker ?? askWith(), ASK_EVENT, { ids }), backend.kind === 'postgres' ? 250 : 500);
+  const probeId = randomBytes(6).toString('hex');
+  const consents = new StartConsents({
+    ask: (ids) => publish(speaker('asker'), ASK_EVENT, { ids }),
+    probe: (n) => publish(speaker('prober'), PROBE_EVENT, { worker: probeId, n: String(n) }),
+    askAfterMs: backend.kind === 'postgres' ? 250 : 500,
+  });
 
   // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it. That
   // signal is the job's one: worker.cancelJob() fires it (a producer's cancel or abort, the
@@ -210,6 +220,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }) as never);
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
+  events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   void worker.run().catch(() => {});
 
@@ -228,7 +239,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = setTimeout(() => {
           backend.giveUp();
-          for (const part of [worker, events, asker]) part?.disconnect().catch(() => {});
+          for (const part of [worker, events, speakers.asker, speakers.prober]) part?.disconnect().catch(() => {});
         }, graceMs + 5_000);
         try {
           await worker.close();
@@ -236,7 +247,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           clearTimeout(giveUp);
           clearTimeout(timer);
           consents.close();
-          await Promise.all([events.close(), asker?.close()].map((p) => p?.catch(() => {})));
+          await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
           if (ownPool) await executor.shutdown({ force: counts.requeued > 0 });
         }

@@ -8,10 +8,12 @@
  * future was cancelled, when it sends `threadloop:cancel` instead), and asks again
  * (`threadloop:ask`) when the answer is slow (an event skipped, a server restart).
  *
- * A producer that is gone cannot answer: a worker that has heard nothing from it for
- * `PRODUCER_SILENCE_MS` runs its jobs anyway, and a producer says `threadloop:bye` when it
- * closes. For that to stay safe, a producer whose last word on the stream is older than half of
- * that refuses to cancel (cancel() returns false): a worker may already have counted it gone.
+ * A producer that is gone cannot answer: a worker that has held a job `PRODUCER_SILENCE_MS`
+ * without a word from its producer counts that producer gone and runs its jobs (later ones after
+ * a probe of its own on the stream shows it has still heard nothing: worker-consents.ts); a
+ * producer says `threadloop:bye` when it closes. For that to stay safe, a producer promises a
+ * cancel only for a job it sent while speaking without a gap of half that silence (and says
+ * something before it sends a job after such a gap): a worker cannot have counted it gone.
  */
 import type { QueueEventsProducer } from 'bullmq';
 
@@ -31,6 +33,8 @@ export const START_EVENT = 'threadloop:start';
 /** Producer → workers: "I am here" (while it has jobs in flight), and "I am gone". */
 export const ALIVE_EVENT = 'threadloop:alive';
 export const BYE_EVENT = 'threadloop:bye';
+/** Worker → itself: once it reads its own probe, it has read all said before it (`worker`, `n`). */
+export const PROBE_EVENT = 'threadloop:probe';
 
 /** How long a worker waits on a producer it hears nothing from before running its jobs anyway. */
 export const PRODUCER_SILENCE_MS = 10_000;
@@ -47,142 +51,4 @@ export function producerOf(jobId: string): string {
 /** Publishes one of these events on the queue's stream. */
 export function publish(producer: QueueEventsProducer, eventName: string, fields: Record<string, string>): Promise<void> {
   return producer.publishEvent({ eventName, ...fields }, EVENTS_MAX_LEN);
-}
-
-interface Waiter {
-  readonly producer: string;
-  readonly since: number;
-  askedAt: number;
-  readonly resolve: () => void;
-}
-
-/** A worker's side: the jobs it holds that wait for their producer's consent. @internal */
-export class StartConsents {
-  readonly #waiting = new Map<string, Waiter>();
-  /** Consents that came before their job's wait began. */
-  readonly #early = new Map<string, number>();
-  /** Producers' last word (Date.now()); `Infinity` once one said bye. */
-  readonly #heard = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-
-  /**
-   * @param ask publishes an ask for these job ids
-   * @param askAfterMs how long to wait for an answer before asking again (shorter on PostgreSQL,
-   *   whose event reader can skip events)
-   */
-  constructor(
-    private readonly ask: (ids: string) => Promise<void>,
-    private readonly askAfterMs: number,
-  ) {}
-
-  /** Something came from `producer`: it is alive (or, with bye, gone for good). */
-  heard(producer: string, bye = false): void {
-    if (producer === '') return;
-    this.#heard.set(producer, bye ? Infinity : Date.now());
-    if (bye) for (const [id, waiter] of this.#waiting) if (waiter.producer === producer) this.#go(id);
-  }
-
-  /** The producer consented to these jobs. */
-  started(ids: string): void {
-    const now = Date.now();
-    for (const id of ids.split(',')) {
-      if (this.#waiting.has(id)) this.#go(id);
-      else this.#early.set(id, now);
-    }
-    // Every worker hears every consent; one for a job not held here is forgotten after a while.
-    for (const [id, at] of this.#early) {
-      if (now - at < 10_000) break; // in insertion order: the rest are newer
-      this.#early.delete(id);
-    }
-  }
-
-  /** Resolves once `jobId` may start; rejects with the signal's reason if it is cancelled first. */
-  wait(jobId: string, producer: string, signal: AbortSignal): Promise<void> {
-    if (this.#early.delete(jobId) || this.#heard.get(producer) === Infinity) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiting.delete(jobId);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const now = Date.now();
-      this.#waiting.set(jobId, {
-        producer,
-        since: now,
-        askedAt: now,
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      });
-      this.#timer ??= setInterval(() => this.#check(), this.askAfterMs);
-    });
-  }
-
-  #go(id: string): void {
-    const waiter = this.#waiting.get(id);
-    if (waiter === undefined) return;
-    this.#waiting.delete(id);
-    waiter.resolve();
-  }
-
-  /** Asks again for slow answers; runs the jobs of a producer long silent. */
-  #check(): void {
-    const now = Date.now();
-    const ask: string[] = [];
-    for (const [id, waiter] of this.#waiting) {
-      const silentFor = now - Math.max(waiter.since, this.#heard.get(waiter.producer) ?? 0);
-      if (silentFor >= PRODUCER_SILENCE_MS) this.#go(id);
-      else if (now - waiter.askedAt >= this.askAfterMs) {
-        waiter.askedAt = now;
-        ask.push(id);
-      }
-    }
-    if (ask.length > 0) void this.ask(ask.join(',')).catch(() => {});
-    if (this.#waiting.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-}
-
-/** The worker's `concurrency`: jobs that may run at once, of the twice as many it holds. @internal */
-export class RunSlots {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.#free = size;
-  }
-
-  /** Resolves with a slot; rejects with the signal's reason if it aborts first. */
-  acquire(signal: AbortSignal): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      const take = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        this.#waiting.splice(this.#waiting.indexOf(take), 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(take);
-    });
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#free++;
-  }
 }
