@@ -4,7 +4,8 @@
 // latency of no-op jobs with a bounded window, and the speed-up of CPU jobs from one worker
 // process to two. Standalone: `node bench/distributed.js [--quick] [--json]` (JSON on the last
 // stdout line, the shape bench/lib/distributed-suite.js reads).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Queue, QueueEvents, createPostgresBackend, withBackend } from 'bullmq';
 import { taskModule } from 'threadloop';
 import { QueueExecutor } from 'threadloop/bullmq';
@@ -18,6 +19,13 @@ const CPU_JOBS = quick ? 16 : 48;
 const FIB = 32;
 const CONCURRENCY = 8;
 const log = (line) => process.stderr.write(`${line}\n`);
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
 const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
 const rawWorker = new URL('./tasks/raw-bullmq-worker.js', import.meta.url).pathname;
 const tasksUrl = new URL('./tasks/queue-tasks.js', import.meta.url);
@@ -34,10 +42,24 @@ async function startWorkers(kind, server, queue, count, concurrency) {
     await lineMatching(child, child.stdout, /ready/, `${kind} worker`);
     children.push(child);
   }
-  return async () => {
+  const stop = async () => {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   };
+  return { stop, cpuMs: () => children.reduce((sum, child) => sum + cpuMsOf(child.pid), 0) };
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used, in ms; Linux only (NaN elsewhere).
+ * On a busy machine CPU per job is steadier than jobs/s, which other processes' load moves.
+ */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
 }
 
 /** The raw BullMQ producer: add jobs with a bounded window, results from QueueEvents. */
@@ -111,14 +133,18 @@ async function measure(server, kind) {
     ['cpu2', 2, 'fib', FIB, CPU_JOBS, CPU_JOBS],
   ]) {
     const queue = `bench${process.pid}-${++queueCount}`;
-    const stop = await startWorkers(kind, server, queue, workers, label === 'noop' ? CONCURRENCY : 1);
+    const { stop, cpuMs } = await startWorkers(kind, server, queue, workers, label === 'noop' ? CONCURRENCY : 1);
     const producer = kind === 'raw' ? rawProducer(server, queue) : threadloopProducer(server, queue);
     try {
       await producer.ready;
+      const [worker0, producer0] = [cpuMs(), process.cpuUsage()];
       const result = await windowed(producer, name, data, jobs, window);
-      if (label === 'noop') Object.assign(row, { jobsPerSec: result.jobsPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms });
+      const producerUs = process.cpuUsage(producer0);
+      const cpu = { workerUs: ((cpuMs() - worker0) * 1000) / jobs, producerUs: (producerUs.user + producerUs.system) / jobs };
+      if (label === 'noop') Object.assign(row, { jobsPerSec: result.jobsPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, workerCpuUsPerJob: cpu.workerUs, producerCpuUsPerJob: cpu.producerUs });
       else row[`${label}Seconds`] = result.seconds;
-      log(`  ${server.kind} ${row.contender} ${label}: ${label === 'noop' ? `${result.jobsPerSec.toFixed(0)} jobs/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms` : `${result.seconds.toFixed(2)} s`}`);
+      const cpuText = `CPU per job: worker ${cpu.workerUs.toFixed(0)} us, producer ${cpu.producerUs.toFixed(0)} us`;
+      log(`  ${server.kind} ${row.contender} ${label}: ${label === 'noop' ? `${result.jobsPerSec.toFixed(0)} jobs/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${cpuText}` : `${result.seconds.toFixed(2)} s`}`);
     } finally {
       await producer.close();
       if (process.env.BENCH_DEBUG) log('  producer closed');
@@ -131,7 +157,7 @@ async function measure(server, kind) {
 }
 
 const { found, missing } = backendsAvailable();
-if (missing.length > 0) log(`distributed: not available here: ${missing.join('; ')}`);
+if (missing.length > 0) log(`distributed: not available here: ${missing.map((m) => `${m.kind} (${m.why})`).join('; ')}`);
 const rows = [];
 const targets = [];
 for (const backend of found) {

@@ -2,7 +2,7 @@
  * The public face of a pool: argument checks, `submit`, `map`, backpressure and shutdown over
  * the Scheduler. ThreadPoolExecutor and ProcessPoolExecutor are this class with a transport.
  */
-import { toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
+import { refuseQueueOptions, toTask, type AnyFunction, type Runnable, type Task } from '../core/task.js';
 import { plainArgs, prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
 import { AbortError } from '../wire/errors.js';
@@ -150,6 +150,7 @@ export abstract class PoolExecutor implements Executor {
       throw new TypeError(`${what}: items must be an iterable or async iterable, got ${describe(items)}`);
     }
     this.#scheduler.checkOpen();
+    refuseQueueOptions(task, `${what} on a ${this.constructor.name}`);
     const scheduler = this.#scheduler;
     const host: MapHost<T> = {
       submit: (chunk) => {

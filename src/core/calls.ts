@@ -29,7 +29,7 @@ import type { Endpoint, EndpointExit } from './endpoint.js';
 import { captureContext, contextActive } from './context.js';
 import { Future, type FutureLink } from './future.js';
 import type { TaskStream } from './stream.js';
-import type { Task } from './task.js';
+import { refuseQueueOptions, type Task } from './task.js';
 import { after, type Timer } from './timers.js';
 import { publishSettled, taskChannel, type CallTrace } from './tracing.js';
 import type { UnobservedFailures } from './unobserved.js';
@@ -160,6 +160,7 @@ export class CallTable {
    * (core/context.ts) goes with it, and tracing (core/tracing.ts) sees it, when either is in use.
    */
   submit(task: Task, args: unknown[], flags: number, transfer: TransferList | undefined): Future<unknown> {
+    refuseQueueOptions(task, 'a thread or process pool, a loop thread or the main loop');
     if (taskChannel.hasSubscribers) return this.#traced(task, args, flags, transfer);
     return this.#submit(task, args, flags, transfer, undefined);
   }

@@ -23,7 +23,23 @@ export interface TaskOptions {
   transfer?: readonly Transferable[];
   /** Streams only (`executor.stream`, `loop.stream`): most chunks unread before the producer pauses. Default 16. */
   highWaterMark?: number;
+  /**
+   * QueueExecutor only (`threadloop/bullmq`): how many times the job may run when its task
+   * throws (default 1: a task error is final). Local executors and loops refuse it with a
+   * `TypeError` at the call: they run each call once.
+   */
+  attempts?: number;
+  /**
+   * QueueExecutor only: the wait before another attempt, in milliseconds (`1000`), or
+   * `{ type: 'exponential', delayMs: 1000 }` to double it each time. Refused by local executors.
+   */
+  backoff?: number | { readonly type: 'fixed' | 'exponential'; readonly delayMs: number };
+  /** QueueExecutor only: the job's priority in the queue, 1 (highest) to 2,097,152; jobs without one go first. Refused by local executors. */
+  priority?: number;
 }
+
+/** The options only a queue honours (`threadloop/bullmq`): a local executor or loop runs a call once, in order. */
+const queueOnly = ['attempts', 'backoff', 'priority'] as const;
 
 declare const signature: unique symbol;
 
@@ -216,12 +232,42 @@ export function compileInline(source: string, name: string, req?: unknown): AnyF
   return helpers === undefined ? factory(req) : factory(req, ...helpers.values);
 }
 
+/**
+ * Refuses a task carrying queue job options (`attempts`, `backoff`, `priority`) where they
+ * cannot be honoured: silently running once what was asked to be retried would be a lie.
+ * @internal
+ */
+export function refuseQueueOptions(task: Task, where: string): void {
+  const options = task.options;
+  if (options.attempts === undefined && options.backoff === undefined && options.priority === undefined) return;
+  const given = queueOnly.filter((name) => options[name] !== undefined);
+  throw new TypeError(
+    `task '${task.name}' carries ${given.join(', ')}: job options of a QueueExecutor (threadloop/bullmq); ${where} runs ` +
+      `each call once, in order. Submit it to a QueueExecutor, or drop them: task.with({ ${given.map((n) => `${n}: undefined`).join(', ')} })`,
+  );
+}
+
 /** Validates per-call task options. @internal */
 export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`task.with() expects an options object, got ${describe(options)}`);
   }
-  const { signal, timeoutMs, transfer, highWaterMark } = options;
+  const { signal, timeoutMs, transfer, highWaterMark, attempts, backoff, priority } = options;
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
+    throw new RangeError(`attempts must be an integer >= 1, got ${describe(attempts)}`);
+  }
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 1 && priority <= 2_097_152)) {
+    throw new RangeError(`priority must be an integer from 1 to 2097152, got ${describe(priority)}`);
+  }
+  if (backoff !== undefined) {
+    const delayMs = typeof backoff === 'object' && backoff !== null ? backoff.delayMs : backoff;
+    if (typeof backoff === 'object' && backoff !== null && backoff.type !== 'fixed' && backoff.type !== 'exponential') {
+      throw new TypeError(`backoff.type must be 'fixed' or 'exponential', got ${describe(backoff.type)}`);
+    }
+    if (!(Number.isInteger(delayMs) && (delayMs as number) >= 0)) {
+      throw new RangeError(`backoff must be a delay in ms (an integer >= 0) or { type, delayMs }, got ${describe(backoff)}`);
+    }
+  }
   if (highWaterMark !== undefined && (!Number.isInteger(highWaterMark) || highWaterMark < 1)) {
     throw new RangeError(`highWaterMark must be an integer >= 1, got ${describe(highWaterMark)}`);
   }

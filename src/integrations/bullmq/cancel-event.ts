@@ -6,6 +6,7 @@
  * one running the job cancels it through BullMQ's `cancelJob`.
  */
 import type { QueueEventsProducer } from 'bullmq';
+import { EVENTS_MAX_LEN } from './start-consent.js';
 
 /** The custom event's name on the queue's event stream. */
 export const CANCEL_EVENT = 'threadloop:cancel';
@@ -21,7 +22,7 @@ export interface CancelEvent {
 
 /** Asks whichever worker runs `jobId` to stop it. */
 export function publishCancel(producer: QueueEventsProducer, event: CancelEvent): Promise<void> {
-  return producer.publishEvent({ eventName: CANCEL_EVENT, ...event });
+  return producer.publishEvent({ eventName: CANCEL_EVENT, ...event }, EVENTS_MAX_LEN);
 }
 
 /**

@@ -12,13 +12,14 @@
  * const images = taskModule<typeof import('./images.js')>(new URL('./images.js', import.meta.url), { name: 'images' });
  * await using executor = new QueueExecutor({ queue: 'thumbs', connection: 'redis://127.0.0.1:6379' });
  * const png = await executor.submit(images.thumbnail, 'cat.jpg', 256);
+ * // retried on a task error, up to 3 runs, 1 s apart:
+ * await executor.submit(images.thumbnail.with({ attempts: 3, backoff: 1000 }), 'dog.jpg', 256);
  * // each worker machine:  npx threadloop worker --queue thumbs --connection redis://… --tasks images=./dist/images.js
  *
  * @module
  */
 export { QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
 export { startQueueWorker, type QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './queue-worker.js';
-export { withJobOptions, type QueueJobOptions } from './job-options.js';
 export { QueueConnectionError } from './errors.js';
 export type { QueueConnection, PostgresConnection } from './backend.js';
 export type { WorkerId } from './payload.js';

@@ -8,7 +8,9 @@
  * been unreachable for longer than `connectionTimeoutMs`. No future waits forever.
  */
 import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
-import { publishCancel, type CancelEvent } from './cancel-event.js';
+import type { CancelEvent } from './cancel-event.js';
+import { ProducerVoice } from './producer-voice.js';
+import { ASK_EVENT, producerOf } from './start-consent.js';
 import { QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
@@ -16,6 +18,8 @@ import { QueuedJob, type JobOwner } from './queued-job.js';
 
 /** Settings of a tracker. @internal */
 export interface TrackerSettings {
+  /** This producer's id: its job ids are `<producer>-<n>`. */
+  readonly producer: string;
   readonly connectionTimeoutMs: number;
   /** Ask the server about a job not heard of for this long. */
   readonly reconcileAfterMs: number;
@@ -41,15 +45,23 @@ export class JobTracker implements JobOwner {
   #lastContact = Date.now();
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
+  /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
+  readonly #withdrawnIds = new Map<string, number>();
+  readonly #voice: ProducerVoice;
 
   constructor(
     private readonly queue: Queue,
     private readonly events: QueueEvents,
+    /** Publishes on the control stream (start-consent.ts), which workers read. */
     private readonly producer: QueueEventsProducer,
     private readonly settings: TrackerSettings,
     private readonly roomFor: (queued: number) => boolean,
   ) {
+    this.#voice = new ProducerVoice(producer, settings.producer);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
+    events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
+      for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id);
+    }) as never);
     events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
     events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
     events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
@@ -90,13 +102,18 @@ export class JobTracker implements JobOwner {
       this.#remove(job, { jobId: job.id, why: 'abort', reason: describeReason(reason) });
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
-      void publishCancel(this.producer, { jobId: job.id, why: 'abort', reason: describeReason(reason) }).catch(() => {});
+      void this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) });
     }
   }
 
-  /** `future.cancel()`: take a job back if no worker has started it. */
+  /**
+   * `future.cancel()`: take a job back if no worker has started it — which no worker does
+   * without this producer's consent (start-consent.ts) — unless it counted this producer gone,
+   * which ProducerVoice.canPromise rules out.
+   */
   withdraw(job: QueuedJob): boolean {
     if (!job.queued) return false;
+    if (!this.#voice.canPromise(job.sentAt)) return false; // a worker may have counted this producer gone
     // The future settles itself as cancelled when this returns true.
     this.#count(job, 'cancelled');
     job.state = 'withdrawn';
@@ -107,15 +124,22 @@ export class JobTracker implements JobOwner {
 
   // ── what the queue says ────────────────────────────────────────────────────────────────
 
+  /** A worker took the job (its 'active' event, or the worker's ask): it starts, or is told it was cancelled. */
   #onActive(jobId: string): void {
     const job = this.#jobs.get(jobId);
-    if (job === undefined) return;
-    job.heardAt = this.#lastContact = Date.now();
-    if (job.state === 'withdrawn') {
-      // Cancelled here just as a worker took it: the worker stops it before (or as) it starts.
-      void publishCancel(this.producer, { jobId, why: 'cancel', reason: 'the future was cancelled' }).catch(() => {});
+    if (job === undefined) {
+      if (this.#withdrawnIds.has(jobId)) this.#tellCancelled(jobId);
+      // Settled and forgotten here (failed after connectionTimeoutMs, say): it may run.
+      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId);
       return;
     }
+    job.heardAt = this.#lastContact = Date.now();
+    if (job.state === 'withdrawn') {
+      // Cancelled here just as a worker took it: the worker, waiting for consent, drops it.
+      this.#tellCancelled(jobId);
+      return;
+    }
+    this.#voice.consent(jobId);
     if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
     job.state = 'active';
     job.startedAt = performance.now();
@@ -128,6 +152,7 @@ export class JobTracker implements JobOwner {
   #onCompleted(jobId: string, returnvalue: unknown): void {
     const job = this.#jobs.get(jobId);
     if (job === undefined || job.state === 'settled') return;
+    if (job.state === 'withdrawn') return this.#forget(job);
     if (!isJobResult(returnvalue)) {
       this.#settle(job, 'failed', new WorkerCrashedError(`job ${jobId} was completed by something other than a threadloop worker`));
       return;
@@ -146,6 +171,7 @@ export class JobTracker implements JobOwner {
   async #onFailed(jobId: string, failedReason: string, known?: Job): Promise<void> {
     const job = this.#jobs.get(jobId);
     if (job === undefined || job.state === 'settled') return;
+    if (job.state === 'withdrawn') return this.#forget(job);
     job.heardAt = Date.now();
     let stored: Job | undefined = known;
     try {
@@ -171,8 +197,19 @@ export class JobTracker implements JobOwner {
 
   #onRemoved(jobId: string): void {
     const job = this.#jobs.get(jobId);
-    if (job === undefined || job.state === 'withdrawn' || job.state === 'settled') return;
+    if (job?.state === 'withdrawn') this.#forget(job);
+    if (job === undefined || job.state === 'settled') return;
     this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
+  }
+
+  /** Resolves when a job may be sent: after a word on the control stream, if none for a second (see ProducerVoice.canPromise). */
+  speaking(): Promise<void> {
+    return this.#voice.alive();
+  }
+
+  /** Tells the workers this producer is gone, after its cancels. */
+  sayBye(): Promise<void> {
+    return this.#voice.bye();
   }
 
   // ── settling ───────────────────────────────────────────────────────────────────────────
@@ -201,19 +238,44 @@ export class JobTracker implements JobOwner {
     else this.#cancelled++;
   }
 
-  /** Removes a withdrawn job from the server; one a worker holds already is cancelled there. */
+  /**
+   * Removes a withdrawn job from the server. One a worker holds already (it waits for this
+   * producer's consent) is cancelled there, and stays known here as withdrawn until it is
+   * finished on the server: asked about it again, this producer must say cancel, never start.
+   */
   #remove(job: QueuedJob, cancel: CancelEvent): void {
     const removeIt = async () => {
       await job.added;
-      const removed = await this.queue.remove(job.id).catch(() => 0);
-      if (removed !== 1) await publishCancel(this.producer, cancel).catch(() => {});
+      if (job.sentAt === 0) return this.#forget(job); // withdrawn before it was sent: never added
+      // Workers are told in any case: one may hold the job already (waiting for consent), and
+      // BullMQ 6.7's PostgreSQL remove() can delete a job a worker has just taken.
+      await Promise.all([
+        this.#voice.cancel(cancel),
+        this.queue.remove(job.id).then((removed) => removed === 1 && this.#forget(job), () => {}),
+      ]);
     };
-    void removeIt().finally(() => {
-      if (job.state === 'withdrawn') {
-        job.state = 'settled';
-        this.#jobs.delete(job.id);
-      }
-    });
+    this.#voice.track(removeIt());
+  }
+
+  /**
+   * A withdrawn job is off the server (removed, or failed by the worker it was cancelled on). Its
+   * id is kept a while: BullMQ 6.7's PostgreSQL remove() can delete a job a worker has just
+   * taken, and that worker still asks whether it may start it.
+   */
+  #forget(job: QueuedJob): void {
+    if (job.state !== 'withdrawn') return;
+    job.state = 'settled';
+    this.#jobs.delete(job.id);
+    const now = Date.now();
+    this.#withdrawnIds.set(job.id, now);
+    for (const [id, at] of this.#withdrawnIds) {
+      if (now - at < 600_000) break; // in insertion order: the rest are newer
+      this.#withdrawnIds.delete(id);
+    }
+  }
+
+  #tellCancelled(jobId: string): void {
+    void this.#voice.cancel({ jobId, why: 'cancel', reason: 'the future was cancelled' });
   }
 
   // ── waiting for room, drained, idle ────────────────────────────────────────────────────
@@ -292,6 +354,7 @@ export class JobTracker implements JobOwner {
       }
       this.#workers = reachable;
       this.#lastContact = now;
+      void this.#voice.alive();
       await this.#reconcile(now);
     } catch {
       if (Date.now() - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();
@@ -307,8 +370,12 @@ export class JobTracker implements JobOwner {
     await Promise.all(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);
+      if (job.state === 'withdrawn') {
+        if (stored === undefined || (stored.finishedOn ?? 0) > 0) this.#forget(job);
+        else this.#remove(job, { jobId: job.id, why: 'cancel', reason: 'the future was cancelled' }); // a cancel event missed?
+        return;
+      }
       if (stored === undefined) {
-        if (job.state === 'withdrawn') return;
         this.#settle(job, 'failed', new QueueConnectionError(`job ${job.id} ('${job.name}') is gone from the queue server: its data was lost (a server restarted without persistence?)`));
       } else if (stored.finishedOn !== undefined && stored.finishedOn > 0) {
         if (stored.failedReason !== undefined && stored.failedReason !== null && stored.returnvalue === null) await this.#onFailed(job.id, stored.failedReason, stored);

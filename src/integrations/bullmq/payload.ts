@@ -20,6 +20,10 @@ export interface JobData {
   readonly v: 1;
   /** The arguments, v8-serialized, base64. */
   readonly a: string;
+  /** The producer (a QueueExecutor) whose consent the job waits for before it starts (start-consent.ts). */
+  readonly p?: string;
+  /** The producer can abort it (its task had a signal): the worker runs it abortable. */
+  readonly s?: 1;
   /** The task's `timeoutMs`, counted from when a worker starts it. */
   readonly t?: number;
   /** The arguments are one chunk of `map` items: call the task on each. */

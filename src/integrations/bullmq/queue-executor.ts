@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { JobTracker } from './job-tracker.js';
+import { controlQueue } from './start-consent.js';
 import { jobOptionsOf } from './job-options.js';
 import { checkMapOptions } from './map-options.js';
 import { MapRun, type MapHost } from './internals.js';
@@ -45,7 +46,7 @@ export interface QueueExecutorOptions {
   maxPayloadBytes?: number;
   /** Fail the waiting futures once the server has been unreachable this long. Default 30,000 ms. */
   connectionTimeoutMs?: number;
-  /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `withJobOptions`. */
+  /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `task.with({ attempts, backoff, priority })`. */
   jobOptions?: JobsOptions;
   /** `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future nobody looked at. Default `'warn'`. */
   unobservedFailures?: UnobservedFailures;
@@ -97,25 +98,33 @@ export class QueueExecutor implements Executor {
     const bullQueue = backend.newQueue(queue);
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
-    this.#tracker = new JobTracker(bullQueue, events, producer, {
+    const control = backend.newEventsProducer(controlQueue(queue));
+    producer.on('error', () => {}); // connection trouble: it reconnects (the tracker listens on the others)
+    this.#tracker = new JobTracker(bullQueue, events, control, {
+      producer: this.#idPrefix,
       connectionTimeoutMs,
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
       // the producer asks about its silent jobs sooner there.
-      reconcileAfterMs: backend.kind === 'postgres' ? 1_000 : 5_000,
-      checkEveryMs: 1_000,
+      reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
+      checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer);
     this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
+      // Workers holding jobs of this producer need not wait for it any more (two seconds at most:
+      // the server may be gone; they then count it gone after PRODUCER_SILENCE_MS).
+      let byeTimer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
-      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close()]);
+      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
       let timer: NodeJS.Timeout | undefined;
       const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
       clearTimeout(timer);
       // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
       if (late) backend.giveUp();
-      if (late) for (const part of [bullQueue, events, producer]) part.disconnect().catch(() => {});
+      if (late) for (const part of [bullQueue, events, producer, control]) part.disconnect().catch(() => {});
     };
     // A failed add is tried again (the same jobId, so BullMQ adds it once) until the server has
     // been unreachable for connectionTimeoutMs: a restarting server must not fail new jobs.
@@ -124,7 +133,12 @@ export class QueueExecutor implements Executor {
       job.added = new Promise((resolve) => (addSettled = resolve));
       const attempt = (): void => {
         void this.#ready
-          .then(() => bullQueue.add(job.name, data, { ...opts, jobId: job.id }))
+          .then(() => this.#tracker.speaking())
+          .then(() => {
+            if (job.state === 'withdrawn') return; // cancelled before it was sent: it never will be
+            job.sentAt ||= Date.now();
+            return bullQueue.add(job.name, data, { ...opts, jobId: job.id });
+          })
           .then(
             () => {
               this.#tracker.added(job);
@@ -170,7 +184,9 @@ export class QueueExecutor implements Executor {
     const data: JobData = {
       v: 1,
       a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
+      p: this.#idPrefix,
       ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
+      ...(task.options.signal === undefined ? {} : { s: 1 as const }),
       ...(chunk ? { c: 1 as const } : {}),
     };
     const future = new Future<unknown>();

@@ -4,11 +4,14 @@
  * many at once as the pool can run. No code comes from the queue: a job names a task of a module
  * this worker registered, and carries arguments.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
+import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
+import { RunSlots, StartConsents } from './worker-consents.js';
 import {
   AbortError,
   describe,
@@ -30,13 +33,21 @@ export interface QueueWorkerOptions {
   connection: QueueConnection;
   /** The task modules this worker runs, by portable name: `{ images: new URL('./images.js', import.meta.url) }`. */
   tasks: Record<string, URL | string>;
-  /** Run jobs on this executor (not shut down by the worker). Default: a ThreadPoolExecutor of `threads` threads. */
+  /**
+   * Run jobs on this executor (not shut down by the worker; a task without a producer's signal
+   * whose job is handed back at `close()` is let go of, and may finish there). Default: a
+   * ThreadPoolExecutor of `threads` threads.
+   */
   executor?: Executor;
   /** Threads of the worker's own pool. Default `os.availableParallelism()`. */
   threads?: number;
   /** Run jobs on a ProcessPoolExecutor of this many child processes instead of threads. */
   processes?: number;
-  /** Jobs active at once. Default: the pool's size (`threads` or `processes`). */
+  /**
+   * Jobs running at once. Default: the pool's size (`threads` or `processes`). The worker holds
+   * up to twice as many, the others waiting for their producer's consent to start (a round trip
+   * through the server), so that wait does not leave the pool idle.
+   */
   concurrency?: number;
   /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms. */
   graceMs?: number;
@@ -54,6 +65,7 @@ export interface QueueWorkerOptions {
 
 /** What a worker has done so far. */
 export interface QueueWorkerStats {
+  /** Jobs started here and not finished (not those still waiting for their producer's consent). */
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
@@ -83,7 +95,8 @@ interface Running {
   readonly job: Job;
   /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
   handBack: boolean;
-  readonly controller: AbortController;
+  /** It holds a run slot: consented to and started (before, it only waits). */
+  started: boolean;
 }
 
 /**
@@ -121,22 +134,49 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     return module[jobName.slice(dot + 1)]!;
   };
 
-  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it.
-  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
+  const runSlots = new RunSlots(settings.concurrency);
+  // Asks (on the queue's stream) and probes (on the control stream) go out through producers
+  // made on first need: most workers never ask, nor probe.
+  const speakers: { asker?: bullmq.QueueEventsProducer; prober?: bullmq.QueueEventsProducer } = {};
+  const speaker = (which: 'asker' | 'prober'): bullmq.QueueEventsProducer => {
+    if (speakers[which] === undefined) {
+      speakers[which] = backend.newEventsProducer(which === 'asker' ? options.queue : controlQueue(options.queue));
+      speakers[which].on('error', () => {}); // connection trouble: it reconnects
+    }
+    return speakers[which];
+  };
+  const probeId = randomBytes(6).toString('hex');
+  const consents = new StartConsents({
+    ask: (ids) => publish(speaker('asker'), ASK_EVENT, { ids }),
+    probe: (n) => publish(speaker('prober'), PROBE_EVENT, { worker: probeId, n: String(n) }),
+    askAfterMs: backend.kind === 'postgres' ? 250 : 500,
+  });
+
+  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it. That
+  // signal is the job's one: worker.cancelJob() fires it (a producer's cancel or abort, the
+  // hand-back at close), as does BullMQ itself.
+  const processor = async (job: Job, token?: string, jobSignal?: AbortSignal): Promise<JobResult> => {
     const data = job.data as JobData;
-    const entry: Running = { job, handBack: false, controller: new AbortController() };
+    const signal = jobSignal!;
+    const entry: Running = { job, handBack: false, started: false };
     running.set(job.id!, entry);
-    const onAbort = () => entry.controller.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
     const early = recent.take(job.id!);
-    if (early !== undefined) entry.controller.abort(cancelError(early));
     try {
-      if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+      if (early !== undefined) throw cancelError(early);
+      if (signal.aborted) throw signal.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
-      const call = task.with({ signal: entry.controller.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) });
-      const run = call as Task<(...a: unknown[]) => unknown>;
-      const value = data.c === 1 ? await Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : await executor.submit(run, ...args);
+      // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
+      if (data.p !== undefined) await consents.wait(job.id!, data.p, signal);
+      await runSlots.acquire(signal);
+      entry.started = true;
+      // Only a task its producer can abort (it had a signal) or time out is submitted with a
+      // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
+      // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
+      const abortable = data.s === 1 || data.t !== undefined;
+      const run = (abortable ? task.with({ signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
+      const submitted = data.c === 1 ? Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : executor.submit(run, ...args);
+      const value = abortable ? await submitted : await untilAborted(submitted, signal);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
       return result;
@@ -154,57 +194,77 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
       throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      if (entry.started) runSlots.release();
       running.delete(job.id!);
     }
   };
 
   const worker = backend.newWorker(options.queue, processor, {
-    concurrency: settings.concurrency,
+    concurrency: settings.concurrency * 2, // half of them waiting for consent at most (see runSlots)
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
     maxStalledCount: settings.maxStalledCount,
     autorun: false,
   });
-  const events = backend.newQueueEvents(options.queue);
+  const events = backend.newQueueEvents(controlQueue(options.queue)); // what producers say: start, cancel, alive, bye
   worker.on('error', () => {}); // connection trouble: BullMQ reconnects
   events.on('error', () => {});
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
-    if (!worker.cancelJob(event.jobId, event.reason)) recent.add(event);
+    // (Typed as a string, the reason goes to AbortController.abort() as it is: the task sees an AbortError.)
+    if (!worker.cancelJob(event.jobId, cancelError(event) as unknown as string)) recent.add(event);
   }) as never);
+  events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => {
+    consents.heard(producer);
+    consents.started(ids);
+  }) as never);
+  events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
+  events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
+  events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   void worker.run().catch(() => {});
 
   let closing: Promise<void> | undefined;
   return {
     id: thisWorker,
-    stats: () => ({ running: running.size, ...counts }),
+    stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts }),
     close({ graceMs = settings.graceMs } = {}) {
       closing ??= (async () => {
         const timer = setTimeout(() => {
           for (const entry of running.values()) {
             entry.handBack = true;
-            entry.controller.abort(new AbortError('the worker is shutting down; the job goes back to the queue'));
+            worker.cancelJob(entry.job.id!, new AbortError('the worker is shutting down; the job goes back to the queue') as unknown as string);
           }
         }, graceMs);
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = setTimeout(() => {
           backend.giveUp();
-          for (const part of [worker, events]) part.disconnect().catch(() => {});
+          for (const part of [worker, events, speakers.asker, speakers.prober]) part?.disconnect().catch(() => {});
         }, graceMs + 5_000);
         try {
           await worker.close();
         } finally {
           clearTimeout(giveUp);
           clearTimeout(timer);
-          await events.close().catch(() => {});
-          if (ownPool) await executor.shutdown();
+          consents.close();
+          await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
+          // A task let go of at hand-back may still run on the own pool: its threads are ended.
+          if (ownPool) await executor.shutdown({ force: counts.requeued > 0 });
         }
       })();
       return closing;
     },
   };
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise is then let go of). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function cancelError(event: CancelEvent): AbortError {

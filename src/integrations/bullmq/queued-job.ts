@@ -24,6 +24,8 @@ export class QueuedJob implements FutureLink {
   /** `performance.now()` at submit, and when a worker started it (0 before). */
   readonly submittedAt = performance.now();
   startedAt = 0;
+  /** `Date.now()` when its add was sent to the server (0 before): only then can a worker take it. */
+  sentAt = 0;
   /** `Date.now()` when anything was last heard of this job (for reconciling missed events). */
   heardAt = Date.now();
   /** Settles once the add is done (or given up): a withdrawal removes the job only after. */

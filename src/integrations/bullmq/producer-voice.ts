@@ -1,0 +1,85 @@
+/**
+ * What a producer says on the control stream (start-consent.ts): consents, cancels, alive and
+ * bye — and whether, from how it has been speaking, it can still promise a cancel.
+ */
+import type { QueueEventsProducer } from 'bullmq';
+import { publishCancel, type CancelEvent } from './cancel-event.js';
+import { ALIVE_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, publish, START_EVENT } from './start-consent.js';
+
+/** A worker counts a producer gone after PRODUCER_SILENCE_MS without a word; half is the margin. */
+const HALF_SILENCE = PRODUCER_SILENCE_MS / 2;
+
+/** One producer's voice on the control stream. @internal */
+export class ProducerVoice {
+  /** Jobs whose start is consented to, to be said in one event. */
+  #consented: string[] = [];
+  /** What is being said right now (bye waits for it). */
+  readonly #saying = new Set<Promise<void>>();
+  /** Date.now() of the last word the server took, and of the first word after the last gap of HALF_SILENCE or more. */
+  #lastSaid = 0;
+  #speakingSince = 0;
+  #alive: Promise<void> | undefined;
+
+  constructor(
+    private readonly stream: QueueEventsProducer,
+    /** This producer's id: its job ids are `<producer>-<n>`. */
+    private readonly producer: string,
+  ) {}
+
+  /**
+   * Whether a cancel of a job sent at `sentAt` (Date.now(); 0: not sent) can be promised: it was
+   * sent while this producer has been speaking without a gap of half a worker's patience, so no
+   * worker can have counted it gone, and half that patience is left for the cancel to arrive.
+   */
+  canPromise(sentAt: number): boolean {
+    return sentAt === 0 || (Date.now() - this.#lastSaid <= HALF_SILENCE && sentAt >= this.#speakingSince);
+  }
+
+  /** Lets a job start; the consents of one batch of events read travel in one event. */
+  consent(jobId: string): void {
+    if (this.#consented.push(jobId) > 1) return;
+    // After the events read together (emitted in one synchronous loop): one event for them all.
+    queueMicrotask(() => {
+      const ids = this.#consented.join(',');
+      this.#consented = [];
+      void this.#say(publish(this.stream, START_EVENT, { producer: this.producer, ids }));
+    });
+  }
+
+  /** Tells workers a job was cancelled (or a running one aborted). */
+  cancel(event: CancelEvent): Promise<void> {
+    return this.#say(publishCancel(this.stream, event));
+  }
+
+  /** Tracks other work that says something (a removal and its cancel): bye waits for it too. */
+  track(saying: Promise<unknown>): void {
+    void this.#say(saying);
+  }
+
+  /** Says alive, unless said something in the last second; resolves once the server has it. */
+  alive(): Promise<void> {
+    if (Date.now() - this.#lastSaid < 1_000) return Promise.resolve();
+    this.#alive ??= this.#say(publish(this.stream, ALIVE_EVENT, { producer: this.producer })).finally(() => (this.#alive = undefined));
+    return this.#alive;
+  }
+
+  /** Tells the workers this producer is gone (its jobs need no consent any more), after its cancels. */
+  async bye(): Promise<void> {
+    await Promise.all(this.#saying);
+    await publish(this.stream, BYE_EVENT, { producer: this.producer }).catch(() => {});
+  }
+
+  #say(saying: Promise<unknown>): Promise<void> {
+    const said = saying.then(
+      () => {
+        const now = Date.now();
+        if (now - this.#lastSaid > HALF_SILENCE) this.#speakingSince = now; // after a gap, or the first word
+        this.#lastSaid = now;
+      },
+      () => {},
+    );
+    this.#saying.add(said);
+    void said.finally(() => this.#saying.delete(said));
+    return said;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * A queue worker's side of start consent (start-consent.ts): the jobs it holds that wait for
+ * their producer's word, and the run slots that bound how many of them run at once.
+ */
+import { PRODUCER_SILENCE_MS } from './start-consent.js';
+
+interface Waiter {
+  readonly producer: string;
+  readonly since: number;
+  askedAt: number;
+  /** For a producer counted gone: the probes sent before this wait began (a later one decides). */
+  readonly probesBefore: number;
+  readonly resolve: () => void;
+}
+
+/** What the consents need of the worker's connections. @internal */
+export interface ConsentLinks {
+  /** Publishes an ask for these job ids (comma-separated) on the queue's stream. */
+  ask(ids: string): Promise<void>;
+  /** Publishes probe `n` on the control stream. */
+  probe(n: number): Promise<void>;
+  /** How long to wait for an answer before asking again (shorter on PostgreSQL, whose event reader can skip events). */
+  readonly askAfterMs: number;
+}
+
+/** The jobs a worker holds that wait for their producer's consent. @internal */
+export class StartConsents {
+  readonly #waiting = new Map<string, Waiter>();
+  /** Consents that came before their job's wait began. */
+  readonly #early = new Map<string, number>();
+  /** Producers' last word (Date.now()). */
+  readonly #heard = new Map<string, number>();
+  /** Producers that said bye. */
+  readonly #byes = new Set<string>();
+  /** Producers counted gone (silent while a job of theirs was held PRODUCER_SILENCE_MS), until heard again. */
+  readonly #gone = new Set<string>();
+  #probesSent = 0;
+  #probeSentAt = 0;
+  #probeAnswered = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly links: ConsentLinks) {}
+
+  /** Something came from `producer`: it is alive (or, with bye, gone for good). */
+  heard(producer: string, bye = false): void {
+    if (producer === '') return;
+    this.#heard.set(producer, Date.now());
+    this.#gone.delete(producer);
+    if (bye) {
+      this.#byes.add(producer);
+      for (const [id, waiter] of this.#waiting) if (waiter.producer === producer) this.#go(id);
+    }
+  }
+
+  /** The producer consented to these jobs. */
+  started(ids: string): void {
+    const now = Date.now();
+    for (const id of ids.split(',')) {
+      if (this.#waiting.has(id)) this.#go(id);
+      else this.#early.set(id, now);
+    }
+    // Every worker hears every consent; one for a job not held here is forgotten after a while.
+    for (const [id, at] of this.#early) {
+      if (now - at < 10_000) break; // in insertion order: the rest are newer
+      this.#early.delete(id);
+    }
+  }
+
+  /**
+   * This worker read its own probe `n`: it has read all said before it. The jobs of producers
+   * still counted gone, taken before the probe was sent, may start.
+   */
+  probed(n: number): void {
+    this.#probeAnswered = Math.max(this.#probeAnswered, n);
+    for (const [id, waiter] of this.#waiting) if (this.#gone.has(waiter.producer) && waiter.probesBefore < n) this.#go(id);
+    this.#probeIfNeeded();
+  }
+
+  /** Resolves once `jobId` may start; rejects with the signal's reason if it is cancelled first. */
+  wait(jobId: string, producer: string, signal: AbortSignal): Promise<void> {
+    if (this.#early.delete(jobId) || this.#byes.has(producer)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting.delete(jobId);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const now = Date.now();
+      this.#waiting.set(jobId, {
+        producer,
+        since: now,
+        askedAt: now,
+        probesBefore: this.#probesSent,
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      });
+      if (this.#gone.has(producer)) this.#probeIfNeeded();
+      this.#timer ??= setInterval(() => this.#check(), this.links.askAfterMs);
+    });
+  }
+
+  #go(id: string): void {
+    const waiter = this.#waiting.get(id);
+    if (waiter === undefined) return;
+    this.#waiting.delete(id);
+    waiter.resolve();
+  }
+
+  /** Sends a probe when a job of a producer counted gone waits for one (one probe at a time, sent again when lost). */
+  #probeIfNeeded(): void {
+    const inFlight = this.#probesSent > this.#probeAnswered && Date.now() - this.#probeSentAt < this.links.askAfterMs;
+    if (inFlight) return;
+    const needed = [...this.#waiting.values()].some((waiter) => this.#gone.has(waiter.producer) && waiter.probesBefore >= this.#probesSent);
+    if (!needed) return;
+    this.#probeSentAt = Date.now();
+    void this.links.probe(++this.#probesSent).catch(() => {});
+  }
+
+  /** Asks again for slow answers; counts a long-silent producer gone and runs its jobs. */
+  #check(): void {
+    const now = Date.now();
+    const ask: string[] = [];
+    for (const [id, waiter] of this.#waiting) {
+      const silentFor = now - Math.max(waiter.since, this.#heard.get(waiter.producer) ?? 0);
+      if (silentFor >= PRODUCER_SILENCE_MS) {
+        this.#gone.add(waiter.producer);
+        this.#go(id);
+      } else if (now - waiter.askedAt >= this.links.askAfterMs) {
+        waiter.askedAt = now;
+        ask.push(id);
+      }
+    }
+    if (ask.length > 0) void this.links.ask(ask.join(',')).catch(() => {});
+    this.#probeIfNeeded();
+    if (this.#waiting.size === 0) this.close();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** The worker's `concurrency`: jobs that may run at once, of the twice as many it holds. @internal */
+export class RunSlots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Resolves with a slot; rejects with the signal's reason if it aborts first. */
+  acquire(signal: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const take = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(take), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(take);
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
