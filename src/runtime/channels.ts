@@ -3,8 +3,31 @@ import type { ChildProcess } from 'node:child_process';
 import { isMainThread, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { explainCloneFailure, MAX_DEPTH, withinDepth } from '../wire/clone-check.js';
 import { TaskSerializationError } from '../wire/errors.js';
+import { FrameLane, nextSeq } from '../wire/frame-lane.js';
 import type { Frame } from '../wire/protocol.js';
 import type { Channel } from './connection.js';
+
+/** The two lanes (wire/frame-lane.ts) beside a thread's port, as one end sees them. */
+export interface Lanes {
+  /** What the other end writes and this end reads. */
+  readonly in: FrameLane;
+  /** What this end writes. */
+  readonly out: FrameLane;
+}
+
+/** Makes the lanes of a new thread channel: this end's, and the buffers the other end needs. */
+export function makeLanes(): { here: Lanes; there: [SharedArrayBuffer, SharedArrayBuffer] } {
+  const down = new FrameLane();
+  const up = new FrameLane();
+  return { here: { in: up, out: down }, there: [down.buffer, up.buffer] };
+}
+
+/** The other end's lanes, from the buffers `makeLanes` gave it. */
+export function lanesFrom(there: [SharedArrayBuffer, SharedArrayBuffer] | undefined): Lanes | undefined {
+  return there === undefined ? undefined : { in: new FrameLane(there[0]), out: new FrameLane(there[1]) };
+}
+
+const resolved = Promise.resolve();
 
 /**
  * A channel over a MessagePort (threads). Frames can also be read synchronously.
@@ -14,18 +37,105 @@ import type { Channel } from './connection.js';
  * would be dropped without a word (a 'messageerror' event) and its calls would never settle.
  * Undefined where this thread's own structured clone gives out first (main thread to worker).
  */
-export function portChannel(port: MessagePort, maxDepth?: number): Channel {
+export function portChannel(port: MessagePort, maxDepth?: number, lanes?: Lanes): Channel {
+  const post = (frame: Frame, transfer: readonly unknown[]): void => {
+    if (maxDepth !== undefined) checkDepth(frame, maxDepth);
+    try {
+      port.postMessage(frame, transfer as never[]);
+    } catch (error) {
+      throw explainCloneFailure(error);
+    }
+  };
+  if (lanes !== undefined) return laneChannel(port, post, lanes);
   return {
-    post: (frame, transfer) => {
-      if (maxDepth !== undefined) checkDepth(frame, maxDepth);
-      try {
-        port.postMessage(frame, transfer as never[]);
-      } catch (error) {
-        throw explainCloneFailure(error);
-      }
-    },
+    post,
     listen: (handler) => port.on('message', handler),
     receiveSync: () => receiveMessageOnPort(port)?.message as Frame | undefined,
+    ref: () => port.ref(),
+    unref: () => port.unref(),
+  };
+}
+
+/**
+ * A port with lanes beside it: a frame goes through the outgoing lane while the other end polls
+ * it (and the frame fits), else through the port with its sequence number appended. The reading
+ * end takes frames from both in sequence order: a port frame that overtook lane frames waits
+ * (they are in the lane already: written before it was posted).
+ */
+function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly unknown[]) => void, lanes: Lanes): Channel {
+  let sent = 0;
+  let expected = 1;
+  /** A port frame read ahead of the lane frames before it, and its sequence number. */
+  let early: Frame | undefined;
+  let earlySeq = 0;
+  let handler: ((frame: Frame) => void) | undefined;
+  let polls = 0;
+
+  const postNumbered = (frame: Frame, transfer: readonly unknown[]): void => {
+    const seq = nextSeq(sent);
+    frame.push(seq);
+    try {
+      post(frame, transfer);
+    } catch (error) {
+      frame.pop(); // the caller may send its ops one by one (Connection.#postOneByOne)
+      throw error;
+    }
+    sent = seq;
+  };
+  const fromLane = (): Frame => {
+    if (lanes.in.peek() !== expected) throw new Error(`threadloop: frame ${expected} is missing from its lane`);
+    expected = nextSeq(expected);
+    return lanes.in.take();
+  };
+  const fromPort = (frame: Frame): Frame => {
+    const seq = frame.pop() as number;
+    if (seq === expected) {
+      expected = nextSeq(expected);
+      return frame;
+    }
+    early = frame;
+    earlySeq = seq;
+    return fromLane();
+  };
+  const receiveSync = (): Frame | undefined => {
+    if (early !== undefined) {
+      if (earlySeq !== expected) return fromLane();
+      const frame = early;
+      early = undefined;
+      expected = nextSeq(expected);
+      return frame;
+    }
+    if (lanes.in.peek() === expected) return fromLane();
+    const message = receiveMessageOnPort(port);
+    return message === undefined ? undefined : fromPort(message.message as Frame);
+  };
+  const drain = (): void => {
+    if (handler === undefined) return;
+    for (let frame = receiveSync(); frame !== undefined; frame = receiveSync()) handler(frame);
+  };
+  return {
+    post: (frame, transfer) => {
+      const out = lanes.out;
+      if (transfer.length > 0 || !out.polled() || !out.write(frame, nextSeq(sent))) return postNumbered(frame, transfer);
+      sent = nextSeq(sent);
+      // The other end may have stopped polling since: then it hears through the port (an empty
+      // frame), or has looked at the lane after it stopped (see poll) — either way it is read.
+      if (!out.polled()) postNumbered([], []);
+    },
+    listen: (h) => {
+      handler = h;
+      port.on('message', (frame: Frame) => {
+        h(fromPort(frame));
+        if (early !== undefined) drain(); // the port frame itself, after the lane frames before it
+      });
+    },
+    receiveSync,
+    poll: (on) => {
+      polls += on ? 1 : -1;
+      if (polls === (on ? 1 : 0)) lanes.in.poll(on);
+      // A frame written just before we stopped polling was not announced through the port.
+      if (polls === 0 && (early !== undefined || lanes.in.peek() === expected)) void resolved.then(drain);
+    },
     ref: () => port.ref(),
     unref: () => port.unref(),
   };

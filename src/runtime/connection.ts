@@ -34,6 +34,12 @@ export interface Channel {
   listen(handler: (frame: Frame) => void): void;
   /** Takes an arrived frame without the event loop (threads only); undefined if none. */
   receiveSync(): Frame | undefined;
+  /**
+   * This thread polls for the peer's frames (it spins or blocks on a wake counter and reads them
+   * with `receiveSync`), for one more reason or one fewer: the peer may then send through shared
+   * memory (see wire/frame-lane.ts). Threads with lanes only.
+   */
+  poll?(on: boolean): void;
   /** Whether an open channel keeps this thread's event loop alive. */
   ref(): void;
   unref(): void;
@@ -197,6 +203,12 @@ export class Connection implements CallSender, StreamOut {
    */
   holdCalls(on: boolean): void {
     this.#held.hold(on);
+    this.poll(on); // blocked, it reads its frames by hand
+  }
+
+  /** This thread polls for frames (`true`), or stops (see Channel.poll). */
+  poll(on: boolean): void {
+    this.channel.poll?.(on);
   }
 
   /** How many calls arrived while held and wait to run. */

@@ -24,16 +24,32 @@ import type { Wake } from '../wire/wake.js';
 
 /** What a linger needs from the connection it serves. */
 export interface Lingerer {
-  /** Handles the frames that have arrived; returns how many. */
+  /** Handles the frames that have arrived (running the calls among them); returns how many. */
   receivePending(): number;
+  /** This thread polls for frames, or stops (the peer may then send through shared memory). */
+  poll(on: boolean): void;
+  /** Sends what is queued now. */
+  flush(): void;
 }
 
 /** The longest back-off, in lingers skipped, after lingers that caught nothing. */
 const MAX_SKIP = 64;
 
+/**
+ * How long one linger may go on serving calls it catches before it lets the event loop turn
+ * (timers, I/O, and the microtasks of the tasks it ran) — then it lingers again if worth it.
+ */
+const SERVE_MS = 1;
+
+/**
+ * `idle`: in the event loop; `armed`: a linger is due (setImmediate); `lingering`: spinning or
+ * serving what it caught.
+ */
+type LingerState = 'idle' | 'armed' | 'lingering';
+
 export class Linger {
   #conn: Lingerer | undefined = undefined;
-  #armed = false;
+  #state: LingerState = 'idle';
   /** Chances to skip before the next linger, and how many the next miss makes it. */
   #skip = 0;
   #backoff = 1;
@@ -61,46 +77,68 @@ export class Linger {
 
   /** This worker just sent a frame: linger once the event loop has turned, if worth it. */
   sent(): void {
-    if (this.#armed || this.#places.length === 0) return;
+    if (this.#state !== 'idle' || this.#places.length === 0) return;
     if (this.#skip > 0) {
       this.#skip--;
       return;
     }
-    this.#armed = true;
+    this.#state = 'armed';
     setImmediate(this.#linger);
   }
 
   readonly #linger = (): void => {
-    this.#armed = false;
-    const conn = this.#conn;
-    if (conn === undefined || !this.expecting()) return;
-    // Read the count before draining: a frame sent after the drain changes it, so none is missed.
-    const seen = this.wake.read();
-    if (conn.receivePending() > 0) return;
-    const place = this.#enter();
-    if (place < 0) return;
-    let caught: boolean;
+    this.#state = 'lingering';
+    let again = false;
     try {
-      caught = this.#spin(seen); // no task runs while the place is held
+      again = this.#serve();
     } finally {
-      Atomics.store(this.#places, place, 0);
+      this.#state = 'idle';
     }
-    if (caught) {
-      this.#backoff = 1;
-      conn.receivePending(); // the calls run now; their results go out in this turn's microtasks
-    } else {
-      this.#skip = this.#backoff;
-      this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
-    }
+    if (again) this.sent();
   };
 
-  /** Spins until the peer bumps the wake count past `seen` (true) or the budget is spent. */
-  #spin(seen: number): boolean {
-    const deadline = performance.now() + this.#budgetMs;
-    while (this.wake.read() === seen) {
-      if (performance.now() >= deadline) return false;
+  /**
+   * Spins for the peer's next frame; when one comes, runs its calls and sends their results at
+   * once, and spins again — a sequence of calls (a caller blocked in resultSync, say) then costs
+   * the shared-memory hand-off, not an event-loop turn each. Stops when a spin catches nothing,
+   * when a call goes async (its promise needs the event loop), or after SERVE_MS. Returns
+   * whether to linger again once the event loop has turned.
+   */
+  #serve(): boolean {
+    const conn = this.#conn;
+    if (conn === undefined || !this.expecting()) return false;
+    const stopAt = performance.now() + SERVE_MS;
+    for (;;) {
+      // Read the count before draining: a frame sent after the drain changes it, so none is missed.
+      const seen = this.wake.read();
+      if (conn.receivePending() === 0) {
+        const caught = this.#spinInPlace(conn, seen);
+        if (caught === undefined) return false; // no place free
+        if (!caught) {
+          this.#skip = this.#backoff;
+          this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
+          return false;
+        }
+        this.#backoff = 1;
+        conn.receivePending();
+      }
+      if (!this.expecting()) return false; // an async call runs: its results go out from the event loop
+      conn.flush();
+      if (performance.now() >= stopAt) return true;
     }
-    return true;
+  }
+
+  /** Spins holding a place (no task runs while it is held): caught, or undefined if none is free. */
+  #spinInPlace(conn: Lingerer, seen: number): boolean | undefined {
+    const place = this.#enter();
+    if (place < 0) return undefined;
+    conn.poll(true);
+    try {
+      return this.wake.spin(seen, performance.now() + this.#budgetMs);
+    } finally {
+      conn.poll(false);
+      Atomics.store(this.#places, place, 0);
+    }
   }
 
   /** Takes a free place among the lingering workers of the process; -1 if none is free. */
@@ -111,4 +149,3 @@ export class Linger {
     return -1;
   }
 }
-

@@ -49,6 +49,19 @@ export class Wake {
     return v === 0 ? undefined : v - 1;
   }
 
+  /**
+   * Spins until the count is no longer `seen` (true) or the clock (`performance.now()`) reaches
+   * `until` (false). Cheaper than `sleep` when the answer is microseconds away: a thread woken
+   * from `Atomics.wait` on an idle virtual CPU may take tens of microseconds to run again.
+   */
+  spin(seen: number, until: number): boolean {
+    for (let i = 1; ; i++) {
+      if (Atomics.load(this.cell, 0) !== seen) return true;
+      // The clock costs more than a load: read it once every 16.
+      if ((i & 15) === 0 && performance.now() >= until) return false;
+    }
+  }
+
   /** Sleeps until the count is no longer `seen`, or `ms` pass (Infinity: no limit). */
   sleep(seen: number, ms: number): void {
     Atomics.wait(this.cell, 0, seen, ms === Infinity ? undefined : Math.max(0, ms));
