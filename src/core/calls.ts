@@ -393,22 +393,25 @@ export class CallTable {
           }
           endpoint.sender.flush();
           endpoint.sender.receivePending();
-          const exit = endpoint.probe?.();
-          if (exit !== undefined) this.policy.gone(endpoint, exit);
         }
         if (call.state === 'settled') return;
         for (const endpoint of this.policy.endpoints()) endpoint.sender.flush();
         if (this.policy.endpoints().length === 0) {
           throw new DeadlockError('resultSync() would block forever: there is no thread left to run the task');
         }
-        const now = performance.now();
-        if (this.#calledBack(call)) {
+        const calledBackNow = this.#calledBack(call);
+        // The clock only when something depends on it: a deadline, or a call made back here.
+        const now = deadline === Infinity && !calledBackNow ? 0 : performance.now();
+        if (calledBackNow) {
           calledBackAt ??= now;
           if (now - calledBackAt >= PROBE_MS) throw calledBack(call);
         }
         const remaining = deadline - now;
         if (remaining <= 0) return;
-        if (this.#spin(wake, seen, now, remaining)) continue;
+        if (this.#spin(wake, seen, remaining)) continue;
+        // Before sleeping: a thread gone without a word (out of memory)? Its calls fail, or go
+        // to another thread: look again from the top.
+        if (this.#probe()) continue;
         wake.sleep(seen, Math.min(remaining, PROBE_MS));
       }
     } finally {
@@ -416,10 +419,22 @@ export class CallTable {
     }
   }
 
+  /** Tells the policy of each endpoint whose thread is gone; true if one is. */
+  #probe(): boolean {
+    let gone = false;
+    for (const endpoint of [...this.policy.endpoints()]) {
+      const exit = endpoint.probe?.();
+      if (exit === undefined) continue;
+      this.policy.gone(endpoint, exit);
+      gone = true;
+    }
+    return gone;
+  }
+
   /** Spins for a frame (see SPIN_MAX_MS); true if one came. Halves the next spin if none did. */
-  #spin(wake: Wake, seen: number, now: number, remaining: number): boolean {
+  #spin(wake: Wake, seen: number, remaining: number): boolean {
     const spinMs = this.#spinMs;
-    if (wake.spin(seen, now + Math.min(spinMs, remaining))) {
+    if (wake.spin(seen, Math.min(spinMs, remaining))) {
       if (spinMs < SPIN_MAX_MS) this.#spinMs = Math.min(spinMs * 2, SPIN_MAX_MS);
       return true;
     }

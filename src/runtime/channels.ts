@@ -70,6 +70,8 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
   let earlySeq = 0;
   let handler: ((frame: Frame) => void) | undefined;
   let polls = 0;
+  /** Port frames read: equal to the writer's count of port posts, the port is empty. */
+  let fromPortCount = 0;
 
   const postNumbered = (frame: Frame, transfer: readonly unknown[]): void => {
     const seq = nextSeq(sent);
@@ -81,6 +83,7 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
       throw error;
     }
     sent = seq;
+    lanes.out.postedToPort();
   };
   const fromLane = (): Frame => {
     if (lanes.in.peek() !== expected) throw new Error(`threadloop: frame ${expected} is missing from its lane`);
@@ -88,6 +91,7 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
     return lanes.in.take();
   };
   const fromPort = (frame: Frame): Frame => {
+    fromPortCount = (fromPortCount + 1) | 0;
     const seq = frame.pop() as number;
     if (seq === expected) {
       expected = nextSeq(expected);
@@ -106,6 +110,7 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
       return frame;
     }
     if (lanes.in.peek() === expected) return fromLane();
+    if (lanes.in.portPosts() === fromPortCount) return undefined;
     const message = receiveMessageOnPort(port);
     return message === undefined ? undefined : fromPort(message.message as Frame);
   };

@@ -230,7 +230,9 @@ export class Connection implements CallSender, StreamOut {
   #schedule(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    this.#heldSince = performance.now();
+    // When the outbox began to wait matters only while a batch of calls is served (see #run);
+    // a stale time there just sends sooner.
+    if (this.#behind > 0) this.#heldSince = performance.now();
     // Not queueMicrotask: Node wraps each callback in an AsyncResource, several times the cost.
     resolved.then(this.#flushLater);
   }
@@ -369,14 +371,16 @@ export class Connection implements CallSender, StreamOut {
     // task is neither delayed by nor lost with one behind it in a batch. The exception, which
     // keeps long batches of tiny tasks cheap: a task that ran fast its last few times may run
     // first, as long as nothing has waited long to be sent and more calls follow.
-    let started = performance.now();
     if (
       this.#out.length > 0 &&
-      ((this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || started - this.#heldSince > HOLD_MS || this.#behind < HOLD_MIN_BEHIND)
+      (this.#behind < HOLD_MIN_BEHIND || (this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || performance.now() - this.#heldSince > HOLD_MS)
     ) {
       this.flush();
-      started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
+    // Only calls in a batch are timed (after the send: waking a peer can be slow): holding
+    // results back is for batches, and a call alone needs no clock.
+    const timed = this.#behind > 0;
+    const started = timed ? performance.now() : 0;
     call ??= makeRunningCall(id, fn.name, flags, this);
     let result: unknown;
     const previous = enterCall(call);
@@ -389,7 +393,7 @@ export class Connection implements CallSender, StreamOut {
       return;
     } finally {
       leaveCall(previous);
-      this.#timed(taskId, performance.now() - started);
+      if (timed) this.#timed(taskId, performance.now() - started);
     }
     if (isThenable(result)) {
       this.#running.set(id, call);

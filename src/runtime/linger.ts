@@ -108,35 +108,41 @@ export class Linger {
     const conn = this.#conn;
     if (conn === undefined || !this.expecting()) return false;
     const stopAt = performance.now() + SERVE_MS;
-    for (;;) {
-      // Read the count before draining: a frame sent after the drain changes it, so none is missed.
-      const seen = this.wake.read();
-      if (conn.receivePending() === 0) {
-        const caught = this.#spinInPlace(conn, seen);
-        if (caught === undefined) return false; // no place free
-        if (!caught) {
-          this.#skip = this.#backoff;
-          this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
-          return false;
+    let rounds = 0;
+    // Polled all along, not only while spinning: the peer's next call, sent while this one runs
+    // or its result goes out, then comes through shared memory too.
+    conn.poll(true);
+    try {
+      for (;;) {
+        // Read the count before draining: a frame sent after the drain changes it, so none is missed.
+        const seen = this.wake.read();
+        if (conn.receivePending() === 0) {
+          const caught = this.#spinInPlace(seen);
+          if (caught === undefined) return false; // no place free
+          if (!caught) {
+            this.#skip = this.#backoff;
+            this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
+            return false;
+          }
+          this.#backoff = 1;
+          conn.receivePending();
         }
-        this.#backoff = 1;
-        conn.receivePending();
+        if (!this.expecting()) return false; // an async call runs: its results go out from the event loop
+        conn.flush();
+        if ((++rounds & 7) === 0 && performance.now() >= stopAt) return true; // the clock every 8
       }
-      if (!this.expecting()) return false; // an async call runs: its results go out from the event loop
-      conn.flush();
-      if (performance.now() >= stopAt) return true;
+    } finally {
+      conn.poll(false);
     }
   }
 
   /** Spins holding a place (no task runs while it is held): caught, or undefined if none is free. */
-  #spinInPlace(conn: Lingerer, seen: number): boolean | undefined {
+  #spinInPlace(seen: number): boolean | undefined {
     const place = this.#enter();
     if (place < 0) return undefined;
-    conn.poll(true);
     try {
-      return this.wake.spin(seen, performance.now() + this.#budgetMs);
+      return this.wake.spin(seen, this.#budgetMs);
     } finally {
-      conn.poll(false);
       Atomics.store(this.#places, place, 0);
     }
   }

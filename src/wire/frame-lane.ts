@@ -15,7 +15,9 @@
  * reader.
  *
  * Header cells: POLLING, how many reasons the reader has to poll now (the writer takes the lane
- * only while it is non-zero; the reader drains the lane after it drops to zero, see channels.ts).
+ * only while it is non-zero; the reader drains the lane after it drops to zero, see channels.ts);
+ * PORT_POSTS, how many frames the writer has posted through the port instead (so the reader need
+ * not ask an empty port).
  */
 
 /** Slots per lane: more than the frames one side sends before the other reads. */
@@ -26,8 +28,9 @@ const MAX_ELEMENTS = 64;
 const MAX_CHARS = 512;
 
 const POLLING = 0;
+const PORT_POSTS = 1;
 /** The first slot state; slot i's state is at STATE + i, its element count at COUNT + i. */
-const STATE = 1;
+const STATE = 2;
 const COUNT = STATE + SLOTS;
 const HEADER_CELLS = COUNT + SLOTS;
 
@@ -79,6 +82,11 @@ export class FrameLane {
     return on ? Atomics.add(this.#cells, POLLING, 1) + 1 : Atomics.sub(this.#cells, POLLING, 1) - 1;
   }
 
+  /** How many frames the writer has posted through the port (an int32 count, wrapping). */
+  portPosts(): number {
+    return Atomics.load(this.#cells, PORT_POSTS);
+  }
+
   /** The sequence number of the next frame in the lane, or 0 if there is none. */
   peek(): number {
     return Atomics.load(this.#cells, STATE + this.#slot);
@@ -123,6 +131,11 @@ export class FrameLane {
   }
 
   // ── the writer's side ────────────────────────────────────────────────────────────────────
+
+  /** The writer posted a frame through the port (after it was posted: it is there to be read). */
+  postedToPort(): void {
+    Atomics.add(this.#cells, PORT_POSTS, 1);
+  }
 
   /** Whether the reader polls now, so that a frame written here is read without a port message. */
   polled(): boolean {

@@ -8,8 +8,9 @@ export class Wake {
   readonly cell: Int32Array;
 
   // cell[0] counts frames sent; cell[1] is 0 while the sender lives, its exit code + 1 after;
-  // cell[2] is 1 once the sender's runtime has started.
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
+  // cell[2] is 1 once the sender's runtime has started; cell[3] counts the threads asleep on
+  // cell[0] (a bump wakes them only if there are any: Atomics.notify costs, even for nobody).
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(16)) {
     this.cell = new Int32Array(buffer);
   }
 
@@ -20,7 +21,9 @@ export class Wake {
   /** Something was sent: wake whoever waits. */
   bump(): void {
     Atomics.add(this.cell, 0, 1);
-    Atomics.notify(this.cell, 0);
+    // A sleeper counts itself before it compares the count in Atomics.wait, and this reads the
+    // sleepers after the count changed: one of the two sees the other, so no wake-up is lost.
+    if (Atomics.load(this.cell, 3) > 0) Atomics.notify(this.cell, 0);
   }
 
   /** The count now; pass it to `sleep` after checking for work. */
@@ -50,21 +53,32 @@ export class Wake {
   }
 
   /**
-   * Spins until the count is no longer `seen` (true) or the clock (`performance.now()`) reaches
-   * `until` (false). Cheaper than `sleep` when the answer is microseconds away: a thread woken
-   * from `Atomics.wait` on an idle virtual CPU may take tens of microseconds to run again.
+   * Spins until the count is no longer `seen` (true) or about `ms` milliseconds have passed
+   * (false). Cheaper than `sleep` when the answer is microseconds away: a thread woken from
+   * `Atomics.wait` on an idle virtual CPU may take tens of microseconds to run again.
    */
-  spin(seen: number, until: number): boolean {
+  spin(seen: number, ms: number): boolean {
+    // The clock costs several loads: read it once every 256, and not at all on a quick catch
+    // (the spin then runs a little longer than `ms`, by the loads before the first reading).
+    let until = 0;
     for (let i = 1; ; i++) {
       if (Atomics.load(this.cell, 0) !== seen) return true;
-      // The clock costs more than a load: read it once every 16.
-      if ((i & 15) === 0 && performance.now() >= until) return false;
+      if ((i & 255) === 0) {
+        const now = performance.now();
+        if (until === 0) until = now + ms;
+        else if (now >= until) return false;
+      }
     }
   }
 
   /** Sleeps until the count is no longer `seen`, or `ms` pass (Infinity: no limit). */
   sleep(seen: number, ms: number): void {
-    Atomics.wait(this.cell, 0, seen, ms === Infinity ? undefined : Math.max(0, ms));
+    Atomics.add(this.cell, 3, 1);
+    try {
+      Atomics.wait(this.cell, 0, seen, ms === Infinity ? undefined : Math.max(0, ms));
+    } finally {
+      Atomics.sub(this.cell, 3, 1);
+    }
   }
 }
 
