@@ -70,6 +70,9 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
   let earlySeq = 0;
   let handler: ((frame: Frame) => void) | undefined;
   let polls = 0;
+  /** Whether the incoming lane says this end polls; whether a microtask will see if it still does. */
+  let flagged = false;
+  let unflagQueued = false;
   /** Port frames read: equal to the writer's count of port posts, the port is empty. */
   let fromPortCount = 0;
 
@@ -118,6 +121,19 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
     if (handler === undefined) return;
     for (let frame = receiveSync(); frame !== undefined; frame = receiveSync()) handler(frame);
   };
+  /**
+   * Polling ends at the end of the current job, not at once: a thread that blocks in resultSync
+   * again (a sequence of blocking calls) keeps the lane, with no write to a line the other thread
+   * reads. Frames that come meanwhile wait in the lane, and are taken by that next wait, or here
+   * — before the event loop would have delivered a port message.
+   */
+  const unflag = (): void => {
+    unflagQueued = false;
+    if (polls > 0 || !flagged) return;
+    flagged = false;
+    lanes.in.poll(false);
+    drain(); // what was written before the flag dropped, and not announced through the port
+  };
   return {
     post: (frame, transfer) => {
       const out = lanes.out;
@@ -137,9 +153,15 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
     receiveSync,
     poll: (on) => {
       polls += on ? 1 : -1;
-      if (polls === (on ? 1 : 0)) lanes.in.poll(on);
-      // A frame written just before we stopped polling was not announced through the port.
-      if (polls === 0 && (early !== undefined || lanes.in.peek() === expected)) void resolved.then(drain);
+      if (on) {
+        if (!flagged) {
+          flagged = true;
+          lanes.in.poll(true);
+        }
+      } else if (polls === 0 && !unflagQueued) {
+        unflagQueued = true;
+        void resolved.then(unflag);
+      }
     },
     ref: () => port.ref(),
     unref: () => port.unref(),

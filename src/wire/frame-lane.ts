@@ -9,36 +9,40 @@
  * cost of a few stores. Anything else, or a full lane, takes the port; the receiver puts the two
  * back in order by the frames' sequence numbers (runtime/channels.ts).
  *
- * A lane is a ring of SLOTS slots. Slot states, one Int32 each: 0 free, or the (non-zero)
- * sequence number of the frame it holds. The writer fills a free slot, then stores its number;
+ * A lane is a ring of SLOTS slots. A slot's state: 0 free, or the (non-zero) sequence number
+ * of the frame it holds. The writer fills a free slot, then stores its number;
  * the reader, seeing the number it expects, decodes the slot, then frees it. One writer, one
  * reader.
  *
- * Header cells: POLLING, how many reasons the reader has to poll now (the writer takes the lane
- * only while it is non-zero; the reader drains the lane after it drops to zero, see channels.ts);
- * PORT_POSTS, how many frames the writer has posted through the port instead (so the reader need
- * not ask an empty port).
+ * In the header: POLLING, whether the reader polls now (the writer takes the lane only while it
+ * does; the reader drains the lane after it stops, see channels.ts); PORT_POSTS, how many frames
+ * the writer has posted through the port instead (so the reader need not ask an empty port).
  */
 
 /** Slots per lane: more than the frames one side sends before the other reads. */
 const SLOTS = 8;
-/** Most elements in one frame sent through a lane (a call with a few arguments, a few results). */
-const MAX_ELEMENTS = 64;
+/** Bytes in a cache line: cells written by different threads are kept on different lines. */
+const LINE = 64;
+/**
+ * Most elements in one frame sent through a lane (a call with a few arguments, a few results):
+ * the slot's state, count and element tags share its first line.
+ */
+const MAX_ELEMENTS = LINE - 8;
 /** Most UTF-16 code units of all strings of one frame. */
 const MAX_CHARS = 512;
 
+/**
+ * Header lines: POLLING (written by the reader), PORT_POSTS (by the writer), each on a line of
+ * its own. Then the slots, each starting on a line: its state and element count (Int32), its
+ * tags (a byte per element), then a Float64 per element (a number, or a string's length), then
+ * the strings' chars. A frame of a few elements thus moves two lines between the cores.
+ */
 const POLLING = 0;
-const PORT_POSTS = 1;
-/** The first slot state; slot i's state is at STATE + i, its element count at COUNT + i. */
-const STATE = 2;
-const COUNT = STATE + SLOTS;
-const HEADER_CELLS = COUNT + SLOTS;
-
-/** Per slot: a Float64 per element (a number, or a string's length), its chars, a tag per element. */
-const NUMS_BYTES = MAX_ELEMENTS * 8;
-const CHARS_BYTES = MAX_CHARS * 2;
-const SLOT_BYTES = NUMS_BYTES + CHARS_BYTES + MAX_ELEMENTS;
-const HEADER_BYTES = Math.ceil((HEADER_CELLS * 4) / 8) * 8;
+const PORT_POSTS = LINE / 4;
+const HEADER_BYTES = 2 * LINE;
+const NUMS_OFFSET = LINE;
+const CHARS_OFFSET = NUMS_OFFSET + MAX_ELEMENTS * 8;
+const SLOT_BYTES = Math.ceil((CHARS_OFFSET + MAX_CHARS * 2) / LINE) * LINE;
 
 const enum Tag {
   Undefined = 0,
@@ -58,20 +62,23 @@ export function nextSeq(seq: number): number {
 }
 
 export class FrameLane {
-  readonly #cells: Int32Array;
+  readonly #header: Int32Array;
+  /** Per slot: its state and count (Int32 cells 0 and 1), tags, numbers and chars. */
+  readonly #heads: Int32Array[] = [];
+  readonly #tags: Uint8Array[] = [];
   readonly #nums: Float64Array[] = [];
   readonly #chars: Uint16Array[] = [];
-  readonly #tags: Uint8Array[] = [];
   /** Writer: the slot it fills next. Reader: the slot it reads next. */
   #slot = 0;
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(LANE_BYTES)) {
-    this.#cells = new Int32Array(buffer, 0, HEADER_CELLS);
+    this.#header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     for (let i = 0; i < SLOTS; i++) {
       const base = HEADER_BYTES + i * SLOT_BYTES;
-      this.#nums.push(new Float64Array(buffer, base, MAX_ELEMENTS));
-      this.#chars.push(new Uint16Array(buffer, base + NUMS_BYTES, MAX_CHARS));
-      this.#tags.push(new Uint8Array(buffer, base + NUMS_BYTES + CHARS_BYTES, MAX_ELEMENTS));
+      this.#heads.push(new Int32Array(buffer, base, 2));
+      this.#tags.push(new Uint8Array(buffer, base + 8, MAX_ELEMENTS));
+      this.#nums.push(new Float64Array(buffer, base + NUMS_OFFSET, MAX_ELEMENTS));
+      this.#chars.push(new Uint16Array(buffer, base + CHARS_OFFSET, MAX_CHARS));
     }
   }
 
@@ -79,23 +86,24 @@ export class FrameLane {
 
   /** The reader polls for one more reason (`true`) or one fewer; returns how many remain. */
   poll(on: boolean): number {
-    return on ? Atomics.add(this.#cells, POLLING, 1) + 1 : Atomics.sub(this.#cells, POLLING, 1) - 1;
+    return on ? Atomics.add(this.#header, POLLING, 1) + 1 : Atomics.sub(this.#header, POLLING, 1) - 1;
   }
 
   /** How many frames the writer has posted through the port (an int32 count, wrapping). */
   portPosts(): number {
-    return Atomics.load(this.#cells, PORT_POSTS);
+    return Atomics.load(this.#header, PORT_POSTS);
   }
 
   /** The sequence number of the next frame in the lane, or 0 if there is none. */
   peek(): number {
-    return Atomics.load(this.#cells, STATE + this.#slot);
+    return Atomics.load(this.#heads[this.#slot]!, 0);
   }
 
   /** Takes the next frame (`peek()` said there is one). */
   take(): unknown[] {
     const slot = this.#slot;
-    const count = this.#cells[COUNT + slot]!;
+    const head = this.#heads[slot]!;
+    const count = head[1]!;
     const nums = this.#nums[slot]!;
     const chars = this.#chars[slot]!;
     const tags = this.#tags[slot]!;
@@ -125,7 +133,7 @@ export class FrameLane {
           frame[i] = undefined;
       }
     }
-    Atomics.store(this.#cells, STATE + slot, 0);
+    Atomics.store(head, 0, 0);
     this.#slot = (slot + 1) % SLOTS;
     return frame;
   }
@@ -134,12 +142,12 @@ export class FrameLane {
 
   /** The writer posted a frame through the port (after it was posted: it is there to be read). */
   postedToPort(): void {
-    Atomics.add(this.#cells, PORT_POSTS, 1);
+    Atomics.add(this.#header, PORT_POSTS, 1);
   }
 
   /** Whether the reader polls now, so that a frame written here is read without a port message. */
   polled(): boolean {
-    return Atomics.load(this.#cells, POLLING) > 0;
+    return Atomics.load(this.#header, POLLING) > 0;
   }
 
   /**
@@ -148,8 +156,9 @@ export class FrameLane {
    */
   write(frame: readonly unknown[], seq: number): boolean {
     const slot = this.#slot;
+    const head = this.#heads[slot]!;
     const count = frame.length;
-    if (count > MAX_ELEMENTS || Atomics.load(this.#cells, STATE + slot) !== 0) return false;
+    if (count > MAX_ELEMENTS || Atomics.load(head, 0) !== 0) return false;
     const nums = this.#nums[slot]!;
     const chars = this.#chars[slot]!;
     const tags = this.#tags[slot]!;
@@ -181,8 +190,8 @@ export class FrameLane {
           tags[i] = Tag.Null;
       }
     }
-    this.#cells[COUNT + slot] = count;
-    Atomics.store(this.#cells, STATE + slot, seq); // publishes the slot: the reader may take it now
+    head[1] = count;
+    Atomics.store(head, 0, seq); // publishes the slot: the reader may take it now
     this.#slot = (slot + 1) % SLOTS;
     return true;
   }
