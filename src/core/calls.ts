@@ -24,7 +24,7 @@ import type { TransferList } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
 import { AbortError, CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
 import { CallFlag, NO_SLOT } from '../wire/protocol.js';
-import type { Wake } from '../wire/wake.js';
+import { SpinBackoff, type Wake } from '../wire/wake.js';
 import type { Endpoint, EndpointExit } from './endpoint.js';
 import { captureContext, contextActive } from './context.js';
 import { Future, type FutureLink } from './future.js';
@@ -77,14 +77,12 @@ export interface CallTableOptions {
 const PROBE_MS = 50;
 
 /**
- * How long a blocking wait spins before it sleeps, at most and at least (ms). The caller is
- * blocked anyway, and an answer that comes while it spins is read at once, where waking from
- * `Atomics.wait` costs tens of microseconds. Bounded, and adaptive (see CallTable.#spin): on a
- * machine where the caller and the thread it waits for share one CPU, spinning only delays the
- * answer, so a spin that catches nothing halves the next one.
+ * How long a blocking wait spins before it sleeps (ms). The caller is blocked anyway, and an
+ * answer that comes while it spins is read at once, where waking from `Atomics.wait` costs tens
+ * of microseconds on an idle virtual CPU. Bounded, and backed off where it does not pay (see
+ * SpinBackoff).
  */
-const SPIN_MAX_MS = 0.05;
-const SPIN_MIN_MS = 0.002;
+const SPIN_MS = 0.05;
 
 /** One call, from submit to settled. It is its future's link: `cancel()`, `state`, `resultSync()`. */
 export class Call implements FutureLink {
@@ -145,8 +143,8 @@ export class CallTable {
   #nextId = 1;
   /** Calls by the signal they watch: one listener per signal, however many calls share it. */
   readonly #watching = new Map<AbortSignal, Set<Call>>();
-  /** How long the next blocking wait spins before it sleeps (see SPIN_MAX_MS). */
-  #spinMs = SPIN_MAX_MS;
+  /** Whether a blocking wait spins before it sleeps (see SPIN_MS). */
+  readonly #spin = new SpinBackoff();
   completed = 0;
   failed = 0;
   cancelled = 0;
@@ -408,7 +406,11 @@ export class CallTable {
         }
         const remaining = deadline - now;
         if (remaining <= 0) return;
-        if (this.#spin(wake, seen, remaining)) continue;
+        if (this.#spin.shouldSpin()) {
+          const caught = wake.spin(seen, Math.min(SPIN_MS, remaining));
+          this.#spin.spun(caught);
+          if (caught) continue;
+        }
         // Before sleeping: a thread gone without a word (out of memory)? Its calls fail, or go
         // to another thread: look again from the top.
         if (this.#probe()) continue;
@@ -431,16 +433,6 @@ export class CallTable {
     return gone;
   }
 
-  /** Spins for a frame (see SPIN_MAX_MS); true if one came. Halves the next spin if none did. */
-  #spin(wake: Wake, seen: number, remaining: number): boolean {
-    const spinMs = this.#spinMs;
-    if (wake.spin(seen, Math.min(spinMs, remaining))) {
-      if (spinMs < SPIN_MAX_MS) this.#spinMs = Math.min(spinMs * 2, SPIN_MAX_MS);
-      return true;
-    }
-    this.#spinMs = Math.max(spinMs / 2, SPIN_MIN_MS);
-    return false;
-  }
 }
 
 function calledBack(call: Call): DeadlockError {

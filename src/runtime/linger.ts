@@ -20,7 +20,7 @@
  *   event loop as before, having spent one budget per 64 batches at most.
  */
 import type { LingerSettings } from '../wire/protocol.js';
-import type { Wake } from '../wire/wake.js';
+import { SpinBackoff, type Wake } from '../wire/wake.js';
 
 /** What a linger needs from the connection it serves. */
 export interface Lingerer {
@@ -32,8 +32,6 @@ export interface Lingerer {
   flush(): void;
 }
 
-/** The longest back-off, in lingers skipped, after lingers that caught nothing. */
-const MAX_SKIP = 64;
 
 /**
  * How long one linger may go on serving calls it catches before it lets the event loop turn
@@ -50,9 +48,8 @@ type LingerState = 'idle' | 'armed' | 'lingering';
 export class Linger {
   #conn: Lingerer | undefined = undefined;
   #state: LingerState = 'idle';
-  /** Chances to skip before the next linger, and how many the next miss makes it. */
-  #skip = 0;
-  #backoff = 1;
+  /** Whether the next chance to linger is taken (see SpinBackoff). */
+  readonly #backoff = new SpinBackoff();
   readonly #budgetMs: number;
   /** The places lingering workers of the process hold (see LingerSettings), and our mark. */
   readonly #places: Int32Array;
@@ -78,10 +75,7 @@ export class Linger {
   /** This worker just sent a frame: linger once the event loop has turned, if worth it. */
   sent(): void {
     if (this.#state !== 'idle' || this.#places.length === 0) return;
-    if (this.#skip > 0) {
-      this.#skip--;
-      return;
-    }
+    if (!this.#backoff.shouldSpin()) return;
     this.#state = 'armed';
     setImmediate(this.#linger);
   }
@@ -119,12 +113,8 @@ export class Linger {
         if (conn.receivePending() === 0) {
           const caught = this.#spinInPlace(seen);
           if (caught === undefined) return false; // no place free
-          if (!caught) {
-            this.#skip = this.#backoff;
-            this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
-            return false;
-          }
-          this.#backoff = 1;
+          this.#backoff.spun(caught);
+          if (!caught) return false;
           conn.receivePending();
         }
         if (!this.expecting()) return false; // an async call runs: its results go out from the event loop

@@ -82,6 +82,38 @@ export class Wake {
   }
 }
 
+/** The longest back-off, in chances skipped, after spins that caught nothing. */
+const MAX_SKIP = 64;
+
+/**
+ * When to spin for the other thread rather than sleep at once. Spinning pays only while the
+ * other thread runs on another CPU and answers within the spin; where it does not — the two
+ * share one CPU, or its work takes longer — a spin only burns the budget (and, on a shared CPU,
+ * delays the very answer it waits for). So a spin that catches nothing skips the next 1, 2, 4 …
+ * 64 chances; a catch starts over. Where spinning does not pay, it costs one spin in 64.
+ */
+export class SpinBackoff {
+  #skip = 0;
+  #backoff = 1;
+
+  /** Whether to spin this time (false: a chance skipped). */
+  shouldSpin(): boolean {
+    if (this.#skip === 0) return true;
+    this.#skip--;
+    return false;
+  }
+
+  /** What the spin did: caught something (`true`), or spent its budget. */
+  spun(caught: boolean): void {
+    if (caught) {
+      this.#backoff = 1;
+    } else {
+      this.#skip = this.#backoff;
+      this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
+    }
+  }
+}
+
 /** Makes a Wake from a buffer sent across, if one was. */
 export function wakeFrom(buffer: SharedArrayBuffer | undefined): Wake | undefined {
   return buffer === undefined ? undefined : new Wake(buffer);
