@@ -406,9 +406,12 @@ export class CallTable {
         }
         const remaining = deadline - now;
         if (remaining <= 0) return;
-        if (this.#spin.shouldSpin()) {
+        // A thread that polls reads the call at once: its answer is worth a spin whatever the
+        // back-off says (and a miss then says nothing about spinning in general).
+        const eager = call.endpoint?.sender.peerPolls() === true;
+        if (eager || this.#spin.shouldSpin()) {
           const caught = wake.spin(seen, Math.min(SPIN_MS, remaining));
-          this.#spin.spun(caught);
+          if (!eager) this.#spin.spun(caught);
           if (caught) continue;
         }
         // Before sleeping: a thread gone without a word (out of memory)? Its calls fail, or go

@@ -151,6 +151,7 @@ function laneChannel(port: MessagePort, post: (frame: Frame, transfer: readonly 
       });
     },
     receiveSync,
+    peerPolls: () => lanes.out.polled(),
     poll: (on) => {
       polls += on ? 1 : -1;
       if (on) {

@@ -40,6 +40,8 @@ export interface Channel {
    * memory (see wire/frame-lane.ts). Threads with lanes only.
    */
   poll?(on: boolean): void;
+  /** Whether the other end polls now (see `poll`). */
+  peerPolls?(): boolean;
   /** Whether an open channel keeps this thread's event loop alive. */
   ref(): void;
   unref(): void;
@@ -204,6 +206,10 @@ export class Connection implements CallSender, StreamOut {
   holdCalls(on: boolean): void {
     this.#held.hold(on);
     this.poll(on); // blocked, it reads its frames by hand
+  }
+
+  peerPolls(): boolean {
+    return this.channel.peerPolls?.() === true;
   }
 
   /** This thread polls for frames (`true`), or stops (see Channel.poll). */
