@@ -5,7 +5,28 @@ import { explainCloneFailure, MAX_DEPTH, withinDepth } from '../wire/clone-check
 import { TaskSerializationError } from '../wire/errors.js';
 import { FrameLane, nextSeq } from '../wire/frame-lane.js';
 import type { Frame } from '../wire/protocol.js';
-import type { Channel } from './connection.js';
+import type { Transferable } from '../wire/transferable.js';
+
+/** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
+export interface Channel {
+  /** Sends a frame; throws (DataCloneError) if something in it cannot be cloned. */
+  post(frame: Frame, transfer: Transferable[]): void;
+  /** Calls `handler` for each frame that arrives. */
+  listen(handler: (frame: Frame) => void): void;
+  /** Takes an arrived frame without the event loop (threads only); undefined if none. */
+  receiveSync(): Frame | undefined;
+  /**
+   * This thread polls for the peer's frames (it spins or blocks on a wake counter and reads them
+   * with `receiveSync`), for one more reason or one fewer: the peer may then send through shared
+   * memory (see wire/frame-lane.ts). Threads with lanes only.
+   */
+  poll?(on: boolean): void;
+  /** Whether the other end polls now (see `poll`). */
+  peerPolls?(): boolean;
+  /** Whether an open channel keeps this thread's event loop alive. */
+  ref(): void;
+  unref(): void;
+}
 
 /** The two lanes (wire/frame-lane.ts) beside a thread's port, as one end sees them. */
 export interface Lanes {

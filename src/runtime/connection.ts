@@ -25,27 +25,7 @@ import { HeldCalls } from './held-calls.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
-
-/** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
-export interface Channel {
-  /** Sends a frame; throws (DataCloneError) if something in it cannot be cloned. */
-  post(frame: Frame, transfer: Transferable[]): void;
-  /** Calls `handler` for each frame that arrives. */
-  listen(handler: (frame: Frame) => void): void;
-  /** Takes an arrived frame without the event loop (threads only); undefined if none. */
-  receiveSync(): Frame | undefined;
-  /**
-   * This thread polls for the peer's frames (it spins or blocks on a wake counter and reads them
-   * with `receiveSync`), for one more reason or one fewer: the peer may then send through shared
-   * memory (see wire/frame-lane.ts). Threads with lanes only.
-   */
-  poll?(on: boolean): void;
-  /** Whether the other end polls now (see `poll`). */
-  peerPolls?(): boolean;
-  /** Whether an open channel keeps this thread's event loop alive. */
-  ref(): void;
-  unref(): void;
-}
+import type { Channel } from './channels.js';
 
 /** What the owner of a connection (a pool, a loop handle, a worker) hears from it. */
 export interface ConnectionEvents {

@@ -5,7 +5,10 @@
  *
  * Why: when a CPU has nothing to run, a virtual machine halts it, and waking a halted CPU costs
  * 40-80 µs, several times a small task's whole round trip. A worker that is still spinning when
- * the next call arrives reads it at once, synchronously.
+ * the next call arrives reads it at once, synchronously — and, since it says it polls, the pool
+ * sends that call through shared memory (wire/frame-lane.ts), not the port. A worker that caught
+ * a call runs it, sends its result at once and spins again: a sequence of calls (a caller
+ * blocked in resultSync, say) costs a shared-memory hand-off each, not an event-loop turn.
  *
  * What keeps it cheap and safe:
  * - it never starves the thread that feeds the workers: at most one worker per core but one, over
@@ -13,11 +16,13 @@
  *   shared memory), so on two cores one does;
  * - bounded: one linger spins at most `budgetMs`, and only when no async call is in progress
  *   (their I/O and timers must run);
- * - the event loop keeps turning: a linger runs in a `setImmediate` callback, and the calls it
- *   picks up run there too, so timers and I/O get their turn between batches;
- * - adaptive: a linger that catches nothing makes the worker skip the next 1, 2, 4 … 64
- *   chances (a catch starts over), so a worker whose calls come seldom ends up asleep in its
- *   event loop as before, having spent one budget per 64 batches at most.
+ * - the event loop keeps turning: a linger runs in a `setImmediate` callback, the calls it
+ *   picks up run there too, and it serves at most SERVE_MS before it lets the loop turn, so
+ *   timers and I/O get their turn between batches;
+ * - adaptive (SpinBackoff): a linger that catches nothing makes the worker skip the next 1, 2,
+ *   4 … 64 chances (a catch starts over), so a worker whose calls come seldom — or that shares
+ *   its CPU with the caller, whom its spinning would only hold up — ends up asleep in its event
+ *   loop as before, having spent one budget per 64 batches at most.
  */
 import type { LingerSettings } from '../wire/protocol.js';
 import { SpinBackoff, type Wake } from '../wire/wake.js';
@@ -31,7 +36,6 @@ export interface Lingerer {
   /** Sends what is queued now. */
   flush(): void;
 }
-
 
 /**
  * How long one linger may go on serving calls it catches before it lets the event loop turn
