@@ -33,11 +33,13 @@ function describe(outcome, measurement) {
 
 async function runJobs(jobs, results, config) {
   for (const [index, job] of jobs.entries()) {
-    const outcome = await runJob(job, config);
-    record(results, job, outcome);
+    const { wallMs, outcomes } = await runJob(job, config);
     const where = `[${index + 1}/${jobs.length}] round ${job.round + 1}/${config.rounds}`;
-    const took = `(${(outcome.wallMs / 1000).toFixed(1)} s)`;
-    progress(`${where} ${job.measurement.id.padEnd(16)} ${job.contender.id.padEnd(14)} ${describe(outcome, job.measurement)} ${took}`);
+    const took = `(${(wallMs / 1000).toFixed(1)} s)`;
+    job.measurements.forEach((measurement, i) => {
+      record(results, { ...job, measurement }, outcomes[i]);
+      progress(`${where} ${measurement.id.padEnd(16)} ${job.contender.id.padEnd(14)} ${describe(outcomes[i], measurement)} ${i === 0 ? took : ''}`);
+    });
   }
 }
 
@@ -57,7 +59,7 @@ async function main() {
   const machine = machineInfo(ROOT);
   const contenders = availableContenders(options.contenders, machine);
   const measurements = MEASUREMENTS.filter((m) => !options.only || options.only.includes(m.group));
-  const jobs = planJobs(measurements, contenders, config.rounds);
+  const jobs = planJobs(measurements, contenders, config.rounds, config.share);
   progress(`threadloop bench: ${config.mode} mode, ${config.rounds} round(s), ${jobs.length} child processes`);
 
   const results = emptyResults(measurements, contenders);

@@ -1,6 +1,7 @@
-// Registry of measurements. Each one runs in its own fresh child process per contender per round
-// (see measure.js) and yields one or more named outputs. `reference` is the raw worker_threads
-// contender its ratios are taken against; `group` is what --only selects.
+// Registry of measurements. Each runs in a fresh child process per contender per round, which
+// it may share with others (see lib/jobs.js), with a pool of its own, and yields one or more
+// named outputs. `reference` is the raw worker_threads contender its ratios are taken against;
+// `group` is what --only selects.
 
 const k = (n) => (n >= 1000 ? `${n / 1000}k` : String(n));
 
@@ -77,6 +78,8 @@ export const MEASUREMENTS = [
     group: 'startup',
     module: 'startup.js',
     run: 'startup',
+    // Idle memory is measured from this process's own baseline: no pool may have run before.
+    alone: true,
     title: (c) => `pool start, and idle RSS of a warmed-up ${c.workers}-worker pool`,
     outputs: [
       { key: 'startMs', unit: 'ms to first result', better: 'lower' },

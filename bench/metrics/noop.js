@@ -1,15 +1,26 @@
 // No-op throughput: the cost of dispatch alone, with the task `x => x`.
 //
-// Each measurement first runs the same workload untimed (`noopWarmup` tasks: all of it in full
-// mode, half in quick mode), then again for the record: what a long-running application sees is
-// the steady state (compiled code, a heap grown to the load), and every contender gets the same
-// warm-up.
+// Each measurement first runs the workload untimed — `noopWarmup` tasks, and more of the same
+// until `noopWarmupMs` have passed — then again for the record: what a long-running application
+// sees is the steady state (compiled code, a heap grown to the load). The warm-up is bounded in
+// time as well as in tasks because a JIT warms up by calls: a fast pool would otherwise be timed
+// while it still compiles, a slow one long after.
 import { now, submitAll, withPool } from '../lib/harness.js';
+
+/** Runs `run(tasks)` for at least `noopWarmup` tasks and at least `noopWarmupMs`. */
+async function warmUp(config, run) {
+  const until = now() + config.noopWarmupMs;
+  let done = 0;
+  while (done < config.noopWarmup || now() < until) {
+    await run(config.noopWarmup);
+    done += config.noopWarmup;
+  }
+}
 
 /** All tasks submitted at once, then awaited together. */
 export function burst({ create, config }) {
   return withPool(create, async (pool) => {
-    await submitAll(pool, config.noopWarmup);
+    await warmUp(config, (n) => submitAll(pool, n));
     const start = now();
     await submitAll(pool, config.noopTasks);
     return { opsPerSec: config.noopTasks / ((now() - start) / 1000) };
@@ -26,7 +37,7 @@ export function window({ create, config }) {
       };
       await Promise.all(Array.from({ length: config.inFlight }, lane));
     };
-    await lanes(config.noopWarmup);
+    await warmUp(config, lanes);
     const start = now();
     await lanes(config.windowTasks);
     return { opsPerSec: config.windowTasks / ((now() - start) / 1000) };
