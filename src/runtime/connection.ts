@@ -70,12 +70,7 @@ export class Connection implements CallSender, StreamOut {
   #closed = false;
   /** How many elements of the frame being read follow the call being served. */
   #behind = 0;
-  /**
-   * How many blocking waits hold calls here (this thread blocks in resultSync): a count, because
-   * a done callback run from inside one wait may block again, and the inner wait ending must not
-   * let calls run inside the outer one.
-   */
-  /** Calls that arrived while holding, to run in order once the thread is free. */
+  /** Calls that arrived while held (this thread blocks in resultSync), to run in order after. */
   readonly #held = new HeldCalls(({ id, taskId, args, slot, flags }) => {
     this.#behind = 0;
     this.#serve(id, taskId, args, slot, flags);
@@ -96,8 +91,13 @@ export class Connection implements CallSender, StreamOut {
     linger?.attach(this);
     // One message event, then whatever else has arrived, read directly: an event costs far more.
     channel.listen((frame) => {
-      this.receive(frame);
-      this.receivePending();
+      linger?.busy(true); // a lingering worker must not take this thread's core meanwhile
+      try {
+        this.receive(frame);
+        this.receivePending();
+      } finally {
+        linger?.busy(false);
+      }
     });
   }
 

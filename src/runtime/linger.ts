@@ -11,9 +11,11 @@
  * blocked in resultSync, say) costs a shared-memory hand-off each, not an event-loop turn.
  *
  * What keeps it cheap and safe:
- * - it never starves the thread that feeds the workers: at most one worker per core but one, over
- *   all the pools of the process, lingers at a time (it must take one of that many places in
- *   shared memory), so on two cores one does;
+ * - it never takes a core from a thread with work to do: at most one worker per core but one,
+ *   over all the pools of the process, lingers at a time (it must take one of that many places
+ *   in shared memory: the main thread keeps a core), and a lingering worker stops as soon as
+ *   workers running tasks need its core (linger-places.ts); so on two cores one worker lingers,
+ *   and only while no other runs tasks;
  * - bounded: one linger spins at most `budgetMs`, and only when no async call is in progress
  *   (their I/O and timers must run);
  * - the event loop keeps turning: a linger runs in a `setImmediate` callback, the calls it
@@ -26,6 +28,7 @@
  */
 import type { LingerSettings } from '../wire/protocol.js';
 import { SpinBackoff, type Wake } from '../wire/wake.js';
+import { Cores } from './linger-places.js';
 
 /** What a linger needs from the connection it serves. */
 export interface Lingerer {
@@ -55,9 +58,9 @@ export class Linger {
   /** Whether the next chance to linger is taken (see SpinBackoff). */
   readonly #backoff = new SpinBackoff();
   readonly #budgetMs: number;
-  /** The places lingering workers of the process hold (see LingerSettings), and our mark. */
-  readonly #places: Int32Array;
-  readonly #token: number;
+  /** The cores the workers of the process share (see linger-places.ts). */
+  readonly #cores: Cores;
+  readonly #crowded = (): boolean => this.#cores.crowded();
 
   constructor(
     /** Bumped by the pool after each frame it sends to this worker. */
@@ -67,8 +70,12 @@ export class Linger {
     readonly expecting: () => boolean,
   ) {
     this.#budgetMs = settings.budgetMs;
-    this.#places = new Int32Array(settings.places);
-    this.#token = settings.token;
+    this.#cores = new Cores(settings.places, settings.token);
+  }
+
+  /** This worker runs tasks it got from its event loop (`true`), or has finished them. */
+  busy(on: boolean): void {
+    this.#cores.busy(on);
   }
 
   /** Serves calls on `conn` while lingering. */
@@ -78,7 +85,7 @@ export class Linger {
 
   /** This worker just sent a frame: linger once the event loop has turned, if worth it. */
   sent(): void {
-    if (this.#state !== 'idle' || this.#places.length === 0) return;
+    if (this.#state !== 'idle' || !this.#cores.lingering) return;
     if (!this.#backoff.shouldSpin()) return;
     this.#state = 'armed';
     setImmediate(this.#linger);
@@ -110,6 +117,7 @@ export class Linger {
     // Polled all along, not only while spinning: the peer's next call, sent while this one runs
     // or its result goes out, then comes through shared memory too.
     conn.poll(true);
+    this.#cores.busy(true); // while it runs what it caught; not while it spins
     try {
       for (;;) {
         // Read the count before draining: a frame sent after the drain changes it, so none is missed.
@@ -126,26 +134,24 @@ export class Linger {
         if ((++rounds & 7) === 0 && performance.now() >= stopAt) return true; // the clock every 8
       }
     } finally {
+      this.#cores.busy(false);
       conn.poll(false);
     }
   }
 
-  /** Spins holding a place (no task runs while it is held): caught, or undefined if none is free. */
+  /**
+   * Spins holding a place (no task runs while it is held), until caught, the budget is spent, or
+   * busy workers need the core; undefined if no place is free.
+   */
   #spinInPlace(seen: number): boolean | undefined {
-    const place = this.#enter();
+    const place = this.#cores.enter();
     if (place < 0) return undefined;
+    this.#cores.busy(false);
     try {
-      return this.wake.spin(seen, this.#budgetMs);
+      return this.wake.spin(seen, this.#budgetMs, this.#crowded);
     } finally {
-      Atomics.store(this.#places, place, 0);
+      this.#cores.leave(place);
+      this.#cores.busy(true);
     }
-  }
-
-  /** Takes a free place among the lingering workers of the process; -1 if none is free. */
-  #enter(): number {
-    for (let i = 0; i < this.#places.length; i++) {
-      if (Atomics.compareExchange(this.#places, i, 0, this.#token) === 0) return i;
-    }
-    return -1;
   }
 }

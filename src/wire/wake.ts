@@ -53,11 +53,11 @@ export class Wake {
   }
 
   /**
-   * Spins until the count is no longer `seen` (true) or about `ms` milliseconds have passed
-   * (false). Cheaper than `sleep` when the answer is microseconds away: a thread woken from
+   * Spins until the count is no longer `seen` (true), or about `ms` milliseconds have passed or
+   * `stop()` says so (false; it is asked every few microseconds). Cheaper than `sleep` when the answer is microseconds away: a thread woken from
    * `Atomics.wait` on an idle virtual CPU may take tens of microseconds to run again.
    */
-  spin(seen: number, ms: number): boolean {
+  spin(seen: number, ms: number, stop?: () => boolean): boolean {
     // The clock costs several loads: read it once every 256, and not at all on a quick catch
     // (the spin then runs a little longer than `ms`, by the loads before the first reading).
     let until = 0;
@@ -67,6 +67,7 @@ export class Wake {
         const now = performance.now();
         if (until === 0) until = now + ms;
         else if (now >= until) return false;
+        if (stop?.() === true) return false;
       }
     }
   }
