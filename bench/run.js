@@ -3,14 +3,15 @@
 // (measure.js, or python/to_thread.py), contenders alternate within each round, and the report
 // gives medians with their spread. Progress goes to stderr, the report to stdout, and the full
 // data to bench/results/latest.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectContenders } from './contenders/index.js';
 import { MEASUREMENTS } from './metrics/index.js';
 import { emptyResults, record, summarizeMeasurement } from './lib/aggregate.js';
 import { USAGE, parseArgs } from './lib/cli.js';
+import { ratioChart } from './lib/chart.js';
 import { benchConfig } from './lib/config.js';
 import { formatNumber } from './lib/format.js';
 import { planJobs, runJob } from './lib/jobs.js';
@@ -51,6 +52,23 @@ function availableContenders(ids, machine) {
   return contenders.filter((c) => !c.python);
 }
 
+/** What history.jsonl keeps of a run: when, where, how loaded, and each target's outcome. */
+function historyLine(run) {
+  const { machine: m, config } = run;
+  return {
+    date: m.date,
+    commit: m.threadloopCommit,
+    mode: config.mode,
+    only: run.only,
+    rounds: config.rounds,
+    cpu: `${m.cores} × ${m.cpu}`,
+    node: m.node,
+    load: [m.loadAverageAtStart[0], m.loadAverageAtEnd[0]],
+    seconds: Math.round(run.durationMs / 1000),
+    targets: run.targets.map((t) => ({ name: t.name, pass: t.pass, margin: t.margin, detail: t.detail })),
+  };
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.help) return void console.log(USAGE);
@@ -87,6 +105,8 @@ async function main() {
     shared,
     distributed,
     targets: evaluateTargets(summaries, shared),
+    /** The groups run, when --only narrowed it: such a run checks only some targets. */
+    only: options.only ?? null,
     durationMs: performance.now() - started,
   };
   process.stdout.write(renderReport(run) + renderDistributed(distributed));
@@ -94,7 +114,11 @@ async function main() {
     const out = options.out ?? DEFAULT_OUT;
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(run, null, 2)}\n`);
-    progress(`results written to ${out}`);
+    const chart = out.replace(/(\.json)?$/, '.svg');
+    writeFileSync(chart, ratioChart(run));
+    // One line per run, kept: what the README quotes is one run, and the spread between runs.
+    appendFileSync(join(dirname(out), 'history.jsonl'), `${JSON.stringify(historyLine(run))}\n`);
+    progress(`results written to ${out}, its chart to ${chart}`);
   }
 }
 
