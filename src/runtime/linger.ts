@@ -14,7 +14,7 @@
  * - it never takes a core from a thread with work to do: at most one worker per core but one,
  *   over all the pools of the process, lingers at a time (it must take one of that many places
  *   in shared memory: the main thread keeps a core), and a lingering worker stops as soon as
- *   workers running tasks need its core (linger-places.ts); so on two cores one worker lingers,
+ *   workers running tasks need its core (Cores, wire/wake.ts); so on two cores one worker lingers,
  *   and only while no other runs tasks;
  * - bounded: one linger spins at most `budgetMs`, and only when no async call is in progress
  *   (their I/O and timers must run);
@@ -27,8 +27,7 @@
  *   loop as before, having spent one budget per 64 batches at most.
  */
 import type { LingerSettings } from '../wire/protocol.js';
-import { SpinBackoff, type Wake } from '../wire/wake.js';
-import { Cores } from './linger-places.js';
+import { Cores, SpinBackoff, type Wake } from '../wire/wake.js';
 
 /** What a linger needs from the connection it serves. */
 export interface Lingerer {
@@ -58,7 +57,7 @@ export class Linger {
   /** Whether the next chance to linger is taken (see SpinBackoff). */
   readonly #backoff = new SpinBackoff();
   readonly #budgetMs: number;
-  /** The cores the workers of the process share (see linger-places.ts). */
+  /** The cores the workers of the process share (see Cores). */
   readonly #cores: Cores;
   readonly #crowded = (): boolean => this.#cores.crowded();
 

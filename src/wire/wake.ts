@@ -115,6 +115,81 @@ export class SpinBackoff {
   }
 }
 
+/**
+ * The cores the workers of a process may spin on, shared by every pool of the process so that
+ * lingering (runtime/linger.ts) never takes a core from a thread with work to do:
+ *
+ *     [0]              P, the number of places: one per core but one (the main thread keeps one)
+ *     [1 … P]          places: a lingering worker holds one while it spins
+ *     [P+1 … 2P+1]     busy marks: a worker holds one while it runs tasks (one per core; when
+ *                      all are taken, every core is busy anyway)
+ *
+ * A cell is 0 when free, else the token of the worker holding it. A lingering worker stops
+ * spinning as soon as spinners and busy workers together would need more than the P cores.
+ */
+export function coreCells(places: number): Int32Array {
+  const cells = new Int32Array(new SharedArrayBuffer(4 * (2 + 2 * places)));
+  cells[0] = places;
+  return cells;
+}
+
+/** A worker's view of the cells of `coreCells`. */
+export class Cores {
+  readonly #cells: Int32Array;
+  readonly #places: number;
+  /** The busy mark this worker holds, or -1. */
+  #busyAt = -1;
+
+  constructor(
+    buffer: SharedArrayBuffer,
+    readonly token: number,
+  ) {
+    this.#cells = new Int32Array(buffer);
+    this.#places = this.#cells[0]!;
+  }
+
+  /** Whether any worker may linger here at all (more than one core). */
+  get lingering(): boolean {
+    return this.#places > 0;
+  }
+
+  /** Takes a free place to spin in; its index, or -1 if none is free. */
+  enter(): number {
+    for (let i = 1; i <= this.#places; i++) {
+      if (Atomics.compareExchange(this.#cells, i, 0, this.token) === 0) return i;
+    }
+    return -1;
+  }
+
+  /** Gives a place back. */
+  leave(place: number): void {
+    Atomics.store(this.#cells, place, 0);
+  }
+
+  /** This worker runs tasks (`true`), or no longer does. */
+  busy(on: boolean): void {
+    if (on) {
+      if (this.#busyAt >= 0) return;
+      for (let i = this.#places + 1; i < this.#cells.length; i++) {
+        if (Atomics.compareExchange(this.#cells, i, 0, this.token) === 0) {
+          this.#busyAt = i;
+          return;
+        }
+      }
+    } else if (this.#busyAt >= 0) {
+      Atomics.store(this.#cells, this.#busyAt, 0);
+      this.#busyAt = -1;
+    }
+  }
+
+  /** Whether spinners and busy workers together need more cores than the places. */
+  crowded(): boolean {
+    let taken = 0;
+    for (let i = 1; i < this.#cells.length; i++) if (Atomics.load(this.#cells, i) !== 0) taken++;
+    return taken > this.#places;
+  }
+}
+
 /** Makes a Wake from a buffer sent across, if one was. */
 export function wakeFrom(buffer: SharedArrayBuffer | undefined): Wake | undefined {
   return buffer === undefined ? undefined : new Wake(buffer);
