@@ -37,7 +37,7 @@ const columns = [
 
 /** The rows: a measurement, which of its outputs, and how to label and format it. */
 const rows = [
-  { id: 'noop-burst', output: 0, label: (c) => `no-op tasks/s, ${c.noopTasks / 1000}k submitted at once` },
+  { id: 'noop-burst', output: 0, label: (c) => `no-op tasks/s, bursts of ${c.noopTasks / 1000}k submitted at once` },
   { id: 'noop-window', output: 0, label: 'no-op tasks/s, 1k in flight' },
   { id: 'roundtrip', output: 0, label: 'sequential round trip, p50 µs' },
   { id: 'roundtrip', output: 1, label: 'sequential round trip, p99 µs' },

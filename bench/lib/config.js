@@ -10,6 +10,7 @@ const FULL = {
   noopTasks: 50_000,
   noopWarmup: 50_000, // the workload once, repeated for noopWarmupMs (see metrics/noop.js)
   noopWarmupMs: 500,
+  noopMs: 500, // at least one workload, repeated for this long: the steady state, timed
   windowTasks: 50_000,
   inFlight: 1_000,
   roundtripCalls: 2_000,
@@ -40,21 +41,22 @@ const QUICK = {
   share: 'contender',
   noopTasks: 10_000,
   noopWarmup: 5_000, // half the workload, repeated for noopWarmupMs
-  noopWarmupMs: 150,
+  noopWarmupMs: 100,
+  noopMs: 150,
   windowTasks: 10_000,
   roundtripCalls: 1_000,
   roundtripWarmup: 500,
   cpuTasks: 16,
   fibN: 25, // about 1 ms a task: dispatch is still under 1 % of it
   cpuReps: 3,
-  payloadWarmupMs: 100,
-  payloadMs: 150,
+  payloadWarmupMs: 60,
+  payloadMs: 120,
   payloadSequential: 16,
   idleMs: 100,
   syncCalls: 1_000,
   syncWarmup: 300,
-  streamChunks: 30_000,
-  streamWarmup: 10_000,
+  streamChunks: 20_000,
+  streamWarmup: 5_000,
   childTimeoutMs: 60_000,
 };
 
