@@ -13,6 +13,8 @@ const FULL = {
   noopMs: 500, // at least one workload, repeated for this long: the steady state, timed
   windowTasks: 50_000,
   inFlight: 1_000,
+  /** The blocking and sequential calls' warm-up lasts at least this long (and their count). */
+  latencyWarmupMs: 600,
   roundtripCalls: 2_000,
   roundtripWarmup: 2_000,
   cpuTasks: 32,
@@ -44,6 +46,7 @@ const QUICK = {
   noopWarmupMs: 80,
   noopMs: 120,
   windowTasks: 10_000,
+  latencyWarmupMs: 300,
   roundtripCalls: 1_000,
   roundtripWarmup: 300,
   cpuTasks: 16,

@@ -12,10 +12,17 @@ function blockingLatencies(count, call) {
   return latencies;
 }
 
+/**
+ * The warm-up: at least `syncWarmup` calls and `warmupMs` (compiled code, a grown heap, and a
+ * caller and a worker that have settled into spinning or sleeping: a few thousand calls), then
+ * `syncCalls` timed.
+ */
 export function sync({ create, config }) {
   return withPool(create, async (pool) => {
     const call = (i) => pool.runSync('noop', i);
-    blockingLatencies(config.syncWarmup, call);
+    const until = now() + config.latencyWarmupMs;
+    do blockingLatencies(config.syncWarmup, call);
+    while (now() < until);
     return latencyPercentiles(blockingLatencies(config.syncCalls, call));
   });
 }

@@ -374,7 +374,9 @@ export class CallTable {
    * that is gone. Calls that arrive for this thread meanwhile wait (they cannot run while it
    * blocks). If `call` made one of them — or one whose maker cannot be told arrives while `call`
    * is the only call running over there — and `call` then does not settle within PROBE_MS,
-   * blocking could never end: DeadlockError.
+   * blocking could never end: DeadlockError. While it waits, this thread polls: the threads it
+   * waits for may answer through shared memory (wire/frame-lane.ts), and it spins for their
+   * answer before it sleeps (SPIN_MS).
    */
   waitSync(call: Call, deadline: number): void {
     const wake = this.options.wake;
