@@ -10,6 +10,7 @@ const ROWS = [
   { id: 'noop-window', key: 'opsPerSec', label: 'no-op, 1k in flight', unit: 'tasks/s' },
   { id: 'roundtrip', key: 'p50Us', label: 'round trip p50', unit: 'µs' },
   { id: 'sync', key: 'p50Us', label: 'resultSync p50', unit: 'µs' },
+  { id: 'sync-worker', key: 'p50Us', label: 'resultSync from a worker p50', unit: 'µs' },
   { id: 'cpu', key: 'speedup', label: 'CPU-bound speed-up', unit: '×' },
   { id: 'payload-clone', key: 'mibPerSec', label: '1 MiB cloned', unit: 'MiB/s' },
   { id: 'payload-transfer', key: 'mibPerSec', label: '1 MiB transferred', unit: 'MiB/s' },

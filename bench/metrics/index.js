@@ -109,6 +109,18 @@ export const MEASUREMENTS = [
     ],
     reference: 'raw-sab',
   },
+  {
+    id: 'sync-worker',
+    group: 'sync',
+    module: 'sync.js',
+    run: 'fromWorker',
+    title: (c) => `synchronous call from a worker into the main thread's loop, ${k(c.syncCalls)} blocking no-op calls`,
+    outputs: [
+      { key: 'p50Us', unit: 'µs p50', better: 'lower' },
+      { key: 'p99Us', unit: 'µs p99', better: 'lower' },
+    ],
+    reference: 'raw-message',
+  },
 ];
 
 /** Groups --only understands; 'shared' is bench/shared.js (queues and locks), run separately. */
