@@ -16,7 +16,7 @@ const json = process.argv.includes('--json');
 const NOOP_JOBS = quick ? 600 : 3000;
 const WINDOW = 64;
 const CPU_JOBS = quick ? 16 : 48;
-const FIB = 32;
+const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;
 const log = (line) => process.stderr.write(`${line}\n`);
 const CLOCK_TICKS = (() => {

@@ -1,7 +1,8 @@
-// One measurement in a fresh process: `node --expose-gc bench/measure.js <measurement> <contender>
-// [config-json]`; the config defaults to quick mode. Prints a single JSON line last on stdout:
-// { ok, values, notes } or { ok: false, error }. run.js starts this once per contender per
-// measurement per round; it can also be run by hand.
+// Measurements in a fresh process: `node --expose-gc bench/measure.js <measurement[,measurement…]>
+// <contender> [config-json]`; the config defaults to quick mode. Each measurement makes its own
+// pool. Prints a single JSON line last on stdout: { ok: true, results: { <measurement>: { ok,
+// values, notes } or { ok: false, error } } }, or { ok: false, error }. run.js starts this once
+// per contender per measurement module per round; it can also be run by hand.
 import { findContender } from './contenders/index.js';
 import { findMeasurement } from './metrics/index.js';
 import { benchConfig } from './lib/config.js';
@@ -35,15 +36,24 @@ async function measure(measurementId, contenderId, config) {
   return { ok: true, values, notes };
 }
 
-const [measurementId, contenderId, configJson] = process.argv.slice(2);
+const [measurementIds, contenderId, configJson] = process.argv.slice(2);
 let result;
 try {
   const config = { ...benchConfig({ quick: true }), ...JSON.parse(configJson ?? '{}') };
-  result = await measure(measurementId, contenderId, config);
+  const results = {};
+  for (const id of measurementIds.split(',')) {
+    globalThis.gc?.(); // what the measurement before left behind is not this one's to collect
+    try {
+      results[id] = await measure(id, contenderId, config);
+    } catch (error) {
+      results[id] = { ok: false, error: error?.stack ?? String(error) };
+    }
+  }
+  result = { ok: true, results };
 } catch (error) {
   result = { ok: false, error: error?.stack ?? String(error) };
 }
 process.stdout.write(`\n${JSON.stringify(result)}\n`, () => {
   // Exit explicitly: a pool that failed to close must not keep this process alive.
-  process.exit(result.ok ? 0 : 1);
+  process.exit(result.ok && Object.values(result.results).every((r) => r.ok) ? 0 : 1);
 });

@@ -58,7 +58,7 @@ function targetsSection(targets) {
   const mark = (pass) => (pass === true ? 'PASS' : pass === false ? 'FAIL' : 'n/a ');
   const lines = targets.map((t) => `  ${mark(t.pass)}  ${t.name}: ${t.detail}`);
   const met = targets.filter((t) => t.pass === true).length;
-  return `Targets of issue 7 for threadloop (${met}/${targets.length} met)\n${lines.join('\n')}`;
+  return `Targets of issues 7 and 18 for threadloop (${met}/${targets.length} met)\n${lines.join('\n')}`;
 }
 
 export function renderReport(run) {

@@ -3,14 +3,15 @@
 // (measure.js, or python/to_thread.py), contenders alternate within each round, and the report
 // gives medians with their spread. Progress goes to stderr, the report to stdout, and the full
 // data to bench/results/latest.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectContenders } from './contenders/index.js';
 import { MEASUREMENTS } from './metrics/index.js';
 import { emptyResults, record, summarizeMeasurement } from './lib/aggregate.js';
 import { USAGE, parseArgs } from './lib/cli.js';
+import { ratioChart } from './lib/chart.js';
 import { benchConfig } from './lib/config.js';
 import { formatNumber } from './lib/format.js';
 import { planJobs, runJob } from './lib/jobs.js';
@@ -33,11 +34,13 @@ function describe(outcome, measurement) {
 
 async function runJobs(jobs, results, config) {
   for (const [index, job] of jobs.entries()) {
-    const outcome = await runJob(job, config);
-    record(results, job, outcome);
+    const { wallMs, outcomes } = await runJob(job, config);
     const where = `[${index + 1}/${jobs.length}] round ${job.round + 1}/${config.rounds}`;
-    const took = `(${(outcome.wallMs / 1000).toFixed(1)} s)`;
-    progress(`${where} ${job.measurement.id.padEnd(16)} ${job.contender.id.padEnd(14)} ${describe(outcome, job.measurement)} ${took}`);
+    const took = `(${(wallMs / 1000).toFixed(1)} s)`;
+    job.measurements.forEach((measurement, i) => {
+      record(results, { ...job, measurement }, outcomes[i]);
+      progress(`${where} ${measurement.id.padEnd(16)} ${job.contender.id.padEnd(14)} ${describe(outcomes[i], measurement)} ${i === 0 ? took : ''}`);
+    });
   }
 }
 
@@ -49,6 +52,23 @@ function availableContenders(ids, machine) {
   return contenders.filter((c) => !c.python);
 }
 
+/** What history.jsonl keeps of a run: when, where, how loaded, and each target's outcome. */
+function historyLine(run) {
+  const { machine: m, config } = run;
+  return {
+    date: m.date,
+    commit: m.threadloopCommit,
+    mode: config.mode,
+    only: run.only,
+    rounds: config.rounds,
+    cpu: `${m.cores} × ${m.cpu}`,
+    node: m.node,
+    load: [m.loadAverageAtStart[0], m.loadAverageAtEnd[0]],
+    seconds: Math.round(run.durationMs / 1000),
+    targets: run.targets.map((t) => ({ name: t.name, pass: t.pass, margin: t.margin, detail: t.detail })),
+  };
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.help) return void console.log(USAGE);
@@ -57,7 +77,7 @@ async function main() {
   const machine = machineInfo(ROOT);
   const contenders = availableContenders(options.contenders, machine);
   const measurements = MEASUREMENTS.filter((m) => !options.only || options.only.includes(m.group));
-  const jobs = planJobs(measurements, contenders, config.rounds);
+  const jobs = planJobs(measurements, contenders, config.rounds, config.share);
   progress(`threadloop bench: ${config.mode} mode, ${config.rounds} round(s), ${jobs.length} child processes`);
 
   const results = emptyResults(measurements, contenders);
@@ -85,6 +105,8 @@ async function main() {
     shared,
     distributed,
     targets: evaluateTargets(summaries, shared),
+    /** The groups run, when --only narrowed it: such a run checks only some targets. */
+    only: options.only ?? null,
     durationMs: performance.now() - started,
   };
   process.stdout.write(renderReport(run) + renderDistributed(distributed));
@@ -92,7 +114,11 @@ async function main() {
     const out = options.out ?? DEFAULT_OUT;
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(run, null, 2)}\n`);
-    progress(`results written to ${out}`);
+    const chart = out.replace(/(\.json)?$/, '.svg');
+    writeFileSync(chart, ratioChart(run));
+    // One line per run, kept: what the README quotes is one run, and the spread between runs.
+    appendFileSync(join(dirname(out), 'history.jsonl'), `${JSON.stringify(historyLine(run))}\n`);
+    progress(`results written to ${out}, its chart to ${chart}`);
   }
 }
 

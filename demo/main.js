@@ -8,12 +8,16 @@
 //
 // In each round autocannon puts /hash under heavy load while a health checker calls /health
 // 50 times a second (on a fixed schedule, waiting for every answer); the table shows /hash
-// throughput, /health latency, and the server's event-loop delay. Everything runs on 127.0.0.1 and ends by itself in well under a minute
-// (DEMO_ROUND_SECONDS=2 npm run demo for a quicker look).
+// throughput, /health latency, and the server's event-loop delay, and demo/results/timeline.svg
+// shows /health latency and event-loop delay over each round. Everything runs on 127.0.0.1 and
+// ends by itself in well under a minute (DEMO_ROUND_SECONDS=2 npm run demo for a quicker look).
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { timelineSvg } from './timeline.js';
 
 const ROUND_SECONDS = Number(process.env.DEMO_ROUND_SECONDS ?? 7);
 const HASH_CONNECTIONS = 32;
@@ -38,6 +42,10 @@ try {
   progress.stop();
 }
 report(results);
+const svg = fileURLToPath(new URL('./results/timeline.svg', import.meta.url));
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(svg, timelineSvg(results, ROUND_SECONDS));
+console.log(`\nThe timeline of each round (/health latency, event-loop delay): ${svg}`);
 
 /** One round: a fresh server in `mode`, warmed up, then heavy /hash load and light /health load together. */
 async function runRound(mode) {
@@ -55,7 +63,7 @@ async function runRound(mode) {
       checkHealth(`${base}/health`, ROUND_SECONDS),
     ]);
     server.send('stop');
-    const { loopDelay, blocks } = await reply(server, 'stopped');
+    const { loopDelay, blocks, timeline } = await reply(server, 'stopped');
     return {
       hashMs,
       hashRps: hash.requests.average,
@@ -65,6 +73,8 @@ async function runRound(mode) {
       healthFailed: health.failed,
       loopDelay,
       blocks,
+      timeline,
+      health: health.series,
     };
   } finally {
     await stopServer(server);
@@ -78,16 +88,22 @@ async function runRound(mode) {
  */
 async function checkHealth(url, seconds) {
   const latencies = [];
+  /** [ms since the checker started, latency ms] of each answered call, for the timeline. */
+  const series = [];
   let failed = 0;
   const calls = [];
+  const origin = performance.now();
   const call = () => {
     const started = performance.now();
     calls.push(
       fetch(url).then(
         async (response) => {
           await response.arrayBuffer();
-          if (response.ok) latencies.push(performance.now() - started);
-          else failed++;
+          const latency = performance.now() - started;
+          if (response.ok) {
+            latencies.push(latency);
+            series.push([Math.round(started - origin), Math.round(latency * 10) / 10]);
+          } else failed++;
         },
         () => failed++,
       ),
@@ -97,7 +113,7 @@ async function checkHealth(url, seconds) {
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   clearInterval(timer);
   await Promise.all(calls);
-  return { latencies, failed };
+  return { latencies, series, failed };
 }
 
 function percentile(values, p) {

@@ -30,6 +30,11 @@ const RESOLUTION_MS = 10;
 const loopDelay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 let blocks = 0;
 let monitor;
+// The same delay over time, for the demo's timeline: [ms since start, delay ms], one per tick
+// of a 10 ms timer (a tick that comes late is the loop having been busy).
+let timeline = [];
+let sampler;
+let startedAt = 0;
 
 process.on('message', async (message) => {
   if (message === 'start') {
@@ -37,15 +42,25 @@ process.on('message', async (message) => {
     loopDelay.enable();
     blocks = 0;
     monitor = monitorLoopBlocking({ thresholdMs: 100, onBlocked: () => blocks++ });
+    timeline = [];
+    startedAt = performance.now();
+    let due = startedAt + RESOLUTION_MS;
+    sampler = setInterval(() => {
+      const now = performance.now();
+      timeline.push([Math.round(now - startedAt), Math.max(0, now - due)]);
+      due = now + RESOLUTION_MS;
+    }, RESOLUTION_MS);
     process.send({ type: 'started' });
   } else if (message === 'stop') {
     loopDelay.disable();
     monitor.stop();
+    clearInterval(sampler);
     const ms = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
     process.send({
       type: 'stopped',
       loopDelay: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
       blocks,
+      timeline: timeline.map(([t, d]) => [t, Math.round(d * 10) / 10]),
     });
   } else if (message === 'exit') {
     await app.close();

@@ -1,21 +1,25 @@
 // The README's generated parts, never typed by hand: the numbers of "threadloop or piscina /
-// tinypool / workerpool / synckit?", made from bench/results/latest.json (what `npm run bench`
-// last wrote), and the list of what does not work on Deno and Bun, made from
-// scripts/test-runtime.mjs (which CI checks against the runtimes themselves).
+// tinypool / workerpool / synckit?" and of "Performance" (the latest run's medians with their
+// spread, its targets and how far each is from its bound, and the targets of the recent runs),
+// made from bench/results/latest.json and history.jsonl (what `npm run bench` last wrote), and
+// the list of what does not work on Deno and Bun, made from scripts/test-runtime.mjs (which CI
+// checks against the runtimes themselves).
 //
 //     node scripts/readme-tables.mjs           # prints both
 //     node scripts/readme-tables.mjs --write   # puts them into README.md, between their markers
 //
 // test/readme.test.js fails when the README's tables are not what this makes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatNumber } from '../bench/lib/format.js';
+import { performanceBlock } from './readme-performance.mjs';
 import { known } from './test-runtime.mjs';
 
 const root = new URL('..', import.meta.url);
 /** The README's generated blocks: each between a begin and an end marker. */
 export const blocks = {
   comparison: '(scripts/readme-tables.mjs writes this table from bench/results/latest.json)',
+  performance: '(scripts/readme-tables.mjs writes this from bench/results/latest.json and history.jsonl)',
   runtimes: '(scripts/readme-tables.mjs writes this list from scripts/test-runtime.mjs)',
 };
 const begin = (block) => `<!-- ${block}:begin ${blocks[block]} -->`;
@@ -33,12 +37,12 @@ const columns = [
 
 /** The rows: a measurement, which of its outputs, and how to label and format it. */
 const rows = [
-  { id: 'noop-burst', output: 0, label: 'no-op tasks/s, 20k submitted at once' },
+  { id: 'noop-burst', output: 0, label: (c) => `no-op tasks/s, bursts of ${c.noopTasks / 1000}k submitted at once` },
   { id: 'noop-window', output: 0, label: 'no-op tasks/s, 1k in flight' },
   { id: 'roundtrip', output: 0, label: 'sequential round trip, p50 µs' },
   { id: 'roundtrip', output: 1, label: 'sequential round trip, p99 µs' },
   { id: 'sync', output: 0, label: 'blocking call from the main thread, p50 µs (`resultSync`)' },
-  { id: 'cpu', output: 0, label: 'CPU-bound speed-up, 32 × fib(27)', suffix: '×' },
+  { id: 'cpu', output: 0, label: (c) => `CPU-bound speed-up, ${c.cpuTasks} × fib(${c.fibN})`, suffix: '×' },
   { id: 'payload-clone', output: 0, label: '1 MiB buffer cloned both ways, MiB/s' },
   { id: 'payload-transfer', output: 0, label: '1 MiB buffer transferred both ways, MiB/s' },
   { id: 'startup', output: 0, label: 'new pool to first result, ms' },
@@ -61,7 +65,8 @@ export function comparisonTable(run) {
     const present = values.filter((v) => v !== undefined);
     const best = output.better === 'higher' ? Math.max(...present) : Math.min(...present);
     const cells = values.map((v) => (v === undefined ? '—' : v === best ? `**${formatNumber(v)}${row.suffix ?? ''}**` : `${formatNumber(v)}${row.suffix ?? ''}`));
-    lines.push(`| ${row.label} | ${cells.join(' | ')} |`);
+    const label = typeof row.label === 'function' ? row.label(run.config) : row.label;
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
@@ -91,9 +96,18 @@ export function withBlock(readme, block, text) {
   return `${readme.slice(0, start + begin(block).length)}\n${text}\n${readme.slice(stop)}`;
 }
 
+/** bench/results/history.jsonl: one line per run, oldest first (none if the file is missing). */
+export function readHistory() {
+  const file = new URL('bench/results/history.jsonl', root);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
 /** README.md with every generated block as it should be. */
-export function generated(readme, run) {
-  return withBlock(withBlock(readme, 'comparison', comparisonTable(run)), 'runtimes', runtimeList());
+export function generated(readme, run, history = readHistory()) {
+  let out = withBlock(readme, 'comparison', comparisonTable(run));
+  out = withBlock(out, 'performance', performanceBlock(run, history));
+  return withBlock(out, 'runtimes', runtimeList());
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -102,6 +116,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const readme = new URL('README.md', root);
     writeFileSync(readme, generated(readFileSync(readme, 'utf8'), run));
   } else {
-    console.log(`${comparisonTable(run)}\n\n${runtimeList()}`);
+    console.log(`${comparisonTable(run)}\n\n${performanceBlock(run, readHistory())}\n\n${runtimeList()}`);
   }
 }

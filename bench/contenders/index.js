@@ -15,7 +15,7 @@ export const CONTENDERS = [
     id: 'threadloop',
     label: 'threadloop ThreadPoolExecutor',
     adapter: 'threadloop.js',
-    measures: [...POOL, 'sync', 'stream'],
+    measures: [...POOL, 'sync', 'sync-worker', 'stream'],
   },
   {
     // What a ContextVar costs once used: every call carries a value (ContextVar.run per submit).
@@ -126,7 +126,7 @@ export const CONTENDERS = [
     id: 'raw-message',
     label: 'raw worker_threads, 1 message per task',
     adapter: 'raw-message.js',
-    measures: [...POOL, 'stream'],
+    measures: [...POOL, 'stream', 'sync-worker'],
   },
   {
     id: 'raw-batch',

@@ -1,5 +1,7 @@
 // Raw worker_threads reference, one message per task, sent to the worker with the fewest tasks in
 // flight. This is what a minimal hand-written pool costs; it is the "raw" ratio in most tables.
+import { Worker } from 'node:worker_threads';
+import { noop } from '../tasks/functions.js';
 import { startWorkers, stopWorkers } from '../lib/raw-workers.js';
 
 export async function create({ workers }) {
@@ -44,6 +46,28 @@ export async function create({ workers }) {
       const received = chunks.get(id);
       chunks.delete(id);
       return received;
+    },
+    /**
+     * The raw reference of a worker blocking on calls into this thread: the worker posts, then
+     * waits on a shared cell that this thread's message handler sets (tasks/raw-main-call-worker.js).
+     */
+    syncFromWorker({ warmup, warmupMs, calls }) {
+      const sab = new SharedArrayBuffer(8);
+      const cells = new Int32Array(sab);
+      const caller = new Worker(new URL('../tasks/raw-main-call-worker.js', import.meta.url), { workerData: { sab, warmup, warmupMs, calls } });
+      return new Promise((resolve, reject) => {
+        caller.on('error', reject);
+        caller.on('message', (message) => {
+          if (typeof message === 'object') {
+            void caller.terminate();
+            resolve(message.done);
+            return;
+          }
+          Atomics.store(cells, 1, noop(message));
+          Atomics.add(cells, 0, 1);
+          Atomics.notify(cells, 0);
+        });
+      });
     },
     close: () => stopWorkers(threads),
   };

@@ -4,7 +4,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { ContextVar, ThreadPoolExecutor, taskModule } from 'threadloop';
 
-const TASK_NAMES = ['noop', 'fib', 'echo', 'echoMove', 'count'];
+const TASK_NAMES = ['noop', 'fib', 'echo', 'echoMove', 'count', 'blockOnMain'];
 
 export function create({ workers, options: { context = false, tracing = false, ...options } = {} }) {
   const module = taskModule(new URL('../tasks/threadloop.js', import.meta.url));
@@ -19,6 +19,8 @@ export function create({ workers, options: { context = false, tracing = false, .
   return {
     run: context ? (name, arg, transfer) => requestId.run('req-1', () => submit(name, arg, transfer)) : submit,
     runSync: (name, arg) => executor.submit(tasks[name], arg).resultSync(),
+    /** A worker blocking on calls into this thread's loop; resolves to its latency percentiles. */
+    syncFromWorker: ({ warmup, warmupMs, calls }) => executor.submit(tasks.blockOnMain, warmup, warmupMs, calls),
     /** Streams `count(n)` and resolves with how many chunks arrived. */
     async drainStream(n) {
       let received = 0;

@@ -4,11 +4,17 @@ const MiB = 1024 * 1024;
 
 const FULL = {
   rounds: 5,
+  /** Which measurements share a child process (see lib/jobs.js). */
+  share: 'module',
   workers: 2,
-  noopTasks: 100_000,
-  noopWarmup: 100_000, // one full run first: the steady state is measured (see metrics/noop.js)
-  windowTasks: 100_000,
+  noopTasks: 50_000,
+  noopWarmup: 50_000, // the workload once, repeated for noopWarmupMs (see metrics/noop.js)
+  noopWarmupMs: 500,
+  noopMs: 500, // at least one workload, repeated for this long: the steady state, timed
+  windowTasks: 50_000,
   inFlight: 1_000,
+  /** The blocking and sequential calls' warm-up lasts at least this long (and their count). */
+  latencyWarmupMs: 600,
   roundtripCalls: 2_000,
   roundtripWarmup: 2_000,
   cpuTasks: 32,
@@ -30,22 +36,30 @@ const FULL = {
 const QUICK = {
   ...FULL,
   // Three rounds, not two: on a busy 2-core machine latencies are bimodal from one process to the
-  // next, and a median of two is just their mean.
+  // next, and a median of two is just their mean. What shrinks is the rest: starting a child and
+  // its pool (0.3-0.4 s) is most of a quick measurement, so a contender's measurements share one
+  // child per round, and there is little work in each.
   rounds: 3,
-  noopTasks: 20_000,
-  noopWarmup: 10_000, // half the workload, to stay under 2 minutes
-  windowTasks: 20_000,
+  share: 'contender',
+  noopTasks: 10_000,
+  noopWarmup: 5_000, // half the workload, repeated for noopWarmupMs
+  noopWarmupMs: 80,
+  noopMs: 120,
+  windowTasks: 10_000,
+  latencyWarmupMs: 300,
   roundtripCalls: 1_000,
-  roundtripWarmup: 1_000,
-  cpuReps: 5,
-  payloadWarmupMs: 150,
-  payloadMs: 250,
-  payloadSequential: 32,
-  idleMs: 200,
+  roundtripWarmup: 300,
+  cpuTasks: 16,
+  fibN: 25, // about 1 ms a task: dispatch is still under 1 % of it
+  cpuReps: 3,
+  payloadWarmupMs: 50,
+  payloadMs: 100,
+  payloadSequential: 16,
+  idleMs: 100,
   syncCalls: 1_000,
-  syncWarmup: 300,
-  streamChunks: 50_000,
-  streamWarmup: 20_000,
+  syncWarmup: 200,
+  streamChunks: 20_000,
+  streamWarmup: 5_000,
   childTimeoutMs: 60_000,
 };
 

@@ -1,6 +1,7 @@
-// Registry of measurements. Each one runs in its own fresh child process per contender per round
-// (see measure.js) and yields one or more named outputs. `reference` is the raw worker_threads
-// contender its ratios are taken against; `group` is what --only selects.
+// Registry of measurements. Each runs in a fresh child process per contender per round, which
+// it may share with others (see lib/jobs.js), with a pool of its own, and yields one or more
+// named outputs. `reference` is the raw worker_threads contender its ratios are taken against;
+// `group` is what --only selects.
 
 const k = (n) => (n >= 1000 ? `${n / 1000}k` : String(n));
 
@@ -10,7 +11,7 @@ export const MEASUREMENTS = [
     group: 'noop',
     module: 'noop.js',
     run: 'burst',
-    title: (c) => `no-op throughput, ${k(c.noopTasks)} tasks submitted at once`,
+    title: (c) => `no-op throughput, bursts of ${k(c.noopTasks)} tasks submitted at once, for at least ${c.noopMs} ms`,
     outputs: [{ key: 'opsPerSec', unit: 'tasks/s', better: 'higher' }],
     reference: 'raw-batch',
   },
@@ -19,7 +20,7 @@ export const MEASUREMENTS = [
     group: 'noop',
     module: 'noop.js',
     run: 'window',
-    title: (c) => `no-op throughput, ${k(c.windowTasks)} tasks, ${k(c.inFlight)} in flight`,
+    title: (c) => `no-op throughput, runs of ${k(c.windowTasks)} tasks with ${k(c.inFlight)} in flight, for at least ${c.noopMs} ms`,
     outputs: [{ key: 'opsPerSec', unit: 'tasks/s', better: 'higher' }],
     reference: 'raw-batch',
   },
@@ -77,6 +78,8 @@ export const MEASUREMENTS = [
     group: 'startup',
     module: 'startup.js',
     run: 'startup',
+    // Idle memory is measured from this process's own baseline: no pool may have run before.
+    alone: true,
     title: (c) => `pool start, and idle RSS of a warmed-up ${c.workers}-worker pool`,
     outputs: [
       { key: 'startMs', unit: 'ms to first result', better: 'lower' },
@@ -105,6 +108,18 @@ export const MEASUREMENTS = [
       { key: 'p99Us', unit: 'µs p99', better: 'lower' },
     ],
     reference: 'raw-sab',
+  },
+  {
+    id: 'sync-worker',
+    group: 'sync',
+    module: 'sync.js',
+    run: 'fromWorker',
+    title: (c) => `synchronous call from a worker into the main thread's loop, ${k(c.syncCalls)} blocking no-op calls`,
+    outputs: [
+      { key: 'p50Us', unit: 'µs p50', better: 'lower' },
+      { key: 'p99Us', unit: 'µs p99', better: 'lower' },
+    ],
+    reference: 'raw-message',
   },
 ];
 

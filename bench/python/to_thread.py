@@ -1,7 +1,7 @@
 """Python reference: asyncio.to_thread on a 2-thread default executor.
 
-Usage: python3 bench/python/to_thread.py <measurement> <config-json>
-Prints one JSON line last on stdout, like bench/measure.js: {"ok": true, "values": {...}}.
+Usage: python3 bench/python/to_thread.py <measurement[,measurement...]> <config-json>
+Prints one JSON line last on stdout, like bench/measure.js: {"ok": true, "results": {...}}.
 Python threads share memory (nothing is copied) and take turns on the GIL, so the payload
 measurements do not apply and the CPU-bound speed-up shows the GIL, not the hardware.
 """
@@ -151,15 +151,19 @@ MEASUREMENTS = {
 
 
 def main():
-    measurement, config = sys.argv[1], json.loads(sys.argv[2])
-    try:
-        values = asyncio.run(MEASUREMENTS[measurement](config))
-        result = {"ok": True, "values": values, "notes": NOTES.get(measurement, [])}
-    except Exception:
-        result = {"ok": False, "error": traceback.format_exc()}
+    # Several measurements may share this process (comma-separated), each with its own executor.
+    measurements, config = sys.argv[1].split(","), json.loads(sys.argv[2])
+    results = {}
+    for measurement in measurements:
+        gc.collect()
+        try:
+            values = asyncio.run(MEASUREMENTS[measurement](config))
+            results[measurement] = {"ok": True, "values": values, "notes": NOTES.get(measurement, [])}
+        except Exception:
+            results[measurement] = {"ok": False, "error": traceback.format_exc()}
     print()
-    print(json.dumps(result), flush=True)
-    sys.exit(0 if result["ok"] else 1)
+    print(json.dumps({"ok": True, "results": results}), flush=True)
+    sys.exit(0 if all(r["ok"] for r in results.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import type { TransferList } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
 import { AbortError, CancelledError, DeadlockError, TimeoutError } from '../wire/errors.js';
 import { CallFlag, NO_SLOT } from '../wire/protocol.js';
-import type { Wake } from '../wire/wake.js';
+import { SpinBackoff, type Wake } from '../wire/wake.js';
 import type { Endpoint, EndpointExit } from './endpoint.js';
 import { captureContext, contextActive } from './context.js';
 import { Future, type FutureLink } from './future.js';
@@ -78,6 +78,14 @@ export interface CallTableOptions {
 
 /** How often a blocking wait looks for a thread that is gone without a word (out of memory). */
 const PROBE_MS = 50;
+
+/**
+ * How long a blocking wait spins before it sleeps (ms). The caller is blocked anyway, and an
+ * answer that comes while it spins is read at once, where waking from `Atomics.wait` costs tens
+ * of microseconds on an idle virtual CPU. Bounded, and backed off where it does not pay (see
+ * SpinBackoff).
+ */
+const SPIN_MS = 0.05;
 
 /** One call, from submit to settled. It is its future's link: `cancel()`, `state`, `resultSync()`. */
 export class Call implements FutureLink {
@@ -146,6 +154,8 @@ export class CallTable {
   #nextId = 1;
   /** Calls by the signal they watch: one listener per signal, however many calls share it. */
   readonly #watching = new Map<AbortSignal, Set<Call>>();
+  /** Whether a blocking wait spins before it sleeps (see SPIN_MS). */
+  readonly #spin = new SpinBackoff();
   completed = 0;
   failed = 0;
   cancelled = 0;
@@ -376,7 +386,9 @@ export class CallTable {
    * that is gone. Calls that arrive for this thread meanwhile wait (they cannot run while it
    * blocks). If `call` made one of them — or one whose maker cannot be told arrives while `call`
    * is the only call running over there — and `call` then does not settle within PROBE_MS,
-   * blocking could never end: DeadlockError.
+   * blocking could never end: DeadlockError. While it waits, this thread polls: the threads it
+   * waits for may answer through shared memory (wire/frame-lane.ts), and it spins for their
+   * answer before it sleeps (SPIN_MS).
    */
   waitSync(call: Call, deadline: number): void {
     const wake = this.options.wake;
@@ -393,27 +405,51 @@ export class CallTable {
           }
           endpoint.sender.flush();
           endpoint.sender.receivePending();
-          const exit = endpoint.probe?.();
-          if (exit !== undefined) this.policy.gone(endpoint, exit);
         }
         if (call.state === 'settled') return;
         for (const endpoint of this.policy.endpoints()) endpoint.sender.flush();
         if (this.policy.endpoints().length === 0) {
           throw new DeadlockError('resultSync() would block forever: there is no thread left to run the task');
         }
-        const now = performance.now();
-        if (this.#calledBack(call)) {
+        const calledBackNow = this.#calledBack(call);
+        // The clock only when something depends on it: a deadline, or a call made back here.
+        const now = deadline === Infinity && !calledBackNow ? 0 : performance.now();
+        if (calledBackNow) {
           calledBackAt ??= now;
           if (now - calledBackAt >= PROBE_MS) throw calledBack(call);
         }
         const remaining = deadline - now;
         if (remaining <= 0) return;
+        // A thread that polls reads the call at once: its answer is worth a spin whatever the
+        // back-off says (and a miss then says nothing about spinning in general).
+        const eager = call.endpoint?.sender.peerPolls() === true;
+        if (eager || this.#spin.shouldSpin()) {
+          const caught = wake.spin(seen, Math.min(SPIN_MS, remaining));
+          if (!eager) this.#spin.spun(caught);
+          if (caught) continue;
+        }
+        // Before sleeping: a thread gone without a word (out of memory)? Its calls fail, or go
+        // to another thread: look again from the top.
+        if (this.#probe()) continue;
         wake.sleep(seen, Math.min(remaining, PROBE_MS));
       }
     } finally {
       for (const endpoint of held) endpoint.sender.holdCalls(false);
     }
   }
+
+  /** Tells the policy of each endpoint whose thread is gone; true if one is. */
+  #probe(): boolean {
+    let gone = false;
+    for (const endpoint of [...this.policy.endpoints()]) {
+      const exit = endpoint.probe?.();
+      if (exit === undefined) continue;
+      this.policy.gone(endpoint, exit);
+      gone = true;
+    }
+    return gone;
+  }
+
 }
 
 function calledBack(call: Call): DeadlockError {

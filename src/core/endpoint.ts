@@ -26,6 +26,11 @@ export interface CallSender {
   /** Handles the frames that have arrived, without the event loop. */
   receivePending(): number;
   /**
+   * Whether the other thread polls for frames now (it spins for them, or blocks in resultSync):
+   * what was just sent is read at once, and an answer may be microseconds away.
+   */
+  peerPolls(): boolean;
+  /**
    * While on, calls that arrive for this thread wait instead of running: a thread blocked in
    * `resultSync` must not run tasks from inside it. Turning it off lets them run, in order,
    * once the thread is back in its event loop. Holds nest: each `true` is undone by one `false`.

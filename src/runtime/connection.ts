@@ -25,19 +25,7 @@ import { HeldCalls } from './held-calls.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
 import type { Linger } from './linger.js';
-
-/** How frames move: a MessagePort, a worker's parentPort, or a child process's IPC pipe. */
-export interface Channel {
-  /** Sends a frame; throws (DataCloneError) if something in it cannot be cloned. */
-  post(frame: Frame, transfer: Transferable[]): void;
-  /** Calls `handler` for each frame that arrives. */
-  listen(handler: (frame: Frame) => void): void;
-  /** Takes an arrived frame without the event loop (threads only); undefined if none. */
-  receiveSync(): Frame | undefined;
-  /** Whether an open channel keeps this thread's event loop alive. */
-  ref(): void;
-  unref(): void;
-}
+import type { Channel } from './channels.js';
 
 /** What the owner of a connection (a pool, a loop handle, a worker) hears from it. */
 export interface ConnectionEvents {
@@ -82,12 +70,7 @@ export class Connection implements CallSender, StreamOut {
   #closed = false;
   /** How many elements of the frame being read follow the call being served. */
   #behind = 0;
-  /**
-   * How many blocking waits hold calls here (this thread blocks in resultSync): a count, because
-   * a done callback run from inside one wait may block again, and the inner wait ending must not
-   * let calls run inside the outer one.
-   */
-  /** Calls that arrived while holding, to run in order once the thread is free. */
+  /** Calls that arrived while held (this thread blocks in resultSync), to run in order after. */
   readonly #held = new HeldCalls(({ id, taskId, args, slot, flags }) => {
     this.#behind = 0;
     this.#serve(id, taskId, args, slot, flags);
@@ -108,8 +91,13 @@ export class Connection implements CallSender, StreamOut {
     linger?.attach(this);
     // One message event, then whatever else has arrived, read directly: an event costs far more.
     channel.listen((frame) => {
-      this.receive(frame);
-      this.receivePending();
+      linger?.busy(true); // a lingering worker must not take this thread's core meanwhile
+      try {
+        this.receive(frame);
+        this.receivePending();
+      } finally {
+        linger?.busy(false);
+      }
     });
   }
 
@@ -197,6 +185,16 @@ export class Connection implements CallSender, StreamOut {
    */
   holdCalls(on: boolean): void {
     this.#held.hold(on);
+    this.poll(on); // blocked, it reads its frames by hand
+  }
+
+  peerPolls(): boolean {
+    return this.channel.peerPolls?.() === true;
+  }
+
+  /** This thread polls for frames (`true`), or stops (see Channel.poll). */
+  poll(on: boolean): void {
+    this.channel.poll?.(on);
   }
 
   /** How many calls arrived while held and wait to run. */
@@ -218,7 +216,9 @@ export class Connection implements CallSender, StreamOut {
   #schedule(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    this.#heldSince = performance.now();
+    // When the outbox began to wait matters only while a batch of calls is served (see #run);
+    // a stale time there just sends sooner.
+    if (this.#behind > 0) this.#heldSince = performance.now();
     // Not queueMicrotask: Node wraps each callback in an AsyncResource, several times the cost.
     resolved.then(this.#flushLater);
   }
@@ -357,14 +357,16 @@ export class Connection implements CallSender, StreamOut {
     // task is neither delayed by nor lost with one behind it in a batch. The exception, which
     // keeps long batches of tiny tasks cheap: a task that ran fast its last few times may run
     // first, as long as nothing has waited long to be sent and more calls follow.
-    let started = performance.now();
     if (
       this.#out.length > 0 &&
-      ((this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || started - this.#heldSince > HOLD_MS || this.#behind < HOLD_MIN_BEHIND)
+      (this.#behind < HOLD_MIN_BEHIND || (this.#fastRuns.get(taskId) ?? 0) < TRUSTED_RUNS || performance.now() - this.#heldSince > HOLD_MS)
     ) {
       this.flush();
-      started = performance.now(); // the task is timed, not the send: waking a peer can be slow
     }
+    // Only calls in a batch are timed (after the send: waking a peer can be slow): holding
+    // results back is for batches, and a call alone needs no clock.
+    const timed = this.#behind > 0;
+    const started = timed ? performance.now() : 0;
     call ??= makeRunningCall(id, fn.name, flags, this);
     let result: unknown;
     const previous = enterCall(call);
@@ -377,7 +379,7 @@ export class Connection implements CallSender, StreamOut {
       return;
     } finally {
       leaveCall(previous);
-      this.#timed(taskId, performance.now() - started);
+      if (timed) this.#timed(taskId, performance.now() - started);
     }
     if (isThenable(result)) {
       this.#running.set(id, call);

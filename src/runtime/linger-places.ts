@@ -1,22 +1,25 @@
 /**
- * The pool's side of lingering (see linger.ts): the places lingering workers hold, shared by
- * every pool of this process, so that at most one worker per core but one spins at a time.
+ * The pool's side of lingering (linger.ts): the cells that share the cores among the workers of
+ * this process (see Cores in wire/wake.ts), made at the first pool's first worker, and the
+ * workers' tokens.
  */
 import { availableParallelism } from 'node:os';
 import type { LingerSettings } from '../wire/protocol.js';
+import { coreCells } from '../wire/wake.js';
 
-/** The places of this process (made at the first pool's first worker) and the last token. */
-let lingerPlaces: Int32Array | undefined;
+/** The cells of this process (made at the first pool's first worker) and the last token. */
+let cells: Int32Array | undefined;
 let lingerTokens = 0;
 
-/** A new worker's linger settings: spin up to `budgetMs`, holding one of the process's places. */
+/** A new worker's linger settings: spin up to `budgetMs`, within the process's places. */
 export function lingerSettings(budgetMs: number): LingerSettings {
-  lingerPlaces ??= new Int32Array(new SharedArrayBuffer(4 * Math.max(0, availableParallelism() - 1)));
-  return { budgetMs, places: lingerPlaces.buffer as SharedArrayBuffer, token: ++lingerTokens };
+  cells ??= coreCells(Math.max(0, availableParallelism() - 1));
+  return { budgetMs, places: cells.buffer as SharedArrayBuffer, token: ++lingerTokens };
 }
 
-/** Frees the place a worker that died while lingering still holds (its own `finally` did not run). */
+/** Frees what a worker that died still holds (its own `finally` did not run). */
 export function releaseLingerPlace(token: number): void {
-  if (lingerPlaces === undefined) return;
-  for (let i = 0; i < lingerPlaces.length; i++) Atomics.compareExchange(lingerPlaces, i, token, 0);
+  if (cells === undefined) return;
+  for (let i = 1; i < cells.length; i++) Atomics.compareExchange(cells, i, token, 0);
 }
+

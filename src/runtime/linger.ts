@@ -5,42 +5,61 @@
  *
  * Why: when a CPU has nothing to run, a virtual machine halts it, and waking a halted CPU costs
  * 40-80 µs, several times a small task's whole round trip. A worker that is still spinning when
- * the next call arrives reads it at once, synchronously.
+ * the next call arrives reads it at once, synchronously — and, since it says it polls, the pool
+ * sends that call through shared memory (wire/frame-lane.ts), not the port. A worker that caught
+ * a call runs it, sends its result at once and spins again: a sequence of calls (a caller
+ * blocked in resultSync, say) costs a shared-memory hand-off each, not an event-loop turn.
  *
  * What keeps it cheap and safe:
- * - it never starves the thread that feeds the workers: at most one worker per core but one, over
- *   all the pools of the process, lingers at a time (it must take one of that many places in
- *   shared memory), so on two cores one does;
+ * - it never takes a core from a thread with work to do: at most one worker per core but one,
+ *   over all the pools of the process, lingers at a time (it must take one of that many places
+ *   in shared memory: the main thread keeps a core), and a lingering worker stops as soon as
+ *   workers running tasks need its core (Cores, wire/wake.ts); so on two cores one worker lingers,
+ *   and only while no other runs tasks;
  * - bounded: one linger spins at most `budgetMs`, and only when no async call is in progress
  *   (their I/O and timers must run);
- * - the event loop keeps turning: a linger runs in a `setImmediate` callback, and the calls it
- *   picks up run there too, so timers and I/O get their turn between batches;
- * - adaptive: a linger that catches nothing makes the worker skip the next 1, 2, 4 … 64
- *   chances (a catch starts over), so a worker whose calls come seldom ends up asleep in its
- *   event loop as before, having spent one budget per 64 batches at most.
+ * - the event loop keeps turning: a linger runs in a `setImmediate` callback, the calls it
+ *   picks up run there too, and it serves at most SERVE_MS before it lets the loop turn, so
+ *   timers and I/O get their turn between batches;
+ * - adaptive (SpinBackoff): a linger that catches nothing makes the worker skip the next 1, 2,
+ *   4 … 64 chances (a catch starts over), so a worker whose calls come seldom — or that shares
+ *   its CPU with the caller, whom its spinning would only hold up — ends up asleep in its event
+ *   loop as before, having spent one budget per 64 batches at most.
  */
 import type { LingerSettings } from '../wire/protocol.js';
-import type { Wake } from '../wire/wake.js';
+import { Cores, SpinBackoff, type Wake } from '../wire/wake.js';
 
 /** What a linger needs from the connection it serves. */
 export interface Lingerer {
-  /** Handles the frames that have arrived; returns how many. */
+  /** Handles the frames that have arrived (running the calls among them); returns how many. */
   receivePending(): number;
+  /** This thread polls for frames, or stops (the peer may then send through shared memory). */
+  poll(on: boolean): void;
+  /** Sends what is queued now. */
+  flush(): void;
 }
 
-/** The longest back-off, in lingers skipped, after lingers that caught nothing. */
-const MAX_SKIP = 64;
+/**
+ * How long one linger may go on serving calls it catches before it lets the event loop turn
+ * (timers, I/O, and the microtasks of the tasks it ran) — then it lingers again if worth it.
+ */
+const SERVE_MS = 1;
+
+/**
+ * `idle`: in the event loop; `armed`: a linger is due (setImmediate); `lingering`: spinning or
+ * serving what it caught.
+ */
+type LingerState = 'idle' | 'armed' | 'lingering';
 
 export class Linger {
   #conn: Lingerer | undefined = undefined;
-  #armed = false;
-  /** Chances to skip before the next linger, and how many the next miss makes it. */
-  #skip = 0;
-  #backoff = 1;
+  #state: LingerState = 'idle';
+  /** Whether the next chance to linger is taken (see SpinBackoff). */
+  readonly #backoff = new SpinBackoff();
   readonly #budgetMs: number;
-  /** The places lingering workers of the process hold (see LingerSettings), and our mark. */
-  readonly #places: Int32Array;
-  readonly #token: number;
+  /** The cores the workers of the process share (see Cores). */
+  readonly #cores: Cores;
+  readonly #crowded = (): boolean => this.#cores.crowded();
 
   constructor(
     /** Bumped by the pool after each frame it sends to this worker. */
@@ -50,8 +69,12 @@ export class Linger {
     readonly expecting: () => boolean,
   ) {
     this.#budgetMs = settings.budgetMs;
-    this.#places = new Int32Array(settings.places);
-    this.#token = settings.token;
+    this.#cores = new Cores(settings.places, settings.token);
+  }
+
+  /** This worker runs tasks it got from its event loop (`true`), or has finished them. */
+  busy(on: boolean): void {
+    this.#cores.busy(on);
   }
 
   /** Serves calls on `conn` while lingering. */
@@ -61,54 +84,73 @@ export class Linger {
 
   /** This worker just sent a frame: linger once the event loop has turned, if worth it. */
   sent(): void {
-    if (this.#armed || this.#places.length === 0) return;
-    if (this.#skip > 0) {
-      this.#skip--;
-      return;
-    }
-    this.#armed = true;
+    if (this.#state !== 'idle' || !this.#cores.lingering) return;
+    if (!this.#backoff.shouldSpin()) return;
+    this.#state = 'armed';
     setImmediate(this.#linger);
   }
 
   readonly #linger = (): void => {
-    this.#armed = false;
-    const conn = this.#conn;
-    if (conn === undefined || !this.expecting()) return;
-    // Read the count before draining: a frame sent after the drain changes it, so none is missed.
-    const seen = this.wake.read();
-    if (conn.receivePending() > 0) return;
-    const place = this.#enter();
-    if (place < 0) return;
-    let caught: boolean;
+    this.#state = 'lingering';
+    let again = false;
     try {
-      caught = this.#spin(seen); // no task runs while the place is held
+      again = this.#serve();
     } finally {
-      Atomics.store(this.#places, place, 0);
+      this.#state = 'idle';
     }
-    if (caught) {
-      this.#backoff = 1;
-      conn.receivePending(); // the calls run now; their results go out in this turn's microtasks
-    } else {
-      this.#skip = this.#backoff;
-      this.#backoff = Math.min(this.#backoff * 2, MAX_SKIP);
-    }
+    if (again) this.sent();
   };
 
-  /** Spins until the peer bumps the wake count past `seen` (true) or the budget is spent. */
-  #spin(seen: number): boolean {
-    const deadline = performance.now() + this.#budgetMs;
-    while (this.wake.read() === seen) {
-      if (performance.now() >= deadline) return false;
+  /**
+   * Spins for the peer's next frame; when one comes, runs its calls and sends their results at
+   * once, and spins again — a sequence of calls (a caller blocked in resultSync, say) then costs
+   * the shared-memory hand-off, not an event-loop turn each. Stops when a spin catches nothing,
+   * when a call goes async (its promise needs the event loop), or after SERVE_MS. Returns
+   * whether to linger again once the event loop has turned.
+   */
+  #serve(): boolean {
+    const conn = this.#conn;
+    if (conn === undefined || !this.expecting()) return false;
+    const stopAt = performance.now() + SERVE_MS;
+    let rounds = 0;
+    // Polled all along, not only while spinning: the peer's next call, sent while this one runs
+    // or its result goes out, then comes through shared memory too.
+    conn.poll(true);
+    this.#cores.busy(true); // while it runs what it caught; not while it spins
+    try {
+      for (;;) {
+        // Read the count before draining: a frame sent after the drain changes it, so none is missed.
+        const seen = this.wake.read();
+        if (conn.receivePending() === 0) {
+          const caught = this.#spinInPlace(seen);
+          if (caught === undefined) return false; // no place free
+          this.#backoff.spun(caught);
+          if (!caught) return false;
+          conn.receivePending();
+        }
+        if (!this.expecting()) return false; // an async call runs: its results go out from the event loop
+        conn.flush();
+        if ((++rounds & 7) === 0 && performance.now() >= stopAt) return true; // the clock every 8
+      }
+    } finally {
+      this.#cores.busy(false);
+      conn.poll(false);
     }
-    return true;
   }
 
-  /** Takes a free place among the lingering workers of the process; -1 if none is free. */
-  #enter(): number {
-    for (let i = 0; i < this.#places.length; i++) {
-      if (Atomics.compareExchange(this.#places, i, 0, this.#token) === 0) return i;
+  /**
+   * Spins holding a place (no task runs while it is held), until caught, the budget is spent, or
+   * busy workers need the core; undefined if no place is free.
+   */
+  #spinInPlace(seen: number): boolean | undefined {
+    const place = this.#cores.enter();
+    if (place < 0) return undefined;
+    this.#cores.busy(false);
+    try {
+      return this.wake.spin(seen, this.#budgetMs, this.#crowded);
+    } finally {
+      this.#cores.leave(place);
+      this.#cores.busy(true);
     }
-    return -1;
   }
 }
-

@@ -1,6 +1,6 @@
 /** Workers as worker threads: the transport of ThreadPoolExecutor. */
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
-import { portChannel, workerDepth } from './channels.js';
+import { makeLanes, portChannel, workerDepth } from './channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 import { inheritedExecArgv, type SpawnedWorker, type Transport, type WorkerExit } from './transport.js';
 
@@ -25,8 +25,9 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
     idleSpinMs: options.idleSpinMs,
     spawn(boot: WorkerBootstrap): SpawnedWorker {
       const { port1, port2 } = new MessageChannel();
+      const lanes = makeLanes();
       const worker = new Worker(options.entry, {
-        workerData: { boot, port: port2 },
+        workerData: { boot, port: port2, lanes: lanes.there },
         transferList: [port2],
         env: options.env === undefined ? process.env : { ...options.env },
         execArgv: options.execArgv ?? inheritedExecArgv(),
@@ -39,7 +40,7 @@ export function threadTransport(options: ThreadTransportOptions): Transport {
       worker.unref();
       let error: unknown;
       worker.on('error', (e) => (error = e));
-      const port = portChannel(port1, workerDepth(options.resourceLimits?.stackSizeMb));
+      const port = portChannel(port1, workerDepth(options.resourceLimits?.stackSizeMb), lanes.here);
       return {
         channel: {
           ...port,

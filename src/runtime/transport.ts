@@ -5,7 +5,7 @@
  */
 import type { EndpointExit } from '../core/endpoint.js';
 import type { Wake } from '../wire/wake.js';
-import type { Channel } from './connection.js';
+import type { Channel } from './channels.js';
 import type { WorkerBootstrap } from '../wire/protocol.js';
 
 /** Why a worker went away. */

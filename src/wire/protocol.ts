@@ -109,8 +109,9 @@ export interface LingerSettings {
   /** The longest one linger spins, in milliseconds. */
   budgetMs: number;
   /**
-   * Int32 places, one per core but one (so the thread feeding the workers keeps a core), shared
-   * by every pool of the process: a lingering worker holds one, marked with its token.
+   * Int32 cells shared by every pool of the process (runtime/linger-places.ts): places, one per
+   * core but one (so the thread feeding the workers keeps a core), a lingering worker holds one;
+   * and busy marks, one per core, which a worker running tasks holds. Both marked with its token.
    */
   places: SharedArrayBuffer;
   /** This worker's mark in a place (non-zero, unique in the process). */

@@ -1,0 +1,161 @@
+// The README's "Performance" numbers (see readme-tables.mjs): the latest run's medians with
+// their spread, its targets — met, or missed by how much and why — its chart, and the targets
+// of the recent runs, so that one run is never all there is to read.
+import { formatNumber } from '../bench/lib/format.js';
+
+/** The rows: a measurement's output, and what the "raw" column compares with. */
+const ROWS = [
+  { id: 'noop-burst', key: 'opsPerSec', label: 'no-op tasks/s, all at once', raw: ['raw-batch', 'raw-message'] },
+  { id: 'noop-window', key: 'opsPerSec', label: 'no-op tasks/s, 1k in flight', raw: ['raw-batch', 'raw-message'] },
+  { id: 'roundtrip', key: 'p50Us', label: 'sequential round trip, p50 µs', raw: ['raw-message', 'raw-sab'] },
+  { id: 'sync', key: 'p50Us', label: 'blocking call (`resultSync`), p50 µs', raw: ['raw-sab'] },
+  { id: 'sync-worker', key: 'p50Us', label: 'a worker blocking on `mainLoop()`, p50 µs', raw: ['raw-message'] },
+  { id: 'cpu', key: 'speedup', label: 'CPU-bound speed-up, ×', raw: ['raw-message'] },
+  { id: 'payload-clone', key: 'mibPerSec', label: '1 MiB cloned both ways, MiB/s', raw: ['raw-message'] },
+  { id: 'payload-transfer', key: 'mibPerSec', label: '1 MiB transferred both ways, MiB/s', raw: ['raw-message'] },
+  { id: 'stream', key: 'chunksPerSec', label: 'streamed chunks/s', raw: ['raw-message'] },
+  { id: 'startup', key: 'startMs', label: 'new pool to first result, ms', raw: ['raw-message'] },
+  { id: 'startup', key: 'idleRssMiB', label: 'RSS of an idle 2-worker pool, MiB', raw: ['raw-message'] },
+];
+
+const RAW_NAMES = { 'raw-message': 'one message per task', 'raw-batch': 'one message per batch', 'raw-sab': 'SAB ping-pong' };
+
+/**
+ * Why a target is missed, where that is known: what limits it on this machine. Words, no
+ * numbers of a particular run (those are in the list, from the run itself).
+ */
+const WHY = {
+  'no-op throughput (all at once) >= 0.5x raw batched':
+    'the raw reference does nothing per task but send it; threadloop keeps a Future, a call record, a start/withdraw cell and run-time statistics per task, which on the main thread costs more than the dispatch itself.',
+  'no-op throughput (1k in flight) >= 0.5x raw batched':
+    'as above: the per-task bookkeeping on the main thread, against a reference that has none.',
+  'no-op throughput (all at once) >= 10x piscina default, every round':
+    'a burst lasts tens of milliseconds; on a 2-core machine shared with other work, the round in which threadloop lost a core for part of it sets this ratio (piscina, at a tenth of the speed, loses less to the same stall).',
+  'no-op throughput (1k in flight) >= 10x piscina default, every round':
+    'as above: one round with a stolen core.',
+  'sequential round-trip p50 <= 0.5x piscina default':
+    'both pay the same two message hand-offs between threads, which are most of a round trip here; half of piscina would be less than the hand-offs cost.',
+  'sequential round-trip p50 <= raw ping-pong (message)':
+    "when a vCPU is idle the VM halts it and waking it costs 40–80 µs: a worker that has just answered lingers (spins briefly) and the next call reaches it through shared memory, which takes threadloop well under raw. On a loaded machine the threads share CPUs with other processes, lingering backs off (a spin there only holds up the thread it waits for), and threadloop pays its own per-call work on top of the same two hand-offs.",
+  'resultSync p50 <= 0.2x synckit':
+    'with each thread on a CPU of its own, a blocking call is a shared-memory hand-off each way plus the call table\'s work, a few microseconds, while synckit sleeps and pays two wake-ups. When the machine is loaded the caller and the worker end up taking turns on one CPU; spinning cannot help then (the answer cannot come while the caller spins), so both back off to sleeping, and a call costs what synckit\'s does.',
+  'resultSync p50 <= 3x raw SAB spin-then-wait':
+    "the reference moves one int32 and runs nothing else; a blocking call adds the Future, the call record, the frame's encoding in shared memory and the worker's run of a real task — a few microseconds in all with both threads spinning on CPUs of their own, which is then 5–8× the reference here. threadloop backs off from spinning where it does not pay, so a caller and a worker take a few thousand calls to settle into spinning, and may fall back for a while to sleeping (the scheduler then keeps them on one CPU); the reference spins always, whatever it costs the machine. In a round where the reference got two CPUs and threadloop's threads shared one, the ratio is tens.",
+  'CPU-bound speed-up >= 0.95x hardware capacity (raw, same run)':
+    'with 16–32 tasks of 1–3 ms on 2 workers, one task more or less on one worker at the end moves the ratio by several percent, and a neighbour taking a core for part of a run moves it more.',
+  '1 MiB transfer throughput >= 0.9x raw':
+    "not fully known. A single transfer's round trip is close to raw's at the median, but with 4 in flight the throughput is an average, and on a loaded machine threadloop's calls have longer tails (a thread that waits for a CPU for milliseconds) than raw's.",
+  'idle RSS of a 2-worker pool <= raw workers + 1 MiB':
+    "the runtime's code in each worker (about half a MiB of heap) and the pool's state on the main thread; the private memory delta, in the table the bench prints, is the lowest of the pools.",
+  'start to first result <= raw + 10%':
+    'creating the pool on the main thread and resolving `threadloop/task` in each worker; a task module that imports nothing from threadloop starts as fast as a raw worker.',
+  'ThreadQueue numbers items/s >= 10x MessagePort':
+    "10× is out of reach for a per-item loop: the main thread's `await q.get()` alone runs at 8–9M items/s, and a MessagePort moves 1.2–1.9M here.",
+};
+
+/** A margin with two decimals, rounded toward the bound's side: a miss never reads 1.00. */
+const margin = (m) => (m >= 10 ? Math.floor(m).toFixed(0) : (Math.floor(m * 100) / 100).toFixed(2));
+
+const spread = (s) => (s.samples.length > 1 ? ` (${formatNumber(s.min)}–${formatNumber(s.max)})` : '');
+const cell = (s) => (s === undefined ? '—' : `${formatNumber(s.median)}${spread(s)}`);
+
+/**
+ * The best peer of a row: another Node.js library (not threadloop's own variants, not a raw
+ * reference, and not Python's in-process threads, which the chart and the bench's report show).
+ */
+function bestPeer(output) {
+  let best;
+  for (const [id, s] of Object.entries(output.byContender)) {
+    if (id.startsWith('threadloop') || id.startsWith('raw-') || id === 'piscina' || id === 'python') continue;
+    if (best === undefined || (output.better === 'higher' ? s.median > best[1].median : s.median < best[1].median)) best = [id, s];
+  }
+  return best;
+}
+
+function metricsTable(run) {
+  const lines = [
+    '| metric | threadloop | piscina | best other peer | raw `worker_threads` |',
+    '|---|---|---|---|---|',
+  ];
+  for (const row of ROWS) {
+    const output = run.measurements.find((m) => m.id === row.id)?.outputs.find((o) => o.key === row.key);
+    if (output === undefined) continue;
+    const by = output.byContender;
+    const peer = bestPeer(output);
+    const raws = row.raw.filter((id) => by[id] !== undefined).map((id) => `${cell(by[id])} ${RAW_NAMES[id]}`);
+    lines.push(`| ${row.label} | ${cell(by.threadloop)} | ${cell(by.piscina)} | ${peer ? `${cell(peer[1])} ${peer[0]}` : '—'} | ${raws.join('; ') || '—'} |`);
+  }
+  return lines.join('\n');
+}
+
+/** How far a target is from its bound, in words. */
+function distance(t) {
+  if (t.pass === null || t.pass === undefined) return 'not measured';
+  if (t.margin === undefined) return t.pass ? 'met' : 'missed';
+  return t.pass ? `met with ${margin(t.margin)}× to spare` : `missed: ${(Math.ceil(100 / t.margin) / 100).toFixed(2)}× short of the bound`;
+}
+
+function targetList(run) {
+  return run.targets
+    .map((t) => {
+      const mark = t.pass === true ? '✓' : t.pass === false ? '✗' : '–';
+      const why = t.pass === false && WHY[t.name] !== undefined ? ` Why: ${WHY[t.name]}` : '';
+      return `- ${mark} ${t.name}: ${t.detail}; ${distance(t)}.${why}`;
+    })
+    .join('\n');
+}
+
+/** The last `count` complete runs of history (runs narrowed with --only are left out). */
+function recentRuns(history, count) {
+  return history.filter((h) => !h.only).slice(-count);
+}
+
+function historyTable(history) {
+  const runs = recentRuns(history, 6);
+  if (runs.length === 0) return '';
+  const names = [...new Set(runs.flatMap((r) => r.targets.map((t) => t.name)))];
+  const head = runs.map((r) => `${r.date.slice(5, 16).replace('T', ' ')} ${r.mode}, load ${r.load[0].toFixed(1)}`);
+  const lines = [
+    `The targets in the last ${runs.length} complete runs of this code (\`bench/results/history.jsonl\`; each cell: how many times better than its bound, ✓ ≥ 1):`,
+    '',
+    `| target | ${head.join(' | ')} |`,
+    `|---|${runs.map(() => '---:').join('|')}|`,
+  ];
+  for (const name of names) {
+    const cells = runs.map((r) => {
+      const t = r.targets.find((x) => x.name === name);
+      if (t?.pass === true) return t.margin === undefined ? '✓' : `✓ ${margin(t.margin)}`;
+      if (t?.pass === false) return t.margin === undefined ? '✗' : `✗ ${margin(t.margin)}`;
+      return '–';
+    });
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  const met = runs.map((r) => `${r.targets.filter((t) => t.pass === true).length}/${r.targets.length}`);
+  lines.push(`| **met** | ${met.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** The "Performance" block for `run`, with `history` (parsed history.jsonl lines, oldest first). */
+export function performanceBlock(run, history) {
+  const m = run.machine;
+  const met = run.targets.filter((t) => t.pass === true).length;
+  const load = `load average ${m.loadAverageAtStart[0].toFixed(1)} at the start, ${m.loadAverageAtEnd[0].toFixed(1)} at the end`;
+  const intro =
+    `The run in \`bench/results/latest.json\`: \`npm run bench${run.config.mode === 'quick' ? ' -- --quick' : ''}\`, ` +
+    `${run.config.rounds} rounds, ${m.date.slice(0, 10)}, ${m.cores} × ${m.cpu}, Node ${m.node}, ${load}, ` +
+    `${Math.round(run.durationMs / 1000)} s. Each value is the median of the rounds, with the lowest and highest round in brackets. ` +
+    `threadloop met **${met} of ${run.targets.length}** targets in this run.`;
+  return [
+    intro,
+    '',
+    metricsTable(run),
+    '',
+    '![threadloop against each peer and the raw references, metric by metric (bench/results/latest.svg)](bench/results/latest.svg)',
+    '',
+    'The targets (issues 7 and 18), checked against the medians of this run:',
+    '',
+    targetList(run),
+    '',
+    historyTable(history),
+  ].join('\n');
+}
