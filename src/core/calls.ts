@@ -28,6 +28,7 @@ import { SpinBackoff, type Wake } from '../wire/wake.js';
 import type { Endpoint, EndpointExit } from './endpoint.js';
 import { captureContext, contextActive } from './context.js';
 import { Future, type FutureLink } from './future.js';
+import { SignalWatch } from './signal-watch.js';
 import type { TaskStream } from './stream.js';
 import { refuseQueueOptions, type Task } from './task.js';
 import { after, type Timer } from './timers.js';
@@ -153,7 +154,9 @@ export class Call implements FutureLink {
 export class CallTable {
   #nextId = 1;
   /** Calls by the signal they watch: one listener per signal, however many calls share it. */
-  readonly #watching = new Map<AbortSignal, Set<Call>>();
+  readonly #watching = new SignalWatch<Call>((call, signal) => {
+    this.stop(call, new AbortError(`task '${call.task.name}' was aborted`, { cause: signal.reason }));
+  });
   /** Whether a blocking wait spins before it sleeps (see SPIN_MS). */
   readonly #spin = new SpinBackoff();
   completed = 0;
@@ -201,7 +204,7 @@ export class CallTable {
     const call = new Call(this, id, task, args, flags, transfer, future, performance.now(), stack);
     future.link = call;
     if (trace !== undefined) call.trace = trace;
-    if (signal !== undefined) this.#watch(signal, call);
+    if (signal !== undefined) this.#watching.add(signal, call);
     this.policy.dispatch(call);
     return future;
   }
@@ -325,7 +328,7 @@ export class CallTable {
     call.timer?.clear();
     call.timer = undefined;
     const signal = call.task.options.signal;
-    if (signal !== undefined) this.#unwatch(signal, call);
+    if (signal !== undefined) this.#watching.delete(signal, call);
     if (how === 'finished') this.completed++;
     else if (how === 'failed') this.failed++;
     else this.cancelled++;
@@ -341,30 +344,6 @@ export class CallTable {
       else call.future.cancelWith(value);
     }
     this.policy.next(call, from, now);
-  }
-
-  #watch(signal: AbortSignal, call: Call): void {
-    let calls = this.#watching.get(signal);
-    if (calls === undefined) {
-      const watched = new Set<Call>();
-      calls = watched;
-      this.#watching.set(signal, watched);
-      signal.addEventListener('abort', () => {
-        this.#watching.delete(signal);
-        for (const c of [...watched]) {
-          this.stop(c, new AbortError(`task '${c.task.name}' was aborted`, { cause: signal.reason }));
-        }
-      }, { once: true });
-    }
-    calls.add(call);
-  }
-
-  #unwatch(signal: AbortSignal, call: Call): void {
-    const calls = this.#watching.get(signal);
-    if (calls === undefined) return;
-    calls.delete(call);
-    // The listener stays on the signal (it cannot be told apart), but holds an empty set.
-    if (calls.size === 0) this.#watching.delete(signal);
   }
 
   // ── blocking ─────────────────────────────────────────────────────────────────────────────
@@ -449,7 +428,6 @@ export class CallTable {
     }
     return gone;
   }
-
 }
 
 function calledBack(call: Call): DeadlockError {
