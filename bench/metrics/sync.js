@@ -1,16 +1,5 @@
 // Synchronous call: block the main thread until another thread has run a no-op and answered.
-import { latencyPercentiles, now, withPool } from '../lib/harness.js';
-
-/** Like sequentialLatencies, without an `await` (and its microtask turn) inside the timing. */
-function blockingLatencies(count, call) {
-  const latencies = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const start = now();
-    call(i);
-    latencies[i] = now() - start;
-  }
-  return latencies;
-}
+import { timedBlockingCalls, withPool } from '../lib/harness.js';
 
 /**
  * A worker blocks on calls into the main thread's loop (threadloop: `mainLoop().submit(…)
@@ -27,11 +16,9 @@ export function fromWorker({ create, config }) {
  * `syncCalls` timed.
  */
 export function sync({ create, config }) {
-  return withPool(create, async (pool) => {
-    const call = (i) => pool.runSync('noop', i);
-    const until = now() + config.latencyWarmupMs;
-    do blockingLatencies(config.syncWarmup, call);
-    while (now() < until);
-    return latencyPercentiles(blockingLatencies(config.syncCalls, call));
-  });
+  return withPool(create, async (pool) => timedBlockingCalls((i) => pool.runSync('noop', i), {
+    warmup: config.syncWarmup,
+    warmupMs: config.latencyWarmupMs,
+    calls: config.syncCalls,
+  }));
 }

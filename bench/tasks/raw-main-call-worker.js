@@ -3,7 +3,7 @@
 // stored the result and notified (contenders/raw-message.js). The main thread runs its event
 // loop freely, as threadloop's does while a worker blocks on mainLoop().
 import { parentPort, workerData } from 'node:worker_threads';
-import { latencyPercentiles } from '../lib/harness.js';
+import { timedBlockingCalls } from '../lib/harness.js';
 
 const cells = new Int32Array(workerData.sab); // [0] answers so far, [1] the last answer
 
@@ -15,14 +15,4 @@ function call(arg) {
   return Atomics.load(cells, 1);
 }
 
-const { warmup, warmupMs, calls } = workerData;
-const until = performance.now() + warmupMs;
-do for (let i = 0; i < warmup; i++) call(i);
-while (performance.now() < until);
-const latencies = new Float64Array(calls);
-for (let i = 0; i < calls; i++) {
-  const start = performance.now();
-  call(i);
-  latencies[i] = performance.now() - start;
-}
-parentPort.postMessage({ done: latencyPercentiles(latencies) });
+parentPort.postMessage({ done: timedBlockingCalls(call, workerData) });

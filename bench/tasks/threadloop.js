@@ -2,7 +2,7 @@
 // threadloop/task, the entry point for task code, as the README says task modules should: each
 // worker then loads only what its runtime has loaded already.
 import { mainLoop, move, taskModule } from 'threadloop/task';
-import { latencyPercentiles } from '../lib/harness.js';
+import { timedBlockingCalls } from '../lib/harness.js';
 import { echo, fib, noop } from './functions.js';
 
 export { echo, fib, noop };
@@ -14,17 +14,7 @@ const self = taskModule(import.meta.url);
  * `warmup` calls and `warmupMs`), each timed here; returns their p50 and p99.
  */
 export function blockOnMain(warmup, warmupMs, calls) {
-  const call = (i) => mainLoop().submit(self.noop, i).resultSync();
-  const until = performance.now() + warmupMs;
-  do for (let i = 0; i < warmup; i++) call(i);
-  while (performance.now() < until);
-  const latencies = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    call(i);
-    latencies[i] = performance.now() - start;
-  }
-  return latencyPercentiles(latencies);
+  return timedBlockingCalls((i) => mainLoop().submit(self.noop, i).resultSync(), { warmup, warmupMs, calls });
 }
 
 /** Yields 0 … n-1: the streamed-results measurement. */
