@@ -23,6 +23,9 @@ import { evaluateTargets } from './targets.js';
 
 const ROOT = new URL('../', import.meta.url);
 const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
+// A run narrowed by --only or --contenders does not replace latest.json, which the README is
+// made from (a narrowed run overwrote it twice while we worked on one section).
+const PARTIAL_OUT = fileURLToPath(new URL('results/partial.json', import.meta.url));
 
 const progress = (line) => process.stderr.write(`${line}\n`);
 
@@ -60,6 +63,7 @@ function historyLine(run) {
     commit: m.threadloopCommit,
     mode: config.mode,
     only: run.only,
+    narrowed: run.narrowed,
     rounds: config.rounds,
     cpu: `${m.cores} × ${m.cpu}`,
     node: m.node,
@@ -107,11 +111,13 @@ async function main() {
     targets: evaluateTargets(summaries, shared),
     /** The groups run, when --only narrowed it: such a run checks only some targets. */
     only: options.only ?? null,
+    /** Whether --only or --contenders narrowed it: the README's history leaves it out. */
+    narrowed: options.only !== undefined || options.contenders !== undefined,
     durationMs: performance.now() - started,
   };
   process.stdout.write(renderReport(run) + renderDistributed(distributed));
   if (options.write) {
-    const out = options.out ?? DEFAULT_OUT;
+    const out = options.out ?? (run.narrowed ? PARTIAL_OUT : DEFAULT_OUT);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(run, null, 2)}\n`);
     const chart = out.replace(/(\.json)?$/, '.svg');

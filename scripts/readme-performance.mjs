@@ -105,9 +105,9 @@ function targetList(run) {
     .join('\n');
 }
 
-/** The last `count` complete runs of history (runs narrowed with --only are left out). */
+/** The last `count` complete runs of history (runs narrowed with --only or --contenders are left out). */
 function recentRuns(history, count) {
-  return history.filter((h) => !h.only).slice(-count);
+  return history.filter((h) => !h.only && !h.narrowed).slice(-count);
 }
 
 function historyTable(history) {
