@@ -340,3 +340,29 @@ describe('map and starmap', () => {
     }
   });
 });
+
+test('task.with() refuses bad options at the call, with a typed error naming the option', () => {
+  const bad = [
+    [null, TypeError, /options object/],
+    [{ attempts: 0 }, RangeError, /attempts/],
+    [{ attempts: 2.5 }, RangeError, /attempts/],
+    [{ attempts: NaN }, RangeError, /attempts/],
+    [{ attempts: Infinity }, RangeError, /attempts/],
+    [{ priority: 0 }, RangeError, /priority/],
+    [{ priority: 2 ** 31 }, RangeError, /priority/],
+    [{ backoff: -1 }, RangeError, /backoff/],
+    [{ backoff: { type: 'linear', delayMs: 10 } }, TypeError, /backoff\.type/],
+    [{ backoff: { type: 'fixed', delayMs: NaN } }, RangeError, /backoff/],
+    [{ highWaterMark: 0 }, RangeError, /highWaterMark/],
+    [{ signal: {} }, TypeError, /signal/],
+    [{ timeoutMs: 0 }, RangeError, /timeoutMs/],
+    [{ timeoutMs: NaN }, TypeError, /timeoutMs/],
+    [{ transfer: 'x' }, TypeError, /transfer/],
+  ];
+  for (const [options, type, message] of bad) {
+    assert.throws(() => contract.job.with(options), (e) => e instanceof type && message.test(e.message), JSON.stringify(options));
+  }
+  // Good values pass, and an Infinity timeout means none.
+  assert.equal(contract.job.with({ timeoutMs: Infinity }).options.timeoutMs, undefined);
+  assert.deepEqual(contract.job.with({ attempts: 3, backoff: { type: 'exponential', delayMs: 100 }, priority: 1 }).options.attempts, 3);
+});
