@@ -10,6 +10,7 @@ import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
+import { JobStop } from './job-stop.js';
 import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
 import { RunSlots, StartConsents } from './worker-consents.js';
 import {
@@ -93,6 +94,8 @@ const keys = new Set([
 /** One job this worker is running. */
 interface Running {
   readonly job: Job;
+  /** Fired by its producer's cancel or abort, or by the hand-back at close. */
+  readonly stop: JobStop;
   /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
   handBack: boolean;
   /** It holds a run slot: consented to and started (before, it only waits). */
@@ -120,7 +123,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     options.executor ??
     (options.processes !== undefined
       ? new ProcessPoolExecutor({ maxWorkers: options.processes, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}` })
-      : new ThreadPoolExecutor({ maxWorkers: settings.poolSize, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}` }));
+      : new ThreadPoolExecutor({ maxWorkers: settings.poolSize, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}`, idleSpinMs: 0 }));
+  // idleSpinMs 0: jobs come at the network's pace, and a thread spinning for the next one (0.1 ms
+  // after each) burns CPU the server, the producers and BullMQ need: 200 µs per no-op job, measured.
   const running = new Map<string, Running>();
   const recent = new RecentCancels(60_000);
   const counts = { completed: 0, failed: 0, requeued: 0 };
@@ -152,31 +157,31 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     askAfterMs: backend.kind === 'postgres' ? 250 : 500,
   });
 
-  // Three parameters: BullMQ hands an AbortSignal only to a processor that declares it. That
-  // signal is the job's one: worker.cancelJob() fires it (a producer's cancel or abort, the
-  // hand-back at close), as does BullMQ itself.
-  const processor = async (job: Job, token?: string, jobSignal?: AbortSignal): Promise<JobResult> => {
+  // Two parameters: BullMQ makes an AbortController for every job of a processor that takes a
+  // third, and it fires only on worker.cancelJob(), which reaches this process alone. A job's
+  // JobStop does that job for less (a producer's cancel or abort, the hand-back at close).
+  const processor = async (job: Job, token?: string): Promise<JobResult> => {
     const data = job.data as JobData;
-    const signal = jobSignal!;
-    const entry: Running = { job, handBack: false, started: false };
+    const stop = new JobStop();
+    const entry: Running = { job, stop, handBack: false, started: false };
     running.set(job.id!, entry);
     const early = recent.take(job.id!);
+    if (early !== undefined) stop.stop(cancelError(early));
     try {
-      if (early !== undefined) throw cancelError(early);
-      if (signal.aborted) throw signal.reason;
+      if (stop.stopped) throw stop.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
-      if (data.p !== undefined) await consents.wait(job.id!, data.p, signal);
-      await runSlots.acquire(signal);
+      if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
+      await runSlots.acquire(stop);
       entry.started = true;
       // Only a task its producer can abort (it had a signal) or time out is submitted with a
       // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
       // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
       const abortable = data.s === 1 || data.t !== undefined;
-      const run = (abortable ? task.with({ signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
+      const run = (abortable ? task.with({ signal: stop.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
       const submitted = data.c === 1 ? Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : executor.submit(run, ...args);
-      const value = abortable ? await submitted : await untilAborted(submitted, signal);
+      const value = abortable ? await submitted : await stop.race(submitted);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
       return result;
@@ -210,9 +215,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   worker.on('error', () => {}); // connection trouble: BullMQ reconnects
   events.on('error', () => {});
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
-    // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
-    // (Typed as a string, the reason goes to AbortController.abort() as it is: the task sees an AbortError.)
-    if (!worker.cancelJob(event.jobId, cancelError(event) as unknown as string)) recent.add(event);
+    // A job not taken here yet is remembered: it may be on its way to this worker.
+    const entry = running.get(event.jobId);
+    if (entry === undefined) recent.add(event);
+    else entry.stop.stop(cancelError(event));
   }) as never);
   events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => {
     consents.heard(producer);
@@ -233,7 +239,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         const timer = setTimeout(() => {
           for (const entry of running.values()) {
             entry.handBack = true;
-            worker.cancelJob(entry.job.id!, new AbortError('the worker is shutting down; the job goes back to the queue') as unknown as string);
+            entry.stop.stop(new AbortError('the worker is shutting down; the job goes back to the queue'));
           }
         }, graceMs);
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
@@ -255,16 +261,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return closing;
     },
   };
-}
-
-/** `promise`, or the signal's reason as soon as it aborts (the promise is then let go of). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function cancelError(event: CancelEvent): AbortError {

@@ -2,6 +2,7 @@
  * A queue worker's side of start consent (start-consent.ts): the jobs it holds that wait for
  * their producer's word, and the run slots that bound how many of them run at once.
  */
+import type { JobStop } from './job-stop.js';
 import { PRODUCER_SILENCE_MS } from './start-consent.js';
 
 interface Waiter {
@@ -76,15 +77,15 @@ export class StartConsents {
     this.#probeIfNeeded();
   }
 
-  /** Resolves once `jobId` may start; rejects with the signal's reason if it is cancelled first. */
-  wait(jobId: string, producer: string, signal: AbortSignal): Promise<void> {
+  /** Resolves once `jobId` may start; rejects with the stop's reason if the job is stopped first. */
+  wait(jobId: string, producer: string, stop: JobStop): Promise<void> {
     if (this.#early.delete(jobId) || this.#byes.has(producer)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
+      const unhook = stop.onStop((reason) => {
         this.#waiting.delete(jobId);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+        reject(reason);
+      });
+      if (stop.stopped) return;
       const now = Date.now();
       this.#waiting.set(jobId, {
         producer,
@@ -92,7 +93,7 @@ export class StartConsents {
         askedAt: now,
         probesBefore: this.#probesSent,
         resolve: () => {
-          signal.removeEventListener('abort', onAbort);
+          unhook();
           resolve();
         },
       });
@@ -152,23 +153,23 @@ export class RunSlots {
     this.#free = size;
   }
 
-  /** Resolves with a slot; rejects with the signal's reason if it aborts first. */
-  acquire(signal: AbortSignal): Promise<void> {
+  /** Resolves with a slot; rejects with the stop's reason if the job is stopped first. */
+  acquire(stop: JobStop): Promise<void> {
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
       const take = () => {
-        signal.removeEventListener('abort', onAbort);
+        unhook();
         resolve();
       };
-      const onAbort = () => {
-        this.#waiting.splice(this.#waiting.indexOf(take), 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(take);
+      const unhook = stop.onStop((reason) => {
+        const at = this.#waiting.indexOf(take);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(reason);
+      });
+      if (!stop.stopped) this.#waiting.push(take);
     });
   }
 
