@@ -3,7 +3,7 @@
  * the Worker that holds the job can fire it (`worker.cancelJob(id)`), and no call reaches a job
  * on another machine. So the producer publishes a custom event on the queue's own event stream
  * (BullMQ's `QueueEventsProducer`, on Redis and PostgreSQL alike); every worker listens, and the
- * one running the job cancels it through BullMQ's `cancelJob`.
+ * one running the job stops it (queue-worker.ts, job-stop.ts).
  */
 import type { QueueEventsProducer } from 'bullmq';
 import { EVENTS_MAX_LEN } from './start-consent.js';
