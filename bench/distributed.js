@@ -1,8 +1,9 @@
 // The distributed section of `npm run bench`: threadloop/bullmq's QueueExecutor against raw
-// BullMQ (Queue + Worker + QueueEvents) running the same no-op and CPU jobs, on each backend this
-// machine can start privately (redis-server, PostgreSQL): jobs/s and p50/p99 submit-to-result
-// latency of no-op jobs with a bounded window, and the speed-up of CPU jobs from one worker
-// process to two. Standalone: `node bench/distributed.js [--quick] [--json]` (JSON on the last
+// BullMQ (Queue + Worker + QueueEvents) running the same no-op and CPU jobs, inline and (full run)
+// in BullMQ's sandboxed processor, on each backend this machine can start privately
+// (redis-server, PostgreSQL): jobs/s, p50/p99 submit-to-result latency and CPU per job of no-op
+// jobs with a bounded window (medians of alternating rounds), and the speed-up of CPU jobs from
+// one worker process to two. Standalone: `node bench/distributed.js [--quick] [--json]` (JSON on the last
 // stdout line, the shape bench/lib/distributed-suite.js reads).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,12 +14,22 @@ import { backendsAvailable, lineMatching, startPostgres, startRedis, track } fro
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
-const NOOP_JOBS = quick ? 600 : 3000;
+/** Rounds of the no-op measurement, contenders alternating (their order turns each round); the medians are reported. */
+const ROUNDS = quick ? 3 : 5;
+/** No-op jobs per round: PostgreSQL takes 5-10x longer per job than Redis. */
+const NOOP_JOBS = { redis: quick ? 400 : 1500, postgres: quick ? 120 : 500 };
 const WINDOW = 64;
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;
 const log = (line) => process.stderr.write(`${line}\n`);
+/** Raw BullMQ running the functions inline; BullMQ's sandboxed processor in worker threads (its own way to keep CPU work off the event loop); threadloop. */
+/** (`--quick` leaves the sandboxed one out: at 3-9 ms of CPU per job it would take most of the 2 minutes.) */
+const CONTENDERS = [
+  { id: 'raw', label: 'raw BullMQ' },
+  ...(quick ? [] : [{ id: 'sandboxed', label: 'raw BullMQ, sandboxed in worker threads' }]),
+  { id: 'threadloop', label: 'threadloop/bullmq' },
+];
 const CLOCK_TICKS = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
@@ -35,9 +46,9 @@ let queueCount = 0;
 async function startWorkers(kind, server, queue, count, concurrency) {
   const children = [];
   for (let i = 0; i < count; i++) {
-    const args = kind === 'raw'
-      ? [rawWorker, server.url, queue, String(concurrency)]
-      : [cli, 'worker', '--queue', queue, '--connection', server.url, '--tasks', `bench=${tasksUrl.pathname}`, '--threads', '1', '--concurrency', String(concurrency)];
+    const args = kind === 'threadloop'
+      ? [cli, 'worker', '--queue', queue, '--connection', server.url, '--tasks', `bench=${tasksUrl.pathname}`, '--threads', '1', '--concurrency', String(concurrency)]
+      : [rawWorker, server.url, queue, String(concurrency), kind === 'sandboxed' ? 'sandboxed' : 'inline'];
     const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
     await lineMatching(child, child.stdout, /ready/, `${kind} worker`);
     children.push(child);
@@ -125,35 +136,68 @@ async function windowed(producer, name, data, jobs, window) {
   return { jobsPerSec: jobs / seconds, p50Ms: latencies[Math.floor(jobs * 0.5)], p99Ms: latencies[Math.floor(jobs * 0.99)], seconds };
 }
 
-async function measure(server, kind) {
-  const row = { backend: server.kind, contender: kind === 'raw' ? 'raw BullMQ' : 'threadloop/bullmq' };
-  for (const [label, workers, name, data, jobs, window] of [
-    ['noop', 1, 'noop', 0, NOOP_JOBS, WINDOW],
-    ['cpu1', 1, 'fib', FIB, CPU_JOBS, CPU_JOBS],
-    ['cpu2', 2, 'fib', FIB, CPU_JOBS, CPU_JOBS],
-  ]) {
-    const queue = `bench${process.pid}-${++queueCount}`;
-    const { stop, cpuMs } = await startWorkers(kind, server, queue, workers, label === 'noop' ? CONCURRENCY : 1);
-    const producer = kind === 'raw' ? rawProducer(server, queue) : threadloopProducer(server, queue);
-    try {
-      await producer.ready;
-      const [worker0, producer0] = [cpuMs(), process.cpuUsage()];
-      const result = await windowed(producer, name, data, jobs, window);
-      const producerUs = process.cpuUsage(producer0);
-      const cpu = { workerUs: ((cpuMs() - worker0) * 1000) / jobs, producerUs: (producerUs.user + producerUs.system) / jobs };
-      if (label === 'noop') Object.assign(row, { jobsPerSec: result.jobsPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, workerCpuUsPerJob: cpu.workerUs, producerCpuUsPerJob: cpu.producerUs });
-      else row[`${label}Seconds`] = result.seconds;
-      const cpuText = `CPU per job: worker ${cpu.workerUs.toFixed(0)} us, producer ${cpu.producerUs.toFixed(0)} us`;
-      log(`  ${server.kind} ${row.contender} ${label}: ${label === 'noop' ? `${result.jobsPerSec.toFixed(0)} jobs/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${cpuText}` : `${result.seconds.toFixed(2)} s`}`);
-    } finally {
-      await producer.close();
-      if (process.env.BENCH_DEBUG) log('  producer closed');
-      await stop();
-      if (process.env.BENCH_DEBUG) log('  workers stopped');
+/** One contender's run of `jobs` jobs on fresh worker processes and a fresh queue: throughput, latency, CPU per job. */
+async function runOnce(server, kind, { workers, name, data, jobs, window, concurrency }) {
+  const queue = `bench${process.pid}-${++queueCount}`;
+  const { stop, cpuMs } = await startWorkers(kind, server, queue, workers, concurrency);
+  const producer = kind === 'threadloop' ? threadloopProducer(server, queue) : rawProducer(server, queue);
+  try {
+    await producer.ready;
+    const [worker0, producer0] = [cpuMs(), process.cpuUsage()];
+    const result = await windowed(producer, name, data, jobs, window);
+    const producerUs = process.cpuUsage(producer0);
+    return { ...result, workerCpuUsPerJob: ((cpuMs() - worker0) * 1000) / jobs, producerCpuUsPerJob: (producerUs.user + producerUs.system) / jobs };
+  } finally {
+    await producer.close();
+    await stop();
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/** Every contender on one backend: no-op rounds (alternating), then the CPU speed-up once each. */
+async function measureBackend(server) {
+  const jobs = NOOP_JOBS[server.kind];
+  const samples = new Map(CONTENDERS.map((c) => [c.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
+    for (const { id, label } of order) {
+      const r = await runOnce(server, id, { workers: 1, name: 'noop', data: 0, jobs, window: WINDOW, concurrency: CONCURRENCY });
+      samples.get(id).push(r);
+      log(`  ${server.kind} round ${round + 1} ${label}: ${r.jobsPerSec.toFixed(0)} jobs/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU per job: worker ${r.workerCpuUsPerJob.toFixed(0)} us, producer ${r.producerCpuUsPerJob.toFixed(0)} us`);
     }
   }
-  row.speedup = row.cpu1Seconds / row.cpu2Seconds;
-  return row;
+  const rows = [];
+  for (const { id, label } of CONTENDERS) {
+    const runs = samples.get(id);
+    const pick = (key) => median(runs.map((r) => r[key]));
+    const cpu = {};
+    for (const workers of [1, 2]) {
+      cpu[workers] = (await runOnce(server, id, { workers, name: 'fib', data: FIB, jobs: CPU_JOBS, window: CPU_JOBS, concurrency: 1 })).seconds;
+    }
+    log(`  ${server.kind} ${label} CPU jobs: 1 worker ${cpu[1].toFixed(2)} s, 2 workers ${cpu[2].toFixed(2)} s`);
+    rows.push({
+      backend: server.kind,
+      contender: label,
+      id,
+      rounds: runs.length,
+      jobsPerSec: pick('jobsPerSec'),
+      jobsPerSecRange: [Math.min(...runs.map((r) => r.jobsPerSec)), Math.max(...runs.map((r) => r.jobsPerSec))],
+      p50Ms: pick('p50Ms'),
+      p99Ms: pick('p99Ms'),
+      workerCpuUsPerJob: pick('workerCpuUsPerJob'),
+      producerCpuUsPerJob: pick('producerCpuUsPerJob'),
+      /** Per round, threadloop's or this contender's jobs/s over raw BullMQ's of the same round. */
+      perRound: runs.map((r) => r.jobsPerSec),
+      cpu1Seconds: cpu[1],
+      cpu2Seconds: cpu[2],
+      speedup: cpu[1] / cpu[2],
+    });
+  }
+  return rows;
 }
 
 const { found, missing } = backendsAvailable();
@@ -163,17 +207,18 @@ const targets = [];
 for (const backend of found) {
   const server = backend === 'redis' ? await startRedis() : await startPostgres();
   try {
-    const raw = await measure(server, 'raw');
-    const ours = await measure(server, 'threadloop');
-    rows.push(raw, ours);
+    const measured = await measureBackend(server);
+    rows.push(...measured);
+    const raw = measured.find((r) => r.id === 'raw');
+    const ours = measured.find((r) => r.id === 'threadloop');
     targets.push(
-      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, detail: `${(ours.jobsPerSec / raw.jobsPerSec).toFixed(2)}x` },
+      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, detail: `${(ours.jobsPerSec / raw.jobsPerSec).toFixed(2)}x (median of ${ROUNDS} rounds each)` },
       { name: `${backend}: threadloop/bullmq p50 latency <= 1.1x raw BullMQ`, pass: ours.p50Ms <= 1.1 * raw.p50Ms, detail: `${(ours.p50Ms / raw.p50Ms).toFixed(2)}x` },
     );
   } finally {
     await server.stop();
   }
 }
-for (const row of rows) log(`${row.backend.padEnd(9)} ${row.contender.padEnd(18)} ${row.jobsPerSec.toFixed(0).padStart(6)} jobs/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  CPU 1->2 workers ${row.speedup.toFixed(2)}x`);
+for (const row of rows) log(`${row.backend.padEnd(9)} ${row.contender.padEnd(40)} ${row.jobsPerSec.toFixed(0).padStart(6)} jobs/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  worker CPU/job ${row.workerCpuUsPerJob.toFixed(0)} us  CPU 1->2 workers ${row.speedup.toFixed(2)}x`);
 for (const t of targets) log(`${t.pass ? 'PASS' : 'MISS'} ${t.name}: ${t.detail}`);
 if (json) process.stdout.write(`${JSON.stringify({ rows, targets })}\n`);

@@ -135,6 +135,40 @@ function historyTable(history) {
   return lines.join('\n');
 }
 
+/** Why the distributed targets are missed, where they are (the same for both backends). */
+const DISTRIBUTED_WHY =
+  "every job of threadloop's takes two steps raw BullMQ's does not: its producer's consent before it starts (a message from the producer through the server, so that `future.cancel()` can answer at once and truthfully), and a hand-off to the worker's thread pool and back (raw BullMQ runs the no-op on the worker's event loop, where a CPU-bound job would stop the worker). On a 2-core machine that also runs the server and the producer, each costs CPU the others need (the worker's CPU per job is in the table). With 64 jobs in flight, latency is mostly the wait behind the others, so it follows throughput.";
+
+function distributedBlock(distributed) {
+  if (distributed === undefined || distributed.error || !Array.isArray(distributed.rows) || distributed.rows.length === 0) {
+    return `threadloop/bullmq against raw BullMQ: not measured in this run${distributed?.error ? ` (${distributed.error})` : ''}.`;
+  }
+  const rows = distributed.rows;
+  const rounds = rows[0].rounds;
+  const lines = [
+    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}; then CPU-bound jobs on one worker process and on two.`,
+    '',
+    '| backend | contender | no-op jobs/s | p50 ms | p99 ms | worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const range = r.jobsPerSecRange === undefined ? '' : ` (${formatNumber(r.jobsPerSecRange[0])}–${formatNumber(r.jobsPerSecRange[1])})`;
+    const cpu = r.workerCpuUsPerJob === undefined ? '—' : formatNumber(r.workerCpuUsPerJob);
+    lines.push(`| ${r.backend} | ${r.contender} | ${formatNumber(r.jobsPerSec)}${range} | ${formatNumber(r.p50Ms)} | ${formatNumber(r.p99Ms)} | ${cpu} | ${r.speedup.toFixed(2)} |`);
+  }
+  lines.push('');
+  for (const t of distributed.targets) lines.push(`- ${t.pass ? '✓' : '✗'} ${t.name}: ${t.detail}.`);
+  const sandboxed = [...new Set(rows.map((r) => r.backend))].flatMap((backend) => {
+    const ours = rows.find((r) => r.backend === backend && r.id === 'threadloop');
+    const theirs = rows.find((r) => r.backend === backend && r.id === 'sandboxed');
+    return ours && theirs ? [`${(ours.jobsPerSec / theirs.jobsPerSec).toFixed(1)}× its no-op jobs/s on ${backend}`] : [];
+  });
+  if (distributed.targets.some((t) => !t.pass)) {
+    lines.push('', `Why the misses: ${DISTRIBUTED_WHY}${sandboxed.length > 0 ? ` Against BullMQ's own way to keep work off the event loop, its sandboxed processor in worker threads, threadloop/bullmq did ${sandboxed.join(' and ')} in this run.` : ''}`);
+  }
+  return lines.join('\n');
+}
+
 /** The "Performance" block for `run`, with `history` (parsed history.jsonl lines, oldest first). */
 export function performanceBlock(run, history) {
   const m = run.machine;
@@ -157,5 +191,7 @@ export function performanceBlock(run, history) {
     targetList(run),
     '',
     historyTable(history),
+    '',
+    distributedBlock(run.distributed),
   ].join('\n');
 }
