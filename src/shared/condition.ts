@@ -12,6 +12,7 @@ import {
   noteShareableCreated,
   registerShareable,
   Revival,
+  revive,
   type Shareable,
   type SharedDescriptor,
   toShared,
@@ -44,6 +45,12 @@ interface State {
   cond: SharedArrayBuffer;
   kind: 'Mutex' | 'RLock';
   lock: unknown;
+}
+
+/** What `fromShared` hands the constructor: the revived lock and the condition's own buffer. */
+interface Revived {
+  lock: Mutex | RLock;
+  cond: SharedArrayBuffer;
 }
 
 function isState(v: unknown): v is State {
@@ -84,12 +91,13 @@ export class Condition implements Shareable {
 
   /** @param lock the Mutex or RLock that guards the shared state; a new RLock by default. */
   constructor(lock?: Mutex | RLock);
-  constructor(lock: Mutex | RLock = new RLock(), revival?: Revival) {
+  constructor(lockOrRevival: Mutex | RLock | Revival<Revived> = new RLock()) {
+    const lock = lockOrRevival instanceof Revival ? lockOrRevival.state.lock : lockOrRevival;
     if (!(lock instanceof Mutex) && !(lock instanceof RLock)) {
       throw new TypeError('Condition: the lock must be a threadloop Mutex or RLock');
     }
     this.mutex = lock;
-    this.#sab = revival instanceof Revival ? revival.state : new SharedArrayBuffer(WORDS * 4);
+    this.#sab = lockOrRevival instanceof Revival ? lockOrRevival.state.cond : new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#sab);
     this.#cell = { i32: this.#i32, wake: WAKE, waiters: WAITERS, gate: new Gate(this.#i32, GATE) };
     noteShareableCreated();
@@ -101,7 +109,7 @@ export class Condition implements Shareable {
       throw new TypeError('Condition.fromShared: expected the state of a Condition');
     }
     const lock = state.kind === 'RLock' ? RLock.fromShared(state.lock) : Mutex.fromShared(state.lock);
-    return new (Condition as unknown as new (lock: Mutex | RLock, revival: Revival) => Condition)(lock, new Revival(state.cond));
+    return revive(Condition, { lock, cond: state.cond } satisfies Revived);
   }
 
   [toShared](): SharedDescriptor {
