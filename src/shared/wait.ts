@@ -18,6 +18,7 @@
  * most `LEASE_MS`.
  */
 import { AbortError, TimeoutError } from '../wire/errors.js';
+import { SpinBackoff } from '../wire/wake.js';
 
 // `Atomics.waitAsync` is in Node >= 16 but only in TypeScript's ES2024 lib; type it here.
 type WaitAsyncResult =
@@ -49,6 +50,12 @@ export type NotYet = typeof NOT_YET;
 
 /** How long a blocking wait spins before it sleeps (ms). */
 const SPIN_MS = 0.02;
+
+/**
+ * This thread's spins before blocking waits back off where they catch nothing (the holder shares
+ * this CPU, or holds longer than a spin), as the spins of blocking calls do: see SpinBackoff.
+ */
+const spinBackoff = new SpinBackoff();
 /** A waiter waiting longer than this claims the gate. */
 const STARVE_MS = 2;
 /** A gate claim not refreshed for this long is void (its holder is gone or stuck). */
@@ -276,8 +283,11 @@ export function waitUntilSync<T>(
 ): T {
   const timeoutMs = opts?.timeoutMs ?? Infinity;
   const start = now();
-  const spun = spin(cell, attempt, start + Math.min(timeoutMs, SPIN_MS));
-  if (spun !== NOT_YET) return spun;
+  if (spinBackoff.shouldSpin()) {
+    const spun = spin(cell, attempt, start + Math.min(timeoutMs, SPIN_MS));
+    spinBackoff.spun(spun !== NOT_YET);
+    if (spun !== NOT_YET) return spun;
+  }
   const waiter = new Waiter(cell, attempt, timeoutMs, where, start);
   waiter.enter();
   try {
