@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, withBackend, createPostgresBackend } from 'bullmq';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
-import { QueueConnectionError, QueueExecutor } from 'threadloop/bullmq';
+import { QueueConnectionError, QueueExecutor, startQueueWorker } from 'threadloop/bullmq';
 import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
 import { eventually, rejectsWith } from './helpers/util.js';
 
@@ -406,6 +406,20 @@ test('a server that cannot be reached fails futures after connectionTimeoutMs', 
   const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
   await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, /connectionTimeoutMs/);
   await producer.shutdown();
+});
+
+test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', async () => {
+  const port = await freePort(); // nothing listens there
+  const connection = `redis://127.0.0.1:${port}`;
+  // It had waited for the server forever, in silence (the CLI printed nothing at all).
+  await rejectsWith(startQueueWorker({ queue: 'nowhere', connection, tasks: { fx: fixture }, threads: 1, connectionTimeoutMs: 1000 }), QueueConnectionError, new RegExp(`127\\.0\\.0\\.1:${port}.*connectionTimeoutMs.*ECONNREFUSED`));
+  await assert.rejects(startQueueWorker({ queue: 'q', connection, tasks: { fx: fixture }, connectionTimeoutMs: NaN }), /connectionTimeoutMs/);
+  const child = track(spawn(process.execPath, [cli, 'worker', '--queue', 'nowhere', '--connection', connection, '--tasks', `fx=${fixture.pathname}`, '--threads', '1', '--connection-timeout-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const [code] = await new Promise((resolve) => child.once('exit', (...outcome) => resolve(outcome)));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /^threadloop worker: could not reach the queue server .*ECONNREFUSED/m);
 });
 
 async function eventuallyAsync(condition, what, timeoutMs = 10_000) {

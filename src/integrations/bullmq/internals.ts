@@ -5,6 +5,7 @@
 export { toTask, isTask, type AnyFunction, type Runnable, type Task } from '../../core/task.js';
 export { taskModule } from '../../core/task.js';
 export { Future, checkTimeout, describe, type FutureLink } from '../../core/future.js';
+export { after, type Timer } from '../../core/timers.js';
 export {
   ThreadloopError,
   AbortError,

@@ -14,6 +14,8 @@ import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, 
 import { RunSlots, StartConsents } from './worker-consents.js';
 import {
   AbortError,
+  after,
+  checkTimeout,
   describe,
   ProcessPoolExecutor,
   taskModule,
@@ -22,7 +24,9 @@ import {
   ThreadPoolExecutor,
   type Executor,
   type Task,
+  type Timer,
 } from './internals.js';
+import { QueueConnectionError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, pack, packError, thisWorker, unpack, type JobData, type JobResult, type WorkerId } from './payload.js';
 
 /** Options of `startQueueWorker`. */
@@ -61,6 +65,11 @@ export interface QueueWorkerOptions {
   maxStalledCount?: number;
   /** Largest serialized result in bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * How long to wait for the queue server at start: `startQueueWorker` then rejects with a
+   * `QueueConnectionError` saying where and why. Default 30,000 ms; `Infinity` waits for ever.
+   */
+  connectionTimeoutMs?: number;
 }
 
 /** What a worker has done so far. */
@@ -87,7 +96,7 @@ export interface QueueWorker {
 
 const keys = new Set([
   'queue', 'connection', 'tasks', 'executor', 'threads', 'processes', 'concurrency', 'graceMs', 'abortGraceMs',
-  'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes',
+  'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes', 'connectionTimeoutMs',
 ]);
 
 /** One job this worker is running. */
@@ -207,8 +216,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     autorun: false,
   });
   const events = backend.newQueueEvents(controlQueue(options.queue)); // what producers say: start, cancel, alive, bye
-  worker.on('error', () => {}); // connection trouble: BullMQ reconnects
-  events.on('error', () => {});
+  // Connection trouble: BullMQ reconnects. The last error is kept to say why a start timed out.
+  let lastError: unknown;
+  worker.on('error', (error) => (lastError = error));
+  events.on('error', (error) => (lastError = error));
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // BullMQ's own cancellation fires the processor's signal; a job not started here yet is remembered.
     // (Typed as a string, the reason goes to AbortController.abort() as it is: the task sees an AbortError.)
@@ -221,7 +232,27 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
   events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
-  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  // ioredis retries an unreachable server for ever, so readiness alone could wait in silence.
+  let timer: Timer | undefined;
+  try {
+    await Promise.race([
+      Promise.all([worker.waitUntilReady(), events.waitUntilReady()]),
+      new Promise<never>((_, reject) => {
+        timer = after(settings.connectionTimeoutMs, () => {
+          const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+          reject(new QueueConnectionError(`could not reach the queue server ${backend.where} within ${settings.connectionTimeoutMs} ms (connectionTimeoutMs)${why}`, { cause: lastError }));
+        });
+      }),
+    ]);
+  } catch (error) {
+    backend.giveUp();
+    await Promise.all([worker, events].map((part) => part.disconnect().catch(() => {})));
+    consents.close();
+    if (ownPool) await executor.shutdown({ force: true });
+    throw error;
+  } finally {
+    timer?.clear();
+  }
   void worker.run().catch(() => {});
 
   let closing: Promise<void> | undefined;
@@ -309,5 +340,6 @@ function checkOptions(options: QueueWorkerOptions) {
     stalledIntervalMs: int('stalledIntervalMs', options.stalledIntervalMs, 30_000, 1),
     maxStalledCount: int('maxStalledCount', options.maxStalledCount, 1, 0),
     maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES, 1),
+    connectionTimeoutMs: checkTimeout(options.connectionTimeoutMs ?? 30_000, 'startQueueWorker: connectionTimeoutMs') ?? Infinity,
   };
 }
