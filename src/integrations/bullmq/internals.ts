@@ -25,4 +25,5 @@ export { Samples, type ExecutorStats } from '../../core/stats.js';
 export { ThreadPoolExecutor } from '../../api/thread-pool.js';
 export { ProcessPoolExecutor } from '../../api/process-pool.js';
 export { encodeError, decodeError, type EncodedError } from '../../wire/error-codec.js';
+export { findUncloneable, MAX_DEPTH, withinDepth } from '../../wire/clone-check.js';
 export { MapRun, type MapHost } from '../../api/map-run.js';
