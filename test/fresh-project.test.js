@@ -24,6 +24,8 @@ const expected = {
   size: 16,
   detached: true,
   squares: [0, 1, 4],
+  counted: [3, 2, 1],
+  liftoff: 'liftoff',
   doubled: 42,
 };
 

@@ -102,7 +102,7 @@ export class Call implements FutureLink {
   /** Its timeout while sent, then its abort grace while stopping. */
   timer: Timer | undefined = undefined;
   /** A streamed call's consumer, which its YIELD ops go to. */
-  stream: TaskStream<unknown> | undefined = undefined;
+  stream: TaskStream<unknown, unknown> | undefined = undefined;
   /** Its `threadloop:task` context, when tracing was subscribed at submit. */
   trace: CallTrace | undefined = undefined;
 
