@@ -295,6 +295,25 @@ for (const kind of found) {
       assert.equal(await executor.submit(tasks.echo, 1), 1);
     });
 
+    test('close({ graceMs }) honours a grace of 2^31 ms or Infinity, and refuses NaN or a negative one', async () => {
+      const own = newQueueName(); // not the CLI workers' queue: this job must run on this worker
+      const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      try {
+        const job = producer.submit(tasks.sleep, 500);
+        await eventually(() => worker.stats().running === 1, { what: 'the job to start', timeoutMs: 10_000 });
+        await assert.rejects(worker.close({ graceMs: NaN }), TypeError);
+        await assert.rejects(worker.close({ graceMs: -1 }), RangeError);
+        // setTimeout fires at once for 2^31 ms and more (and NaN): the job was handed back at once.
+        await worker.close({ graceMs: 2 ** 31 });
+        assert.deepEqual({ ...worker.stats() }, { running: 0, completed: 1, failed: 0, requeued: 0 });
+        assert.equal(typeof (await job), 'number');
+      } finally {
+        await worker.close();
+        await producer.shutdown({ cancelFutures: true });
+      }
+    });
+
     test('resultSync() refuses with DeadlockError: results arrive through the event loop', async () => {
       const future = executor.submit(tasks.echo, 1);
       assert.throws(() => future.resultSync(), DeadlockError);

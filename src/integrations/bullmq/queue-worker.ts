@@ -53,7 +53,7 @@ export interface QueueWorkerOptions {
    * through the server), so that wait does not leave the pool idle.
    */
   concurrency?: number;
-  /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms. */
+  /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms; `Infinity`: as long as they take. */
   graceMs?: number;
   /** How long an aborted task may take to stop before its thread is ended (the own pool's `abortGraceMs`). Default 1,000 ms. */
   abortGraceMs?: number;
@@ -88,8 +88,9 @@ export interface QueueWorker {
   readonly id: WorkerId;
   stats(): QueueWorkerStats;
   /**
-   * Stops taking jobs, lets running ones finish within `graceMs`, hands the rest back to the
-   * queue, and closes the connections (and the worker's own pool).
+   * Stops taking jobs, lets running ones finish within `graceMs` (any length; `Infinity`: as long
+   * as they take), hands the rest back to the queue, and closes the connections (and the
+   * worker's own pool).
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -259,24 +260,31 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   return {
     id: thisWorker,
     stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts }),
-    close({ graceMs = settings.graceMs } = {}) {
+    close(closeOptions = {}) {
+      let graceMs: number;
+      try {
+        // Timers that honour any length: setTimeout fires at once for NaN and for 2^31 ms or more.
+        graceMs = checkTimeout(closeOptions.graceMs ?? settings.graceMs, 'QueueWorker.close: graceMs') ?? Infinity;
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       closing ??= (async () => {
-        const timer = setTimeout(() => {
+        const timer = after(graceMs, () => {
           for (const entry of running.values()) {
             entry.handBack = true;
             worker.cancelJob(entry.job.id!, new AbortError('the worker is shutting down; the job goes back to the queue') as unknown as string);
           }
-        }, graceMs);
+        });
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
-        const giveUp = setTimeout(() => {
+        const giveUp = after(graceMs + 5_000, () => {
           backend.giveUp();
           for (const part of [worker, events, speakers.asker, speakers.prober]) part?.disconnect().catch(() => {});
-        }, graceMs + 5_000);
+        });
         try {
           await worker.close();
         } finally {
-          clearTimeout(giveUp);
-          clearTimeout(timer);
+          giveUp.clear();
+          timer.clear();
           consents.close();
           await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
@@ -334,7 +342,7 @@ function checkOptions(options: QueueWorkerOptions) {
   return {
     poolSize,
     concurrency: int('concurrency', options.concurrency, options.executor !== undefined ? availableParallelism() : size, 1),
-    graceMs: int('graceMs', options.graceMs, 30_000, 0),
+    graceMs: checkTimeout(options.graceMs ?? 30_000, 'startQueueWorker: graceMs') ?? Infinity,
     abortGraceMs: int('abortGraceMs', options.abortGraceMs, 1_000, 0),
     lockDurationMs: int('lockDurationMs', options.lockDurationMs, 30_000, 1),
     stalledIntervalMs: int('stalledIntervalMs', options.stalledIntervalMs, 30_000, 1),
