@@ -27,6 +27,7 @@ const expected = {
   counted: [3, 2, 1],
   liftoff: 'liftoff',
   doubled: 42,
+  traced: true,
 };
 
 let project;
