@@ -27,7 +27,7 @@ export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { currentThread, type ThreadInfo } from './runtime/current-thread.js';
 export { ContextVar, shareContext } from './core/context.js';
 export { type TaskTraceContext } from './core/tracing.js';
-export { TaskStream, type StreamChunk } from './core/stream.js';
+export { TaskStream, type StreamChunk, type StreamReturn } from './core/stream.js';
 export { TaskGroup, type TaskGroupOptions } from './api/task-group.js';
 export { monitorLoopBlocking, LOOP_BLOCKED_WARNING, type LoopMonitor, type LoopMonitorOptions, type LoopBlockedInfo } from './api/monitor.js';
 export { move } from './runtime/move.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, withBackend, createPostgresBackend } from 'bullmq';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
-import { QueueConnectionError, QueueExecutor } from 'threadloop/bullmq';
+import { QueueConnectionError, QueueExecutor, startQueueWorker } from 'threadloop/bullmq';
 import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
 import { eventually, rejectsWith } from './helpers/util.js';
 
@@ -283,6 +283,37 @@ for (const kind of found) {
       }
     });
 
+    test('a deeply nested argument fails at submit, saying so; one the worker can rebuild arrives', async () => {
+      const nest = (depth) => { let v = {}; for (let i = 0; i < depth; i++) v = { c: v }; return v; };
+      assert.deepEqual(await executor.submit(tasks.echo, nest(900)), nest(900));
+      // A 3,000-deep one had been queued, and the worker, whose deserializer ran out of stack,
+      // failed it as "arguments this worker cannot read (not made by a threadloop QueueExecutor?)";
+      // a 20,000-deep one failed at submit with a bare "Maximum call stack size exceeded".
+      for (const depth of [3000, 20_000]) {
+        assert.throws(() => executor.submit(tasks.echo, nest(depth)), (e) => e instanceof TaskSerializationError && /arguments of 'fx\.echo'.*nested more than 1000 levels deep/.test(e.message));
+      }
+      assert.equal(await executor.submit(tasks.echo, 1), 1);
+    });
+
+    test('close({ graceMs }) honours a grace of 2^31 ms or Infinity, and refuses NaN or a negative one', async () => {
+      const own = newQueueName(); // not the CLI workers' queue: this job must run on this worker
+      const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      try {
+        const job = producer.submit(tasks.sleep, 500);
+        await eventually(() => worker.stats().running === 1, { what: 'the job to start', timeoutMs: 10_000 });
+        await assert.rejects(worker.close({ graceMs: NaN }), TypeError);
+        await assert.rejects(worker.close({ graceMs: -1 }), RangeError);
+        // setTimeout fires at once for 2^31 ms and more (and NaN): the job was handed back at once.
+        await worker.close({ graceMs: 2 ** 31 });
+        assert.deepEqual({ ...worker.stats() }, { running: 0, completed: 1, failed: 0, requeued: 0 });
+        assert.equal(typeof (await job), 'number');
+      } finally {
+        await worker.close();
+        await producer.shutdown({ cancelFutures: true });
+      }
+    });
+
     test('resultSync() refuses with DeadlockError: results arrive through the event loop', async () => {
       const future = executor.submit(tasks.echo, 1);
       assert.throws(() => future.resultSync(), DeadlockError);
@@ -406,6 +437,20 @@ test('a server that cannot be reached fails futures after connectionTimeoutMs', 
   const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
   await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, /connectionTimeoutMs/);
   await producer.shutdown();
+});
+
+test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', async () => {
+  const port = await freePort(); // nothing listens there
+  const connection = `redis://127.0.0.1:${port}`;
+  // It had waited for the server forever, in silence (the CLI printed nothing at all).
+  await rejectsWith(startQueueWorker({ queue: 'nowhere', connection, tasks: { fx: fixture }, threads: 1, connectionTimeoutMs: 1000 }), QueueConnectionError, new RegExp(`127\\.0\\.0\\.1:${port}.*connectionTimeoutMs.*ECONNREFUSED`));
+  await assert.rejects(startQueueWorker({ queue: 'q', connection, tasks: { fx: fixture }, connectionTimeoutMs: NaN }), /connectionTimeoutMs/);
+  const child = track(spawn(process.execPath, [cli, 'worker', '--queue', 'nowhere', '--connection', connection, '--tasks', `fx=${fixture.pathname}`, '--threads', '1', '--connection-timeout-ms', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const [code] = await new Promise((resolve) => child.once('exit', (...outcome) => resolve(outcome)));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /^threadloop worker: could not reach the queue server .*ECONNREFUSED/m);
 });
 
 async function eventuallyAsync(condition, what, timeoutMs = 10_000) {

@@ -24,7 +24,10 @@ const expected = {
   size: 16,
   detached: true,
   squares: [0, 1, 4],
+  counted: [3, 2, 1],
+  liftoff: 'liftoff',
   doubled: 42,
+  traced: true,
 };
 
 let project;

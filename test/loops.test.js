@@ -7,7 +7,9 @@ import {
   AbortError,
   DeadlockError,
   LoopClosedError,
+  TaskSerializationError,
   ThreadPoolExecutor,
+  ThreadQueue,
   TimeoutError,
   WorkerCrashedError,
   currentLoop,
@@ -199,6 +201,27 @@ describe('mainLoop and currentLoop', () => {
       }, new URL('./fixtures/loop-state.js', import.meta.url).href);
       assert.deepEqual(got, [before + 5, before + 6]);
       assert.equal(mainState.increment(0), before + 6);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test('a result nested too deeply fails its own call with TaskSerializationError, never its thread', async () => {
+    // With a shared primitive alive on a thread, a result it sends is walked for them, and the
+    // walk recursed once per level: its stack overflow escaped as an uncaught RangeError, which
+    // ended the process (a mainLoop() call) or crashed the worker (a pool task).
+    const queue = new ThreadQueue();
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      const fromMain = await pool.submit(async (depth) => {
+        const { mainLoop } = await import('threadloop');
+        const deep = (d) => { let v = {}; for (let i = 0; i < d; i++) v = { c: v }; return v; };
+        return mainLoop().submit(deep, depth).then(() => 'arrived', (e) => `${e.name}: ${e.message}`);
+      }, 100_000);
+      assert.match(fromMain, /^TaskSerializationError: .*nested/);
+      const fromWorker = pool.submit((q, d) => { let v = {}; for (let i = 0; i < d; i++) v = { c: v }; return v; }, queue, 100_000);
+      await assert.rejects(fromWorker, (e) => e instanceof TaskSerializationError && /nested/.test(e.message));
+      assert.equal(await pool.submit((a) => a + 1, 1), 2);
     } finally {
       await pool.shutdown();
     }

@@ -112,6 +112,20 @@ test('uncloneable items fail with TaskSerializationError and leave the queue unt
   assert.equal(q.getSync(), 1);
 });
 
+test('an item nested too deeply for a getter to rebuild fails at put, and the queue is untouched', async () => {
+  const nest = (depth) => { let v = {}; for (let i = 0; i < depth; i++) v = { c: v }; return v; };
+  const q = new ThreadQueue({ capacity: 4, maxItemBytes: 1 << 20 });
+  // A 3,000-deep item was queued, and the getter's deserializer ran out of stack: get() threw a
+  // bare RangeError and the item was gone.
+  for (const depth of [3000, 100_000]) {
+    await assert.rejects(q.put(nest(depth)), (e) => e instanceof TaskSerializationError && /ThreadQueue\.put.*nested/.test(e.message));
+    assert.throws(() => q.tryPut(nest(depth)), TaskSerializationError);
+  }
+  assert.equal(q.size, 0);
+  q.putSync(nest(900));
+  assert.deepEqual(await q.get(), nest(900));
+});
+
 test('options are validated, naming the option', () => {
   assert.throws(() => new ThreadQueue({ capacity: 0 }), (e) => e instanceof RangeError && /capacity/.test(e.message));
   assert.throws(() => new ThreadQueue({ capacity: 1.5 }), (e) => e instanceof TypeError && /capacity/.test(e.message));

@@ -24,7 +24,7 @@ import type { AttachedLoopState } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
-import type { StreamChunk, TaskStream } from '../core/stream.js';
+import type { StreamChunk, StreamReturn, TaskStream } from '../core/stream.js';
 
 /** Options of `startLoopThread`. */
 export interface LoopThreadOptions {
@@ -152,7 +152,7 @@ export class LoopThread extends EventEmitter implements Loop {
    * credit backpressure; leaving the `for await` early runs the generator's `return()` there.
    * @example for await (const tick of loop.stream(clock.ticks, 10)) console.log(tick);
    */
-  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>, StreamReturn<ReturnType<F>>> {
     return this.#loop.stream(task, ...args);
   }
 

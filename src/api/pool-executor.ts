@@ -9,7 +9,7 @@ import { AbortError } from '../wire/errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from '../core/executor.js';
 import { checkTimeout, describe, Future } from '../core/future.js';
 import { Scheduler } from '../runtime/scheduler.js';
-import { openStream, type StreamChunk, type TaskStream } from '../core/stream.js';
+import { openStream, type StreamChunk, type StreamReturn, type TaskStream } from '../core/stream.js';
 import { MapRun, type MapHost } from './map-run.js';
 import type { ExecutorStats } from '../core/stats.js';
 import type { Transport } from '../runtime/transport.js';
@@ -82,7 +82,7 @@ export abstract class PoolExecutor implements Executor {
    *   console.log(line);
    * }
    */
-  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>, StreamReturn<ReturnType<F>>> {
     const t = toTask(task);
     this.#scheduler.checkOpen();
     const prepared = plainArgs(args as unknown[]) ? { args: args as unknown[], flags: 0, transfer: t.options.transfer } : this.#prepareArgs(t, args as unknown[]);

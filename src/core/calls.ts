@@ -101,8 +101,10 @@ export class Call implements FutureLink {
   stopError: Error | undefined = undefined;
   /** Its timeout while sent, then its abort grace while stopping. */
   timer: Timer | undefined = undefined;
+  /** How many workers died holding it before it started: a pool gives up on it after a few. */
+  lostUnstarted = 0;
   /** A streamed call's consumer, which its YIELD ops go to. */
-  stream: TaskStream<unknown> | undefined = undefined;
+  stream: TaskStream<unknown, unknown> | undefined = undefined;
   /** Its `threadloop:task` context, when tracing was subscribed at submit. */
   trace: CallTrace | undefined = undefined;
 

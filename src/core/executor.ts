@@ -6,7 +6,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { AnyFunction, Runnable } from './task.js';
 import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
-import type { StreamChunk, TaskStream } from './stream.js';
+import type { StreamChunk, StreamReturn, TaskStream } from './stream.js';
 import { describe } from './future.js';
 import { perThread } from '../wire/thread-state.js';
 import type { UnobservedFailures } from './unobserved.js';
@@ -77,7 +77,7 @@ export interface Executor extends AsyncDisposable {
    * yields its chunks as they come, with credit backpressure (`task.with({ highWaterMark })`).
    * @example for await (const row of executor.stream(db.scan, 'users')) console.log(row);
    */
-  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>>;
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>, StreamReturn<ReturnType<F>>>;
   /** Stops taking tasks; see ShutdownOptions. Idempotent. */
   shutdown(options?: ShutdownOptions): Promise<void>;
   /** Counters and timings. */

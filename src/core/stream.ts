@@ -30,6 +30,12 @@ interface Reader<T> {
 /** The chunk type of a streamed task's result: `T` of an `AsyncIterable<T>` (or `Iterable<T>`). */
 export type StreamChunk<R> = Awaited<R> extends AsyncIterable<infer T> ? T : Awaited<R> extends Iterable<infer T> ? T : never;
 
+/**
+ * What a streamed task's `stream.future` resolves with: the return value of a generator (or of
+ * any iterator), `unknown` for another iterable (an array's iteration returns `undefined`).
+ */
+export type StreamReturn<R> = Awaited<R> extends AsyncIterator<unknown, infer U> ? U : Awaited<R> extends Iterator<unknown, infer U> ? U : unknown;
+
 /** Default `highWaterMark`: chunks a stream may have unread before its producer pauses. */
 export const DEFAULT_HIGH_WATER_MARK = 16;
 
@@ -37,9 +43,9 @@ export const DEFAULT_HIGH_WATER_MARK = 16;
  * Submits `task` as a stream — `submit(args, flags)` is the executor's or loop's submit — and
  * returns its consumer. The first credit (`highWaterMark`) goes with the call. @internal
  */
-export function openStream<T>(task: Task, args: unknown[], flags: number, submit: (args: unknown[], flags: number) => Future<unknown>): TaskStream<T> {
+export function openStream<T, R = unknown>(task: Task, args: unknown[], flags: number, submit: (args: unknown[], flags: number) => Future<unknown>): TaskStream<T, R> {
   const highWaterMark = task.options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-  return new TaskStream<T>(submit([...args, highWaterMark], flags | CallFlag.Stream), highWaterMark);
+  return new TaskStream<T, R>(submit([...args, highWaterMark], flags | CallFlag.Stream) as Future<R>, highWaterMark);
 }
 
 /**
@@ -50,7 +56,7 @@ export function openStream<T>(task: Task, args: unknown[], flags: number, submit
  *   if (line.includes('FATAL')) break; // the generator's finally runs on the worker
  * }
  */
-export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, AsyncDisposable {
+export class TaskStream<T, R = unknown> implements AsyncIterableIterator<T, undefined>, AsyncDisposable {
   readonly #buffer = new Deque<T>();
   readonly #readers: Reader<T>[] = [];
   #state: StreamState = 'open';
@@ -66,14 +72,15 @@ export class TaskStream<T> implements AsyncIterableIterator<T, undefined>, Async
 
   /** @internal streams are made by `executor.stream()` and `loop.stream()` */
   constructor(
-    readonly future: Future<unknown>,
+    /** Settles when the task ends: with its generator's return value, or its error. */
+    readonly future: Future<R>,
     readonly highWaterMark: number,
   ) {
     // Credit goes back in batches of half the window: one op per chunk would double the traffic.
     this.#creditEvery = Math.max(1, highWaterMark >> 1);
     const call = future.link as Call | undefined;
     this.#call = call;
-    if (call !== undefined) call.stream = this as TaskStream<unknown>;
+    if (call !== undefined) call.stream = this as TaskStream<unknown, unknown>;
     // Not then(): that would count as looking at a failure the consumer may never read
     // (core/unobserved.ts); the stream marks it looked at when it hands the error over.
     future.addDoneCallback((done) => {

@@ -411,19 +411,18 @@ export class Connection implements CallSender, StreamOut {
 
   #succeed(id: number, flags: number, value: unknown): void {
     if (this.#closed) return;
-    let op: number = Op.Ok;
-    if (isMoved(value)) {
-      this.#transfer.push(...value.transfer);
-      value = value.value;
+    const moved = isMoved(value) ? value : undefined;
+    if (moved !== undefined) value = moved.value;
+    let encoded: ReturnType<typeof encodeShareables> | undefined;
+    try {
+      encoded = shareablesInUse() ? encodeShareables(value) : undefined;
+    } catch (error) {
+      // Too deep to walk for shared primitives: this call fails, not the thread.
+      this.#fail(id, -1, flags, new TaskSerializationError(`the task's result cannot be sent back to the calling thread: ${(error as Error).message}`, { cause: error }));
+      return;
     }
-    if (shareablesInUse()) {
-      const encoded = encodeShareables(value);
-      if (encoded.found) {
-        op = Op.OkShared;
-        value = encoded.value;
-      }
-    }
-    this.#out.push(op, id, value);
+    if (moved !== undefined) this.#transfer.push(...moved.transfer);
+    this.#out.push(encoded?.found === true ? Op.OkShared : Op.Ok, id, encoded?.found === true ? encoded.value : value);
     this.#schedule();
   }
 

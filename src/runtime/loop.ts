@@ -10,7 +10,7 @@ import { Deque } from '../core/deque.js';
 import { after } from '../core/timers.js';
 import { Endpoint, type CallSender, type EndpointExit, type KeepAlive } from '../core/endpoint.js';
 import { describe, type Future } from '../core/future.js';
-import { openStream, type StreamChunk, type TaskStream } from '../core/stream.js';
+import { openStream, type StreamChunk, type StreamReturn, type TaskStream } from '../core/stream.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
 import { LoopClosedError } from '../wire/errors.js';
@@ -40,7 +40,7 @@ export interface Loop {
    * loop's thread and yields its chunks here, with credit backpressure (see `executor.stream`).
    * @example for await (const event of loop.stream(feed.watch, 'orders')) handle(event);
    */
-  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>>;
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>, StreamReturn<ReturnType<F>>>;
   /** Runs `task(...args)` on the loop's thread without a reply; calls from one thread run in order. */
   callSoonThreadsafe<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): void;
   /** True until the loop is stopped. */
@@ -114,7 +114,7 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     return this.#table.submit(task, prepared.args, prepared.flags | (detached ? CallFlag.Detached : 0), prepared.transfer);
   }
 
-  stream<T>(runnable: Runnable<AnyFunction>, args: unknown[]): TaskStream<T> {
+  stream<T, R = unknown>(runnable: Runnable<AnyFunction>, args: unknown[]): TaskStream<T, R> {
     const task = toTask(runnable);
     if (this.#closed !== undefined) throw this.#closed;
     const prepared = prepareArgs(task, args, this.options.where, this.options.slots !== undefined);
@@ -238,7 +238,7 @@ export class ClientLoop implements Loop {
     return this.client.submit(task as Runnable<AnyFunction>, args as unknown[]) as Future<Awaited<ReturnType<F>>>;
   }
 
-  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>> {
+  stream<F extends AnyFunction>(task: Runnable<F>, ...args: Parameters<F>): TaskStream<StreamChunk<ReturnType<F>>, StreamReturn<ReturnType<F>>> {
     return this.client.stream(task as Runnable<AnyFunction>, args as unknown[]);
   }
 

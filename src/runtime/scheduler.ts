@@ -35,6 +35,8 @@ import type { Transport, WorkerExit } from './transport.js';
  * on a VM the wake-up costs the sender tens of microseconds), shallow enough to steal from.
  */
 const MAX_IN_FLIGHT = 512;
+/** Workers that may die holding a call it had not started before the call fails (see #onExit). */
+const MAX_LOST_UNSTARTED = 3;
 
 /**
  * `open`: taking calls; `draining`: shut down, finishing its calls and the maps begun before;
@@ -272,10 +274,24 @@ export class Scheduler implements CallPolicy {
     }
     const crashed = (was !== 'retiring' && was !== 'ending') || worker.inflight > 0;
     this.#holdDispatch++;
+    let blamed = false;
     const requeued = this.#table.lost(worker, (call, started) => {
       if (this.#broken !== undefined) return this.#broken;
-      if (!started) return undefined;
-      return crashError(`the ${this.transport.kind} ${this.options.name}_${worker.index} running task '${call.task.name}'`, exit);
+      // A call starts once its module has loaded: a module that ends its worker at import kills
+      // every worker it is sent to before it starts. Retried without end, its future would never
+      // settle and the pool would respawn workers for ever. Calls start in the order they were
+      // sent (the started ones come first here), so only the first one not started can be the
+      // culprit, and only if nothing was running; those behind it go back as ever.
+      if (started) blamed = true;
+      else {
+        const culprit = !blamed;
+        blamed = true;
+        if (!culprit || ++call.lostUnstarted < MAX_LOST_UNSTARTED) return undefined;
+      }
+      const subject = started
+        ? `the ${this.transport.kind} ${this.options.name}_${worker.index} running task '${call.task.name}'`
+        : `task '${call.task.name}' could not start: the ${MAX_LOST_UNSTARTED} workers it was sent to ended before it started (does its module end them when imported?); the last one`;
+      return crashError(subject, exit);
     });
     this.#holdDispatch--;
     this.#queue.requeue(requeued);

@@ -16,6 +16,7 @@ import { Buffer } from 'node:buffer';
 import * as v8 from 'node:v8';
 import { TaskSerializationError } from '../wire/errors.js';
 import { encodeShareables } from '../wire/shareable.js';
+import { findUncloneable, MAX_DEPTH, withinDepth } from '../wire/clone-check.js';
 import { decodePlain, encodePlain, plainBytes } from './plain-codec.js';
 
 // Item tags. Tags from T_STRING up carry a payload in the byte ring.
@@ -81,6 +82,9 @@ function encodeText(s: string): void {
 
 function encodeV8(item: unknown, where: string): void {
   // v8.serialize would turn a Mutex (or any class instance) into `{}`: refuse Shareables.
+  // Any thread may get it, the main one too: refused here what its deserializer could not rebuild
+  // (it would throw a bare RangeError at get(), the item gone). Before the Shareables' walk, which recurses.
+  if (!withinDepth(item, MAX_DEPTH.mainThread)) throw new TaskSerializationError(`${where}: the item is ${findUncloneable(item, MAX_DEPTH.mainThread)}`);
   encodeShareables(item, 'a ThreadQueue (pass it as a task argument instead)');
   let bytes: Uint8Array;
   try {

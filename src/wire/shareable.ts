@@ -224,7 +224,19 @@ export function encodeShareables(
     seen.set(v, out);
     return out;
   };
-  const result = walk(value);
+  let result: unknown;
+  try {
+    result = walk(value);
+  } catch (error) {
+    // The walk recurses once per level: a value too deep for this thread's stack is refused as
+    // any too deep value is, instead of escaping as a bare RangeError (uncaught where a result is
+    // sent, it ended the thread).
+    if (!(error instanceof RangeError)) throw error;
+    throw new TaskSerializationError(
+      `it is nested too deeply to be sent (${error.message}); flatten it, or send it encoded as a string or buffer`,
+      { cause: error },
+    );
+  }
   return { value: result, found, transfer };
 }
 

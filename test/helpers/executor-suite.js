@@ -1094,6 +1094,21 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(ex.stats().failed, 1);
       });
 
+      test('a task module that ends the worker at import fails its calls with WorkerCrashedError, not a respawn loop', { timeout: 60_000 }, async () => {
+        // In a thread pool a call starts once its module has loaded, so a worker that exited at
+        // import had "not started" it: it went back to the queue, to a new worker, for ever — the
+        // future never settled and the pool respawned workers without end.
+        const ex = make({ maxWorkers: 1 });
+        const exits = taskModule(fixtureUrl('exit-at-import.js'));
+        const doomed = ex.submit(exits.answer);
+        const behind = ex.submit(t.add, 1, 2); // sent with it, so lost with each worker, but not to blame
+        const error = await rejectsWith(doomed, WorkerCrashedError, /code 11/);
+        assert.equal(error.exitCode, 11);
+        assert.equal(await behind, 3);
+        await rejectsWith(ex.submit(exits.answer), WorkerCrashedError);
+        assert.equal(await ex.submit(t.add, 1, 1), 2, 'the executor keeps serving');
+      });
+
       test('an uncaught asynchronous error crashes only the futures of that worker', async () => {
         const ex = make({ maxWorkers: 2 });
         const gate = gates.make();

@@ -13,11 +13,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { QueueConnectionError } from './errors.js';
 import { startQueueWorker, type QueueWorkerOptions } from './queue-worker.js';
 
 const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NAME=MODULE [--tasks NAME=MODULE ...]
                         [--threads N | --processes N] [--concurrency N] [--grace-ms MS]
                         [--lock-duration-ms MS] [--stalled-interval-ms MS] [--max-stalled-count N]
+                        [--connection-timeout-ms MS]
 
   --queue        the BullMQ queue to take jobs from
   --connection   redis://host:port[/db] or postgres://user:password@host:port/db
@@ -25,9 +27,13 @@ const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NA
   --threads      threads of the local pool (default: one per core)
   --processes    use a pool of child processes instead of threads
   --concurrency  jobs running at once (default: the pool's size); up to as many more wait for their producer's consent
-  --grace-ms     on SIGTERM, how long running jobs may take before they go back to the queue (default 30000)`;
+  --grace-ms     on SIGTERM, how long running jobs may take before they go back to the queue (default 30000)
+  --lock-duration-ms, --stalled-interval-ms, --max-stalled-count
+                 BullMQ's stall detection: a job whose worker died is run again (defaults 30000, 30000, 1)
+  --connection-timeout-ms
+                 give up, exiting with code 1, if the server cannot be reached this long at start (default 30000)`;
 
-const numeric = ['threads', 'processes', 'concurrency', 'grace-ms', 'lock-duration-ms', 'stalled-interval-ms', 'max-stalled-count'] as const;
+const numeric = ['threads', 'processes', 'concurrency', 'grace-ms', 'lock-duration-ms', 'stalled-interval-ms', 'max-stalled-count', 'connection-timeout-ms'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -71,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (Object.keys(tasks).length === 0) return fail('at least one --tasks NAME=MODULE is required');
   const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks };
-  const key = { threads: 'threads', processes: 'processes', concurrency: 'concurrency', 'grace-ms': 'graceMs', 'lock-duration-ms': 'lockDurationMs', 'stalled-interval-ms': 'stalledIntervalMs', 'max-stalled-count': 'maxStalledCount' } as const;
+  const key = { threads: 'threads', processes: 'processes', concurrency: 'concurrency', 'grace-ms': 'graceMs', 'lock-duration-ms': 'lockDurationMs', 'stalled-interval-ms': 'stalledIntervalMs', 'max-stalled-count': 'maxStalledCount', 'connection-timeout-ms': 'connectionTimeoutMs' } as const;
   for (const name of numeric) {
     const text = values[name];
     if (typeof text !== 'string') continue;
@@ -80,7 +86,14 @@ async function main(argv: string[]): Promise<number> {
     (options as unknown as Record<string, number>)[key[name]] = n;
   }
 
-  const worker = await startQueueWorker(options);
+  let worker: Awaited<ReturnType<typeof startQueueWorker>>;
+  try {
+    worker = await startQueueWorker(options);
+  } catch (error) {
+    if (!(error instanceof QueueConnectionError)) throw error;
+    process.stderr.write(`threadloop worker: ${error.message}\n`);
+    return 1;
+  }
   const pool = options.processes !== undefined ? `${options.processes} processes` : `${options.threads ?? 'one thread per core,'} threads`.replace(', threads', '');
   process.stdout.write(`threadloop worker ready: queue '${options.queue}', pid ${process.pid}, tasks ${Object.keys(tasks).join(', ')}, ${pool}\n`);
   return new Promise<number>((done) => {

@@ -5,6 +5,7 @@
 export { toTask, isTask, type AnyFunction, type Runnable, type Task } from '../../core/task.js';
 export { taskModule } from '../../core/task.js';
 export { Future, checkTimeout, describe, type FutureLink } from '../../core/future.js';
+export { after, type Timer } from '../../core/timers.js';
 export {
   ThreadloopError,
   AbortError,
@@ -24,4 +25,5 @@ export { Samples, type ExecutorStats } from '../../core/stats.js';
 export { ThreadPoolExecutor } from '../../api/thread-pool.js';
 export { ProcessPoolExecutor } from '../../api/process-pool.js';
 export { encodeError, decodeError, type EncodedError } from '../../wire/error-codec.js';
+export { findUncloneable, MAX_DEPTH, withinDepth } from '../../wire/clone-check.js';
 export { MapRun, type MapHost } from '../../api/map-run.js';

@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
-import { decodeError, describe, encodeError, TaskSerializationError, type EncodedError } from './internals.js';
+import { decodeError, describe, encodeError, findUncloneable, MAX_DEPTH, TaskSerializationError, withinDepth, type EncodedError } from './internals.js';
 
 /** Payloads above this many bytes are refused, unless `maxPayloadBytes` says otherwise. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -54,6 +54,11 @@ export const thisWorker: WorkerId = Object.freeze({ host: hostname(), pid: proce
  * larger than `limit` bytes.
  */
 export function pack(value: unknown, limit: number, what: string): string {
+  // The other side deserializes on its main thread, whose stack bounds the nesting it can
+  // rebuild; refused here, the error says so, instead of failing over there as unreadable.
+  if (!withinDepth(value, MAX_DEPTH.mainThread)) {
+    throw new TaskSerializationError(`${what} cannot be sent through the queue: it is ${findUncloneable(value, MAX_DEPTH.mainThread)}`);
+  }
   let bytes: Buffer;
   try {
     bytes = serialize(value);

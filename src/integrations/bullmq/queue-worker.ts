@@ -15,6 +15,8 @@ import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, 
 import { RunSlots, StartConsents } from './worker-consents.js';
 import {
   AbortError,
+  after,
+  checkTimeout,
   describe,
   ProcessPoolExecutor,
   taskModule,
@@ -23,7 +25,9 @@ import {
   ThreadPoolExecutor,
   type Executor,
   type Task,
+  type Timer,
 } from './internals.js';
+import { QueueConnectionError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, pack, packError, thisWorker, unpack, type JobData, type JobResult, type WorkerId } from './payload.js';
 
 /** Options of `startQueueWorker`. */
@@ -50,7 +54,7 @@ export interface QueueWorkerOptions {
    * through the server), so that wait does not leave the pool idle.
    */
   concurrency?: number;
-  /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms. */
+  /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms; `Infinity`: as long as they take. */
   graceMs?: number;
   /** How long an aborted task may take to stop before its thread is ended (the own pool's `abortGraceMs`). Default 1,000 ms. */
   abortGraceMs?: number;
@@ -62,6 +66,11 @@ export interface QueueWorkerOptions {
   maxStalledCount?: number;
   /** Largest serialized result in bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * How long to wait for the queue server at start: `startQueueWorker` then rejects with a
+   * `QueueConnectionError` saying where and why. Default 30,000 ms; `Infinity` waits for ever.
+   */
+  connectionTimeoutMs?: number;
 }
 
 /** What a worker has done so far. */
@@ -80,15 +89,16 @@ export interface QueueWorker {
   readonly id: WorkerId;
   stats(): QueueWorkerStats;
   /**
-   * Stops taking jobs, lets running ones finish within `graceMs`, hands the rest back to the
-   * queue, and closes the connections (and the worker's own pool).
+   * Stops taking jobs, lets running ones finish within `graceMs` (any length; `Infinity`: as long
+   * as they take), hands the rest back to the queue, and closes the connections (and the
+   * worker's own pool).
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const keys = new Set([
   'queue', 'connection', 'tasks', 'executor', 'threads', 'processes', 'concurrency', 'graceMs', 'abortGraceMs',
-  'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes',
+  'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes', 'connectionTimeoutMs',
 ]);
 
 /** One job this worker is running. */
@@ -212,8 +222,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     autorun: false,
   });
   const events = backend.newQueueEvents(controlQueue(options.queue)); // what producers say: start, cancel, alive, bye
-  worker.on('error', () => {}); // connection trouble: BullMQ reconnects
-  events.on('error', () => {});
+  // Connection trouble: BullMQ reconnects. The last error is kept to say why a start timed out.
+  let lastError: unknown;
+  worker.on('error', (error) => (lastError = error));
+  events.on('error', (error) => (lastError = error));
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // A job not taken here yet is remembered: it may be on its way to this worker.
     const entry = running.get(event.jobId);
@@ -227,31 +239,58 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
   events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
-  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  // ioredis retries an unreachable server for ever, so readiness alone could wait in silence.
+  let timer: Timer | undefined;
+  try {
+    await Promise.race([
+      Promise.all([worker.waitUntilReady(), events.waitUntilReady()]),
+      new Promise<never>((_, reject) => {
+        timer = after(settings.connectionTimeoutMs, () => {
+          const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+          reject(new QueueConnectionError(`could not reach the queue server ${backend.where} within ${settings.connectionTimeoutMs} ms (connectionTimeoutMs)${why}`, { cause: lastError }));
+        });
+      }),
+    ]);
+  } catch (error) {
+    backend.giveUp();
+    await Promise.all([worker, events].map((part) => part.disconnect().catch(() => {})));
+    consents.close();
+    if (ownPool) await executor.shutdown({ force: true });
+    throw error;
+  } finally {
+    timer?.clear();
+  }
   void worker.run().catch(() => {});
 
   let closing: Promise<void> | undefined;
   return {
     id: thisWorker,
     stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts }),
-    close({ graceMs = settings.graceMs } = {}) {
+    close(closeOptions = {}) {
+      let graceMs: number;
+      try {
+        // Timers that honour any length: setTimeout fires at once for NaN and for 2^31 ms or more.
+        graceMs = checkTimeout(closeOptions.graceMs ?? settings.graceMs, 'QueueWorker.close: graceMs') ?? Infinity;
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       closing ??= (async () => {
-        const timer = setTimeout(() => {
+        const timer = after(graceMs, () => {
           for (const entry of running.values()) {
             entry.handBack = true;
             entry.stop.stop(new AbortError('the worker is shutting down; the job goes back to the queue'));
           }
-        }, graceMs);
+        });
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
-        const giveUp = setTimeout(() => {
+        const giveUp = after(graceMs + 5_000, () => {
           backend.giveUp();
           for (const part of [worker, events, speakers.asker, speakers.prober]) part?.disconnect().catch(() => {});
-        }, graceMs + 5_000);
+        });
         try {
           await worker.close();
         } finally {
-          clearTimeout(giveUp);
-          clearTimeout(timer);
+          giveUp.clear();
+          timer.clear();
           consents.close();
           await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
@@ -299,11 +338,12 @@ function checkOptions(options: QueueWorkerOptions) {
   return {
     poolSize,
     concurrency: int('concurrency', options.concurrency, options.executor !== undefined ? availableParallelism() : size, 1),
-    graceMs: int('graceMs', options.graceMs, 30_000, 0),
+    graceMs: checkTimeout(options.graceMs ?? 30_000, 'startQueueWorker: graceMs') ?? Infinity,
     abortGraceMs: int('abortGraceMs', options.abortGraceMs, 1_000, 0),
     lockDurationMs: int('lockDurationMs', options.lockDurationMs, 30_000, 1),
     stalledIntervalMs: int('stalledIntervalMs', options.stalledIntervalMs, 30_000, 1),
     maxStalledCount: int('maxStalledCount', options.maxStalledCount, 1, 0),
     maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES, 1),
+    connectionTimeoutMs: checkTimeout(options.connectionTimeoutMs ?? 30_000, 'startQueueWorker: connectionTimeoutMs') ?? Infinity,
   };
 }
