@@ -289,3 +289,42 @@ test('Barrier: abort and reset release waiters with BrokenBarrierError', async (
   assert.throws(() => new Barrier(0), (e) => e instanceof RangeError && /parties/.test(e.message));
   assert.throws(() => new Barrier(70000), RangeError);
 });
+
+test('an already aborted signal rejects every wait at once — also one that would not have to wait — and takes nothing', async () => {
+  const { Condition, ThreadQueue } = await import('threadloop');
+  const reason = new Error('stop');
+  const signal = AbortSignal.abort(reason);
+  const aborted = (err) => err instanceof AbortError && err.cause === reason;
+  const m = new Mutex();
+  await assert.rejects(m.acquire({ signal }), aborted);
+  assert.equal(m.locked, false);
+  const r = new RLock();
+  await assert.rejects(r.acquire({ signal }), aborted);
+  assert.equal(r.locked, false);
+  const s = new Semaphore(2);
+  await assert.rejects(s.acquire({ signal }), aborted);
+  assert.equal(s.value, 2);
+  const e = new ThreadEvent();
+  e.set();
+  await assert.rejects(e.wait({ signal }), aborted);
+  const b = new Barrier(1);
+  await assert.rejects(b.wait({ signal }), aborted);
+  assert.equal(b.broken, false);
+  assert.equal(await b.wait(), 0, 'the barrier still works');
+  const q = new ThreadQueue({ capacity: 4 });
+  await assert.rejects(q.put('a', { signal }), aborted);
+  assert.equal(q.size, 0);
+  await q.put('b');
+  await assert.rejects(q.get({ signal }), aborted);
+  assert.equal(q.size, 1);
+  await assert.rejects(q.join({ signal }), aborted);
+  const c = new Condition();
+  const guard = await c.mutex.acquire();
+  await assert.rejects(c.wait({ signal }), aborted);
+  assert.equal(c.mutex.locked, true, 'the condition still holds its lock');
+  guard.release();
+  // A signal that is not aborted changes nothing.
+  const live = new AbortController().signal;
+  (await m.acquire({ signal: live })).release();
+  assert.equal(await q.get({ signal: live }), 'b');
+});

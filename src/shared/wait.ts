@@ -170,7 +170,7 @@ export function wake(cell: WaitCell, count = 1): void {
   Atomics.notify(i32, cell.wake, n);
 }
 
-/** Validates wait options at the call that passed them. */
+/** Validates wait options at the call that passed them; an aborted signal rejects the call. */
 export function checkWaitOptions(opts: WaitOptions | undefined, where: string): void {
   if (opts === undefined) return;
   if (typeof opts !== 'object' || opts === null) {
@@ -184,6 +184,9 @@ export function checkWaitOptions(opts: WaitOptions | undefined, where: string): 
   if (s !== undefined && !(s instanceof AbortSignal)) {
     throw new TypeError(`${where}: signal must be an AbortSignal`);
   }
+  // Aborted already: rejected even where the call would not have to wait (as a pool's submit, and
+  // Node's own APIs, do), so whether it takes the resource never depends on a race.
+  if (s?.aborted === true) throw abortError(where, s);
 }
 
 /**
