@@ -1,6 +1,7 @@
 // The published .d.ts files against every supported @types/node: the packed tarball is installed
 // into a strict consumer project (test/fixtures/consumer: skipLibCheck false, so threadloop's
-// declarations are checked, not skipped), once per @types/node major, and `tsc` must pass.
+// declarations are checked, not skipped), once per @types/node major, and `tsc` must pass. The
+// README's TypeScript examples are type-checked against each major too (readme-snippets.mjs).
 //
 //     node scripts/check-types.mjs            # dist/ must be built; @types/node 20, 22, 24, 26
 //     node scripts/check-types.mjs 26         # one major
@@ -13,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readmeSnippetProblems } from './readme-snippets.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -66,6 +68,13 @@ try {
     } catch (error) {
       failed++;
       console.log(`FAIL  published types with ${label}:\n${error.stdout || error.message}`);
+    }
+    // The README's examples, as a user on this @types/node would compile them.
+    const problems = readmeSnippetProblems({ typeRoots: [join(installed[i].modules, '@types')] });
+    if (problems.length === 0) console.log(`ok    README snippets with ${label}`);
+    else {
+      failed++;
+      console.log(`FAIL  README snippets with ${label}:\n${problems.join('\n')}`);
     }
   }
 } finally {
