@@ -134,7 +134,8 @@ test('options are validated, naming the option', () => {
   assert.throws(() => new ThreadQueue(5), TypeError);
   const q = new ThreadQueue();
   assert.throws(() => q.getSync({ timeoutMs: -1 }), (e) => e instanceof RangeError && /timeoutMs/.test(e.message));
-  assert.throws(() => q.getSync({ timeoutMs: NaN }), RangeError);
+  assert.throws(() => q.getSync({ timeoutMs: NaN }), TypeError); // as a pool's or a future's timeoutMs
+  assert.throws(() => q.getSync({ timeoutMs: '5' }), TypeError);
   return assert.rejects(q.get({ signal: 'nope' }), (e) => e instanceof TypeError && /signal/.test(e.message));
 });
 

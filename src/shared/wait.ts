@@ -177,9 +177,11 @@ export function checkWaitOptions(opts: WaitOptions | undefined, where: string): 
     throw new TypeError(`${where}: options must be an object`);
   }
   const t = opts.timeoutMs;
-  if (t !== undefined && (typeof t !== 'number' || Number.isNaN(t) || t < 0)) {
-    throw new RangeError(`${where}: timeoutMs must be a number >= 0 (got ${String(t)})`);
+  // As everywhere in threadloop (checkTimeout): not a number is a TypeError, a negative one a RangeError.
+  if (t !== undefined && (typeof t !== 'number' || Number.isNaN(t))) {
+    throw new TypeError(`${where}: timeoutMs must be a number of milliseconds (got ${String(t)})`);
   }
+  if (t !== undefined && t < 0) throw new RangeError(`${where}: timeoutMs must be >= 0 (got ${t})`);
   const s = opts.signal;
   if (s !== undefined && !(s instanceof AbortSignal)) {
     throw new TypeError(`${where}: signal must be an AbortSignal`);
