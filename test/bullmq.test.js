@@ -453,6 +453,25 @@ test('a worker whose server cannot be reached fails to start after connectionTim
   assert.match(stderr, /^threadloop worker: could not reach the queue server .*ECONNREFUSED/m);
 });
 
+test('a worker whose task module cannot be loaded fails to start, saying which and why, and takes no job', async () => {
+  // It started, said ready, and failed every job it took with the import error: quickly, so a
+  // misdeployed worker could fail many jobs the rest of the fleet would have run.
+  const connection = `redis://127.0.0.1:${await freePort()}`; // never reached: the modules are loaded first
+  for (const [file, why] of [['throw-at-import.js', /Error: THUMBS_BUCKET is not set/], ['missing-import.js', /no-such-dependency/]]) {
+    const url = new URL(`./fixtures/${file}`, import.meta.url);
+    await rejectsWith(startQueueWorker({ queue: 'q', connection, tasks: { good: fixture, bad: url }, threads: 1 }), TaskNotFoundError, new RegExp(`task module 'bad' \\(${url.href.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\) cannot be loaded.*${why.source}`));
+  }
+  const child = track(spawn(process.execPath, [cli, 'worker', '--queue', 'q', '--connection', connection, '--tasks', `bad=${new URL('./fixtures/throw-at-import.js', import.meta.url).pathname}`, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  const [code] = await new Promise((resolve) => child.once('exit', (...outcome) => resolve(outcome)));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /^threadloop worker: startQueueWorker: task module 'bad' .* cannot be loaded.*THUMBS_BUCKET is not set/m);
+  assert.doesNotMatch(stdout, /ready/);
+});
+
 async function eventuallyAsync(condition, what, timeoutMs = 10_000) {
   const deadline = performance.now() + timeoutMs;
   while (!(await condition())) {

@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { QueueConnectionError } from './errors.js';
+import { TaskNotFoundError } from './internals.js';
 import { startQueueWorker, type QueueWorkerOptions } from './queue-worker.js';
 
 const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NAME=MODULE [--tasks NAME=MODULE ...]
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     worker = await startQueueWorker(options);
   } catch (error) {
-    if (!(error instanceof QueueConnectionError)) throw error;
+    if (!(error instanceof QueueConnectionError) && !(error instanceof TaskNotFoundError)) throw error;
     process.stderr.write(`threadloop worker: ${error.message}\n`);
     return 1;
   }

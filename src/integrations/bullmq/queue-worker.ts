@@ -136,6 +136,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       : new ThreadPoolExecutor({ maxWorkers: settings.poolSize, abortGraceMs: settings.abortGraceMs, name: `queue-${options.queue}`, idleSpinMs: 0 }));
   // idleSpinMs 0: jobs come at the network's pace, and a thread spinning for the next one (0.1 ms
   // after each) burns CPU the server, the producers and BullMQ need: 200 µs per no-op job, measured.
+  try {
+    await loadModules(executor, options.tasks);
+  } catch (error) {
+    if (ownPool) await executor.shutdown({ force: true });
+    throw error;
+  }
   const running = new Map<string, Running>();
   const recent = new RecentCancels(60_000);
   const counts = { completed: 0, failed: 0, requeued: 0 };
@@ -300,6 +306,26 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return closing;
     },
   };
+}
+
+/** The export a module is asked for to load it: none has it, so a module that loads says so by name. */
+const LOAD_PROBE = '\u0000threadloop:load';
+
+/**
+ * Loads every task module on the pool before a job is taken. A module that cannot load (a file
+ * missing from the deployment, a throw at import) would otherwise fail every job this worker
+ * takes — quickly, so it would take many — where the fleet's other workers could run them.
+ */
+async function loadModules(executor: Executor, tasks: Record<string, URL | string>): Promise<void> {
+  await Promise.all(Object.entries(tasks).map(async ([name, url]) => {
+    try {
+      await executor.submit(taskModule(url)[LOAD_PROBE] as Task<() => unknown>);
+    } catch (error) {
+      if (error instanceof TaskNotFoundError && error.message.endsWith(`has no export '${LOAD_PROBE}'`)) return; // it loaded
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+      throw new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause: error });
+    }
+  }));
 }
 
 function cancelError(event: CancelEvent): AbortError {
