@@ -215,16 +215,8 @@ export class CallTable {
     return id;
   }
 
-  /**
-   * Sends a queued call to `endpoint`; its timeout runs from now. A call to an endpoint with
-   * nothing in flight goes out at once, not with the batch at the end of this microtask turn:
-   * that thread is idle, maybe asleep, and waking it is the slow part of a round trip (tens of
-   * microseconds on a virtual machine). It starts on it while this thread submits the rest,
-   * which still travel together, behind it — else callers that each await their own call
-   * (a few in flight) leave the workers idle while this thread gathers the next batch.
-   */
+  /** Sends a queued call to `endpoint`; its timeout runs from now. */
   send(call: Call, endpoint: Endpoint): void {
-    const idle = endpoint.inflight === 0;
     call.endpoint = endpoint;
     call.slot = endpoint.add(call);
     call.state = call.slot === NO_SLOT ? 'running' : 'sent';
@@ -234,7 +226,6 @@ export class CallTable {
       call.timer = after(timeoutMs, () => this.stop(call, new TimeoutError(`task '${call.task.name}' ran longer than its timeout of ${timeoutMs} ms`)));
     }
     endpoint.sender.call(call.id, call.task, call.args, call.slot, call.flags, call.transfer);
-    if (idle) endpoint.sender.flush();
   }
 
   /** Takes a sent call back if its endpoint has not started it: it is queued again. */
