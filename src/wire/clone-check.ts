@@ -43,7 +43,7 @@ export function findUncloneable(value: unknown, maxDepth = Infinity): string | u
   const type = typeof value;
   if (type === 'function') return `a function (${(value as () => void).name || 'anonymous'})`;
   if (type === 'symbol') return 'a symbol';
-  if (type !== 'object' || value === null) return undefined;
+  if (type !== 'object' || value === null || isLeaf(value as object)) return undefined;
   return walk(value as object, maxDepth);
 }
 
