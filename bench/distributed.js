@@ -190,7 +190,7 @@ async function measureBackend(server) {
       p99Ms: pick('p99Ms'),
       workerCpuUsPerJob: pick('workerCpuUsPerJob'),
       producerCpuUsPerJob: pick('producerCpuUsPerJob'),
-      /** Per round, threadloop's or this contender's jobs/s over raw BullMQ's of the same round. */
+      /** This contender's jobs/s in each round, in round order (raw BullMQ's row has the same rounds' own). */
       perRound: runs.map((r) => r.jobsPerSec),
       cpu1Seconds: cpu[1],
       cpu2Seconds: cpu[2],

@@ -314,6 +314,43 @@ for (const kind of found) {
       }
     });
 
+    test('a job waiting for a run slot is stopped by its abort, and handed back by close(), as a running one', async () => {
+      // Each wait hooks into the job's stop in turn (consent, run slot, the task): a stop that
+      // reached only the running task would leave these waiting.
+      const own = newQueueName();
+      const gate = gates();
+      const raw = rawQueue(server, own);
+      const first = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1 });
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      let second;
+      try {
+        const running = producer.submit(tasks.hold, gate.dir, 'running');
+        await eventually(() => gate.startedBy('running').length === 1, { what: 'the first job to start', timeoutMs: 10_000 });
+        const controller = new AbortController();
+        const aborted = producer.submit(tasks.hold.with({ signal: controller.signal }), gate.dir, 'aborted');
+        await eventually(() => aborted.state === 'running', { what: 'the consent to the second job', timeoutMs: 10_000 });
+        controller.abort(new Error('user hit stop'));
+        await rejectsWith(aborted, AbortError);
+        assert.deepEqual(gate.startedBy('aborted'), [], 'it never started');
+        const waiting = producer.submit(tasks.hold, gate.dir, 'waiting');
+        await eventually(() => waiting.state === 'running', { what: 'the consent to the third job', timeoutMs: 10_000 });
+        await first.close({ graceMs: 0 });
+        assert.equal((await raw.getJobCounts('waiting')).waiting, 2, 'the running job and the one waiting for a slot are back in the queue');
+        assert.equal(first.stats().requeued, 2);
+        second = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 2, concurrency: 2 });
+        gate.open('running');
+        gate.open('waiting');
+        await Promise.all([running, waiting]);
+        assert.equal(second.stats().completed, 2);
+      } finally {
+        await first.close();
+        await second?.close();
+        await producer.shutdown({ cancelFutures: true });
+        await raw.close();
+        gate.remove();
+      }
+    });
+
     test('resultSync() refuses with DeadlockError: results arrive through the event loop', async () => {
       const future = executor.submit(tasks.echo, 1);
       assert.throws(() => future.resultSync(), DeadlockError);

@@ -49,6 +49,20 @@ export class PoolQueue {
     this.#size--;
   }
 
+  /**
+   * Takes the waiting calls `match` picks out of the deque, in order; the rest keep theirs. They
+   * stay counted until each is settled where it is (`released`), as a cancelled one is.
+   */
+  extract(match: (call: Call) => boolean): Call[] {
+    const out: Call[] = [];
+    for (const call of this.#deque.drain()) {
+      if (call.state !== 'queued') continue; // settled while it waited: already counted out
+      if (match(call)) out.push(call);
+      else this.#deque.push(call);
+    }
+    return out;
+  }
+
   /** Empties the deque, yielding every call in it, settled ones too. */
   drain(): Iterable<Call> {
     return this.#deque.drain();

@@ -21,7 +21,7 @@ import { Samples, type ExecutorStats } from '../core/stats.js';
 import { toTask, type Task } from '../core/task.js';
 import type { TransferList } from '../wire/args.js';
 import { decodeError, type EncodedError } from '../wire/error-codec.js';
-import { BrokenExecutorError, CancelledError, ExecutorShutdownError, QueueFullError } from '../wire/errors.js';
+import { BrokenExecutorError, CancelledError, ExecutorShutdownError, QueueFullError, type WorkerCrashedError } from '../wire/errors.js';
 import { Op } from '../wire/protocol.js';
 import { Wake } from '../wire/wake.js';
 import type { PoolWorker } from './pool-worker.js';
@@ -37,6 +37,12 @@ import type { Transport, WorkerExit } from './transport.js';
 const MAX_IN_FLIGHT = 512;
 /** Workers that may die holding a call it had not started before the call fails (see #onExit). */
 const MAX_LOST_UNSTARTED = 3;
+
+/** The URL of the module a call's task comes from; undefined for an inline task. */
+function moduleOf(call: Call): string | undefined {
+  const ref = call.task.ref;
+  return ref.kind === 'module' ? ref.url : undefined;
+}
 
 /**
  * `open`: taking calls; `draining`: shut down, finishing its calls and the maps begun before;
@@ -275,15 +281,19 @@ export class Scheduler implements CallPolicy {
     const crashed = (was !== 'retiring' && was !== 'ending') || worker.inflight > 0;
     this.#holdDispatch++;
     let blamed = false;
+    // The module found to end the workers it is imported by, and the error its calls fail with.
+    let doomed: { url: string; error: WorkerCrashedError } | undefined;
     const requeued = this.#table.lost(worker, (call, started) => {
       if (this.#broken !== undefined) return this.#broken;
       // A call starts once its module has loaded: a module that ends its worker at import kills
       // every worker it is sent to before it starts. Retried without end, its future would never
       // settle and the pool would respawn workers for ever. Calls start in the order they were
       // sent (the started ones come first here), so only the first one not started can be the
-      // culprit, and only if nothing was running; those behind it go back as ever.
+      // culprit, and only if nothing was running; those behind it go back as ever — but for the
+      // calls of a module found to be the culprit, which could not start either.
       if (started) blamed = true;
       else {
+        if (doomed !== undefined && moduleOf(call) === doomed.url) return doomed.error;
         const culprit = !blamed;
         blamed = true;
         if (!culprit || ++call.lostUnstarted < MAX_LOST_UNSTARTED) return undefined;
@@ -291,10 +301,20 @@ export class Scheduler implements CallPolicy {
       const subject = started
         ? `the ${this.transport.kind} ${this.options.name}_${worker.index} running task '${call.task.name}'`
         : `task '${call.task.name}' could not start: the ${MAX_LOST_UNSTARTED} workers it was sent to ended before it started (does its module end them when imported?); the last one`;
-      return crashError(subject, exit);
+      const error = crashError(subject, exit);
+      const url = started ? undefined : moduleOf(call);
+      if (url !== undefined) doomed = { url, error };
+      return error;
     });
     this.#holdDispatch--;
     this.#queue.requeue(requeued);
+    // Its calls still waiting would each take three more workers to fail: they fail with it.
+    if (doomed !== undefined) {
+      const { url, error } = doomed;
+      this.#holdDispatch++;
+      for (const call of this.#queue.extract((queued) => moduleOf(queued) === url)) this.#table.drop(call, error, false);
+      this.#holdDispatch--;
+    }
     if (crashed && this.#state === 'open') {
       while (this.#workers.live() < this.options.minWorkers && this.#broken === undefined) this.#spawn();
     }

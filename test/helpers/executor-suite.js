@@ -7,6 +7,9 @@
 //   kind          what its workers are called in messages ('worker thread', 'child process')
 //   scale         multiplies the task counts of the load and fault-injection tests (default 1)
 // Thread-only behaviour (resultSync, resourceLimits, …) lives in test/thread-pool.test.js.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { blockedOn } from './runtime.js';
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -1107,6 +1110,32 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(await behind, 3);
         await rejectsWith(ex.submit(exits.answer), WorkerCrashedError);
         assert.equal(await ex.submit(t.add, 1, 1), 2, 'the executor keeps serving');
+      });
+
+      test('many calls of a task module that ends the worker at import all fail after three workers, not three each', { timeout: 60_000 }, async () => {
+        // Each call was counted on its own: 20 calls took 60 workers (40 took 25 s), a map of
+        // thousands ran a respawn loop for an hour before its futures all settled.
+        const dir = mkdtempSync(join(tmpdir(), 'threadloop-imports-'));
+        const saved = process.env.THREADLOOP_TEST_IMPORTS;
+        process.env.THREADLOOP_TEST_IMPORTS = dir; // workers take the environment as it is when they start
+        try {
+          const ex = make({ maxWorkers: 1 });
+          const exits = taskModule(fixtureUrl('exit-at-import-counted.js'));
+          const doomed = Array.from({ length: 20 }, () => ex.submit(exits.answer));
+          const behind = ex.submit(t.add, 1, 2);
+          for (const future of doomed) await rejectsWith(future, WorkerCrashedError, /code 11/);
+          assert.equal(await behind, 3);
+          // A child process has no start cells: a call sent to one counts as started and fails
+          // with it, so each call takes one process at most.
+          const bound = sharedMemory ? 3 : doomed.length;
+          const imports = readdirSync(dir).length;
+          assert.ok(imports <= bound, `the module was imported by ${imports} workers`);
+          await ex.shutdown();
+        } finally {
+          if (saved === undefined) delete process.env.THREADLOOP_TEST_IMPORTS;
+          else process.env.THREADLOOP_TEST_IMPORTS = saved;
+          rmSync(dir, { recursive: true, force: true });
+        }
       });
 
       test('an uncaught asynchronous error crashes only the futures of that worker', async () => {
