@@ -191,6 +191,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
       await runSlots.acquire(stop);
       entry.started = true;
+      if (stop.stopped) throw stop.reason; // stopped as the slot came: it must not start
       // Only a task its producer can abort (it had a signal) or time out is submitted with a
       // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
       // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
