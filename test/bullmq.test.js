@@ -118,6 +118,30 @@ for (const kind of found) {
       assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort());
     });
 
+    test('a worker takes no job ahead that another worker could start: a long job does not hold up the next', async () => {
+      // Workers held twice their concurrency, to hide the wait for consent: a worker running a
+      // long job held the next one too, while a worker started meanwhile sat idle.
+      const own = newQueueName();
+      const gate = gates();
+      const first = await startWorker(server, own, ['--threads', '1', '--concurrency', '1']);
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      let second;
+      try {
+        const long = producer.submit(tasks.hold, gate.dir, 'long');
+        const next = producer.submit(tasks.sleep, 1);
+        await eventually(() => gate.startedBy('long').length === 1 && long.state === 'running', { what: 'the long job to start', timeoutMs: 10_000 });
+        second = await startWorker(server, own, ['--threads', '1', '--concurrency', '1']);
+        assert.equal(await next.result({ timeoutMs: 20_000 }), second.pid, 'the next job ran on the idle worker, while the long one still runs');
+        assert.equal(long.state, 'running');
+        gate.open('long');
+        assert.equal(await long, first.pid);
+      } finally {
+        await producer.shutdown({ cancelFutures: true });
+        await Promise.all([first, second].filter(Boolean).map(stopWorker));
+        gate.remove();
+      }
+    });
+
     test('map over 10,000 items keeps a bounded window, in order', async () => {
       // 10,000 items in jobs of 25 (400 jobs): one job per item would be 10,000 server round trips
       // per backend per Node version in CI, and tests the same code path as the 1,000-job test.
@@ -324,6 +348,9 @@ for (const kind of found) {
       const producer = new QueueExecutor({ queue: own, connection: server.url });
       let second;
       try {
+        // Short jobs first: a worker takes jobs ahead of its slots only once it has seen that its
+        // jobs are short (JobHolding), and the jobs below must be taken while the first one runs.
+        await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i)));
         const running = producer.submit(tasks.hold, gate.dir, 'running');
         await eventually(() => gate.startedBy('running').length === 1, { what: 'the first job to start', timeoutMs: 10_000 });
         const controller = new AbortController();

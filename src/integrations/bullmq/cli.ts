@@ -27,7 +27,7 @@ const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NA
   --tasks        a task module this worker runs, under its portable name (repeatable)
   --threads      threads of the local pool (default: one per core)
   --processes    use a pool of child processes instead of threads
-  --concurrency  jobs running at once (default: the pool's size); up to as many more wait for their producer's consent
+  --concurrency  jobs running at once (default: the pool's size); for short jobs, three more per slot are taken ahead
   --grace-ms     on SIGTERM, how long running jobs may take before they go back to the queue (default 30000)
   --lock-duration-ms, --stalled-interval-ms, --max-stalled-count
                  BullMQ's stall detection: a job whose worker died is run again (defaults 30000, 30000, 1)

@@ -12,7 +12,7 @@ import { resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
 import { JobStop } from './job-stop.js';
 import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
-import { RunSlots, StartConsents } from './worker-consents.js';
+import { JobHolding, RunSlots, StartConsents } from './worker-consents.js';
 import {
   AbortError,
   after,
@@ -49,9 +49,10 @@ export interface QueueWorkerOptions {
   /** Run jobs on a ProcessPoolExecutor of this many child processes instead of threads. */
   processes?: number;
   /**
-   * Jobs running at once. Default: the pool's size (`threads` or `processes`). The worker holds
-   * up to twice as many, the others waiting for their producer's consent to start (a round trip
-   * through the server), so that wait does not leave the pool idle.
+   * Jobs running at once. Default: the pool's size (`threads` or `processes`). A job waits for its
+   * producer's consent to start (a trip through the server): while its jobs average under 100 ms,
+   * the worker takes three times as many more ahead, so the wait does not leave its pool idle;
+   * for longer jobs it takes none, which another worker can start meanwhile.
    */
   concurrency?: number;
   /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms; `Infinity`: as long as they take. */
@@ -156,6 +157,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const runSlots = new RunSlots(settings.concurrency);
+  const holding = new JobHolding(settings.concurrency, (jobs) => (worker.concurrency = jobs));
   // Asks (on the queue's stream) and probes (on the control stream) go out through producers
   // made on first need: most workers never ask, nor probe.
   const speakers: { asker?: bullmq.QueueEventsProducer; prober?: bullmq.QueueEventsProducer } = {};
@@ -191,6 +193,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
       await runSlots.acquire(stop);
       entry.started = true;
+      const startedAt = performance.now();
       if (stop.stopped) throw stop.reason; // stopped as the slot came: it must not start
       // Only a task its producer can abort (it had a signal) or time out is submitted with a
       // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
@@ -201,6 +204,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const value = abortable ? await submitted : await stop.race(submitted);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
+      holding.ran(performance.now() - startedAt);
       return result;
     } catch (error) {
       if (entry.handBack && token !== undefined) {
@@ -222,7 +226,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const worker = backend.newWorker(options.queue, processor, {
-    concurrency: settings.concurrency * 2, // half of them waiting for consent at most (see runSlots)
+    concurrency: holding.initial, // then as many more as hide the wait for consent (JobHolding)
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
     maxStalledCount: settings.maxStalledCount,
