@@ -80,7 +80,7 @@ export interface QueueWorkerStats {
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
-  /** Jobs handed back to the queue unfinished at shutdown. */
+  /** Jobs handed back to the queue unfinished at shutdown (each counted once). */
   readonly requeued: number;
 }
 
@@ -90,8 +90,9 @@ export interface QueueWorker {
   readonly id: WorkerId;
   stats(): QueueWorkerStats;
   /**
-   * Stops taking jobs, lets running ones finish within `graceMs` (any length; `Infinity`: as long
-   * as they take), hands the rest back to the queue, and closes the connections (and the
+   * Stops taking jobs, hands back to the queue at once those not started yet (and any BullMQ
+   * still takes while it stops), lets running ones finish within `graceMs` (any length;
+   * `Infinity`: as long as they take), hands the rest back, and closes the connections (and the
    * worker's own pool).
    */
   close(options?: { graceMs?: number }): Promise<void>;
@@ -107,7 +108,7 @@ interface Running {
   readonly job: Job;
   /** Fired by its producer's cancel or abort, or by the hand-back at close. */
   readonly stop: JobStop;
-  /** Set when shutdown's grace ran out: the job goes back to the queue instead of failing. */
+  /** Set by shutdown (at once for a job not started, after the grace for a running one): the job goes back to the queue instead of failing. */
   handBack: boolean;
   /** It holds a run slot: consented to and started (before, it only waits). */
   started: boolean;
@@ -145,7 +146,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
   const running = new Map<string, Running>();
   const recent = new RecentCancels(60_000);
-  const counts = { completed: 0, failed: 0, requeued: 0 };
+  const counts = { completed: 0, failed: 0 };
+  /** Ids of the jobs handed back: a job BullMQ takes again while it stops is handed back again, and counted once. */
+  const handedBack = new Set<string>();
+  /** Set by close(): from then on no job starts here. */
+  let closing: Promise<void> | undefined;
+  const handBack = (entry: Running): void => {
+    entry.handBack = true;
+    entry.stop.stop(new AbortError('the worker is shutting down; the job goes back to the queue'));
+  };
 
   const lookup = (jobName: string): Task => {
     const dot = jobName.lastIndexOf('.');
@@ -185,6 +194,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     running.set(job.id!, entry);
     const early = recent.take(job.id!);
     if (early !== undefined) stop.stop(cancelError(early));
+    // BullMQ can still hand over a job once close() began: a fetch in flight then (its blocking
+    // wait is cut, and it takes whatever is waiting, such as a job just handed back) completes.
+    else if (closing !== undefined) handBack(entry);
     try {
       if (stop.stopped) throw stop.reason;
       const task = lookup(job.name);
@@ -208,7 +220,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return result;
     } catch (error) {
       if (entry.handBack && token !== undefined) {
-        counts.requeued++;
+        handedBack.add(job.id!);
         await job.moveToWait(token);
         throw new bullmq.WaitingError();
       }
@@ -273,10 +285,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
   void worker.run().catch(() => {});
 
-  let closing: Promise<void> | undefined;
   return {
     id: thisWorker,
-    stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts }),
+    stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts, requeued: handedBack.size }),
     close(closeOptions = {}) {
       let graceMs: number;
       try {
@@ -286,11 +297,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         return Promise.reject(error as Error);
       }
       closing ??= (async () => {
+        // A job held but not started (waiting for its consent or a run slot) is not running: it
+        // goes back now, where another worker can start it, rather than start during the grace.
+        for (const entry of running.values()) if (!entry.started) handBack(entry);
         const timer = after(graceMs, () => {
-          for (const entry of running.values()) {
-            entry.handBack = true;
-            entry.stop.stop(new AbortError('the worker is shutting down; the job goes back to the queue'));
-          }
+          for (const entry of running.values()) handBack(entry);
         });
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = after(graceMs + 5_000, () => {
@@ -305,7 +316,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           consents.close();
           await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
-          if (ownPool) await executor.shutdown({ force: counts.requeued > 0 });
+          if (ownPool) await executor.shutdown({ force: handedBack.size > 0 });
         }
       })();
       return closing;
