@@ -94,6 +94,14 @@ function explainNotFound(url: string, error: unknown): unknown {
   return new TaskNotFoundError(`taskModule() URL ${url} was not found${hint}`, { cause: error });
 }
 
+/**
+ * A task name no module exports: calling it imports its module and does nothing else. A caller
+ * that must know a module loads before it relies on it (a queue worker, before it takes jobs)
+ * calls it, and any failure is the module's.
+ */
+export const LOAD_MODULE = '\u0000threadloop:load';
+const loaded: Callable = () => undefined;
+
 /** Resolves a task reference to a function: at once for inline tasks, later for modules. */
 export function resolveTask(ref: TaskRef): Callable | Promise<Callable> {
   if (ref.kind === 'inline') {
@@ -105,6 +113,7 @@ export function resolveTask(ref: TaskRef): Callable | Promise<Callable> {
     return fn;
   }
   return importOnce(ref.url).then((mod) => {
+    if (ref.name === LOAD_MODULE) return loaded;
     const fn = mod[ref.name];
     if (typeof fn !== 'function') {
       const what = fn === undefined ? 'has no export' : 'has an export that is not a function named';

@@ -23,6 +23,7 @@ import {
   TaskNotFoundError,
   TaskSerializationError,
   ThreadPoolExecutor,
+  LOAD_MODULE,
   type Executor,
   type Task,
   type Timer,
@@ -324,9 +325,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 }
 
-/** The export a module is asked for to load it: none has it, so a module that loads says so by name. */
-const LOAD_PROBE = '\u0000threadloop:load';
-
 /**
  * Loads every task module on the pool before a job is taken. A module that cannot load (a file
  * missing from the deployment, a throw at import) would otherwise fail every job this worker
@@ -335,9 +333,8 @@ const LOAD_PROBE = '\u0000threadloop:load';
 async function loadModules(executor: Executor, tasks: Record<string, URL | string>): Promise<void> {
   await Promise.all(Object.entries(tasks).map(async ([name, url]) => {
     try {
-      await executor.submit(taskModule(url)[LOAD_PROBE] as Task<() => unknown>);
+      await executor.submit(taskModule(url)[LOAD_MODULE] as Task<() => unknown>);
     } catch (error) {
-      if (error instanceof TaskNotFoundError && error.message.endsWith(`has no export '${LOAD_PROBE}'`)) return; // it loaded
       const why = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
       throw new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause: error });
     }
