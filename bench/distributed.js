@@ -15,7 +15,7 @@ import { backendsAvailable, lineMatching, startPostgres, startRedis, track } fro
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
 /** Rounds of the no-op measurement, contenders alternating (their order turns each round); the medians are reported. */
-const ROUNDS = quick ? 3 : 5;
+const ROUNDS = 3; // alternating; more do not fit the full run's 12 minutes on a slow 2-core machine
 /** No-op jobs per round: PostgreSQL takes 5-10x longer per job than Redis. */
 const NOOP_JOBS = { redis: quick ? 400 : 1500, postgres: quick ? 120 : 500 };
 const WINDOW = 64;

@@ -118,7 +118,7 @@ export const CONTENDERS = [
   { id: 'synckit', label: 'synckit createSyncFn', adapter: 'synckit.js', measures: ['sync'] },
   {
     id: 'python',
-    label: 'Python asyncio.to_thread (2 threads)',
+    label: 'Python asyncio.to_thread (2 threads; no-op runs of 10k tasks)',
     python: 'python/to_thread.py',
     measures: ['noop-burst', 'noop-window', 'roundtrip', 'cpu', 'startup', 'sync'],
   },

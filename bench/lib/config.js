@@ -3,15 +3,21 @@
 const MiB = 1024 * 1024;
 
 const FULL = {
-  rounds: 5,
+  // Three rounds: the run must stay under 12 minutes on a 2-core machine, and on a slower one (an
+  // AMD EPYC VM: 1032 s for the local part alone with five rounds) only three fit.
+  rounds: 3,
   /** Which measurements share a child process (see lib/jobs.js). */
   share: 'module',
   workers: 2,
   noopTasks: 50_000,
-  noopWarmup: 50_000, // the workload once, repeated for noopWarmupMs (see metrics/noop.js)
+  // A fifth of the workload, repeated for noopWarmupMs (see metrics/noop.js): the warm-up is
+  // bounded by time for the fast pools anyway, and 50,000 took a slow one (9k tasks/s) 5 s a round.
+  noopWarmup: 10_000,
   noopWarmupMs: 500,
   noopMs: 500, // at least one workload, repeated for this long: the steady state, timed
   windowTasks: 50_000,
+  /** Python's to_thread runs ~5k no-op tasks/s: its no-op workloads are this size (it is a reference, not a target). */
+  pythonNoopTasks: 10_000,
   inFlight: 1_000,
   /** The blocking and sequential calls' warm-up lasts at least this long (and their count). */
   latencyWarmupMs: 600,
