@@ -212,8 +212,9 @@ for (const backend of found) {
     const raw = measured.find((r) => r.id === 'raw');
     const ours = measured.find((r) => r.id === 'threadloop');
     targets.push(
-      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, detail: `${(ours.jobsPerSec / raw.jobsPerSec).toFixed(2)}x (median of ${ROUNDS} rounds each)` },
-      { name: `${backend}: threadloop/bullmq p50 latency <= 1.1x raw BullMQ`, pass: ours.p50Ms <= 1.1 * raw.p50Ms, detail: `${(ours.p50Ms / raw.p50Ms).toFixed(2)}x` },
+      // margin: how many times better than its bound (>= 1: met), as the local targets have it.
+      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, margin: ours.jobsPerSec / (0.9 * raw.jobsPerSec), detail: `${(ours.jobsPerSec / raw.jobsPerSec).toFixed(2)}x (median of ${ROUNDS} rounds each)` },
+      { name: `${backend}: threadloop/bullmq p50 latency <= 1.1x raw BullMQ`, pass: ours.p50Ms <= 1.1 * raw.p50Ms, margin: (1.1 * raw.p50Ms) / ours.p50Ms, detail: `${(ours.p50Ms / raw.p50Ms).toFixed(2)}x` },
     );
   } finally {
     await server.stop();

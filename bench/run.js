@@ -69,7 +69,7 @@ function historyLine(run) {
     node: m.node,
     load: [m.loadAverageAtStart[0], m.loadAverageAtEnd[0]],
     seconds: Math.round(run.durationMs / 1000),
-    targets: run.targets.map((t) => ({ name: t.name, pass: t.pass, margin: t.margin, detail: t.detail })),
+    targets: [...run.targets, ...(run.distributed?.targets ?? [])].map((t) => ({ name: t.name, pass: t.pass, margin: t.margin, detail: t.detail })),
   };
 }
 
