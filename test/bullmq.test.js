@@ -3,7 +3,7 @@
 // Every backend this machine has is run; the ones it lacks are printed, never skipped silently.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +11,7 @@ import { Queue, withBackend, createPostgresBackend } from 'bullmq';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
 import { QueueConnectionError, QueueExecutor, startQueueWorker } from 'threadloop/bullmq';
 import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
-import { eventually, rejectsWith } from './helpers/util.js';
+import { eventually, rejectsWith, within } from './helpers/util.js';
 
 const fixture = new URL('./fixtures/queue-tasks.js', import.meta.url);
 const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
@@ -375,6 +375,36 @@ for (const kind of found) {
       } finally {
         await first.close();
         await second?.close();
+        await producer.shutdown({ cancelFutures: true });
+        await raw.close();
+        gate.remove();
+      }
+    });
+
+    test('a job its producer aborted is not handed back by a close() that comes while its task is stopping', async () => {
+      // Handed back, another worker would run the job its producer stopped (a cancel is only
+      // remembered for a while, by the workers that heard it).
+      const own = newQueueName();
+      const gate = gates();
+      const raw = rawQueue(server, own);
+      const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1, abortGraceMs: 60_000 });
+      const producer = new QueueExecutor({ queue: own, connection: server.url });
+      try {
+        const controller = new AbortController();
+        const future = producer.submit(tasks.holdThroughAbort.with({ signal: controller.signal }), gate.dir, 'stubborn');
+        await eventually(() => gate.startedBy('stubborn').length === 1, { what: 'the job to start', timeoutMs: 10_000 });
+        controller.abort(new Error('user hit stop'));
+        await eventually(() => existsSync(join(gate.dir, 'aborted-stubborn')), { what: 'the task to hear its abort', timeoutMs: 10_000 });
+        const closed = worker.close({ graceMs: 0 });
+        await new Promise((resolve) => setTimeout(resolve, 1)); // after the grace's timer, not a wait for time
+        gate.open('stubborn'); // the task ends: the pool then settles its call with the abort
+        await within(closed, 30_000, 'close()');
+        assert.deepEqual({ ...worker.stats() }, { running: 0, completed: 0, failed: 1, requeued: 0 });
+        const counts = await raw.getJobCounts('waiting', 'failed');
+        assert.deepEqual(counts, { waiting: 0, failed: 1 }, 'failed, not back in the queue');
+        await rejectsWith(future, AbortError);
+      } finally {
+        await worker.close();
         await producer.shutdown({ cancelFutures: true });
         await raw.close();
         gate.remove();

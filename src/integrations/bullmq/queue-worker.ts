@@ -18,12 +18,12 @@ import {
   after,
   checkTimeout,
   describe,
+  LOAD_MODULE,
   ProcessPoolExecutor,
   taskModule,
   TaskNotFoundError,
   TaskSerializationError,
   ThreadPoolExecutor,
-  LOAD_MODULE,
   type Executor,
   type Task,
   type Timer,
@@ -104,7 +104,7 @@ const keys = new Set([
   'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes', 'connectionTimeoutMs',
 ]);
 
-/** One job this worker is running. */
+/** One job this worker holds: waiting for its consent or a run slot, or running. */
 interface Running {
   readonly job: Job;
   /** Fired by its producer's cancel or abort, or by the hand-back at close. */
@@ -150,9 +150,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const counts = { completed: 0, failed: 0 };
   /** Ids of the jobs handed back: a job BullMQ takes again while it stops is handed back again, and counted once. */
   const handedBack = new Set<string>();
-  /** Set by close(): from then on no job starts here. */
-  let closing: Promise<void> | undefined;
-  const handBack = (entry: Running): void => {
+  /** Taking jobs, or closing: from close() on, no job starts here. */
+  let state: 'taking' | 'closing' = 'taking';
+  /** A task of a job handed back was let go of, and may still run on the pool. */
+  let letGo = false;
+  /**
+   * Marks a job to go back to the queue and stops it; its processor's catch moves it back. A job
+   * stopped already (its producer's cancel or abort, its timeout) is left to fail as it is: handed
+   * back, another worker would run what its producer stopped.
+   */
+  const markHandBack = (entry: Running): void => {
+    if (entry.stop.stopped) return;
     entry.handBack = true;
     entry.stop.stop(new AbortError('the worker is shutting down; the job goes back to the queue'));
   };
@@ -194,24 +202,24 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const entry: Running = { job, stop, handBack: false, started: false };
     running.set(job.id!, entry);
     const early = recent.take(job.id!);
-    if (early !== undefined) stop.stop(cancelError(early));
-    // BullMQ can still hand over a job once close() began: a fetch in flight then (its blocking
-    // wait is cut, and it takes whatever is waiting, such as a job just handed back) completes.
-    else if (closing !== undefined) handBack(entry);
+    if (early !== undefined) stop.stop(cancelError(early)); // a cancel heard before the job came wins
+    // A fetch in flight when close() began still completes — BullMQ's blocking wait, woken by a
+    // job just handed back, or a completion that fetched the next job: what it takes goes back.
+    else if (state !== 'taking') markHandBack(entry);
     try {
       if (stop.stopped) throw stop.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
       if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
-      await runSlots.acquire(stop);
+      await runSlots.acquire(stop); // (a free slot comes at once, stopped or not: checked below)
       entry.started = true;
       const startedAt = performance.now();
       if (stop.stopped) throw stop.reason; // stopped as the slot came: it must not start
       // Only a task its producer can abort (it had a signal) or time out is submitted with a
       // signal: a pool runs such a call alone on its thread (ending it may end the thread), which
       // costs every other job its batching. Any other job is let go of on shutdown's hand-back.
-      const abortable = data.s === 1 || data.t !== undefined;
+      const abortable = abortableJob(data);
       const run = (abortable ? task.with({ signal: stop.signal, ...(data.t === undefined ? {} : { timeoutMs: data.t }) }) : task) as Task<(...a: unknown[]) => unknown>;
       const submitted = data.c === 1 ? Promise.all((args[0] as unknown[]).map((item) => executor.submit(run, item))) : executor.submit(run, ...args);
       const value = abortable ? await submitted : await stop.race(submitted);
@@ -221,8 +229,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       return result;
     } catch (error) {
       if (entry.handBack && token !== undefined) {
-        handedBack.add(job.id!);
-        await job.moveToWait(token);
+        if (entry.started && !abortableJob(data)) letGo = true;
+        try {
+          await job.moveToWait(token);
+          handedBack.add(job.id!);
+        } catch {
+          // The server refused or is gone: BullMQ, closing, leaves a job whose processor threw
+          // WaitingError as it is and stops renewing its lock, so its stall check puts it back.
+        }
         throw new bullmq.WaitingError();
       }
       counts.failed++;
@@ -234,7 +248,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw unrecoverable ? new bullmq.UnrecoverableError(reason) : new Error(reason);
     } finally {
       if (entry.started) runSlots.release();
-      running.delete(job.id!);
+      if (running.get(job.id!) === entry) running.delete(job.id!); // (not a later taking of the same job)
     }
   };
 
@@ -286,6 +300,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   }
   void worker.run().catch(() => {});
 
+  let closing: Promise<void> | undefined;
   return {
     id: thisWorker,
     stats: () => ({ running: [...running.values()].filter((entry) => entry.started).length, ...counts, requeued: handedBack.size }),
@@ -298,11 +313,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         return Promise.reject(error as Error);
       }
       closing ??= (async () => {
+        state = 'closing';
         // A job held but not started (waiting for its consent or a run slot) is not running: it
         // goes back now, where another worker can start it, rather than start during the grace.
-        for (const entry of running.values()) if (!entry.started) handBack(entry);
+        for (const entry of running.values()) if (!entry.started) markHandBack(entry);
         const timer = after(graceMs, () => {
-          for (const entry of running.values()) handBack(entry);
+          for (const entry of running.values()) markHandBack(entry);
+          // A task let go of must not start here after its job went back (a call still queued in
+          // the own pool when concurrency exceeds its threads): queued calls are cancelled.
+          if (ownPool) void executor.shutdown({ cancelFutures: true, wait: false });
         });
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = after(graceMs + 5_000, () => {
@@ -317,7 +336,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           consents.close();
           await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
-          if (ownPool) await executor.shutdown({ force: handedBack.size > 0 });
+          if (ownPool) await executor.shutdown({ force: letGo });
         }
       })();
       return closing;
@@ -326,9 +345,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 }
 
 /**
- * Loads every task module on the pool before a job is taken. A module that cannot load (a file
- * missing from the deployment, a throw at import) would otherwise fail every job this worker
- * takes — quickly, so it would take many — where the fleet's other workers could run them.
+ * Loads every task module (on one of the pool's workers) before a job is taken. A module that
+ * cannot load (a file missing from the deployment, a throw at import) would otherwise fail every
+ * job this worker takes — quickly, so it would take many — where the fleet's other workers could
+ * run them.
  */
 async function loadModules(executor: Executor, tasks: Record<string, URL | string>): Promise<void> {
   await Promise.all(Object.entries(tasks).map(async ([name, url]) => {
@@ -339,6 +359,11 @@ async function loadModules(executor: Executor, tasks: Record<string, URL | strin
       throw new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause: error });
     }
   }));
+}
+
+/** A job its producer can abort (its task had a signal) or time out: its task runs with a signal. */
+function abortableJob(data: JobData): boolean {
+  return data.s === 1 || data.t !== undefined;
 }
 
 function cancelError(event: CancelEvent): AbortError {
