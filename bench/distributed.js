@@ -204,7 +204,8 @@ const { found, missing } = backendsAvailable();
 if (missing.length > 0) log(`distributed: not available here: ${missing.map((m) => `${m.kind} (${m.why})`).join('; ')}`);
 const rows = [];
 const targets = [];
-for (const backend of found) {
+// --quick measures Redis only (PostgreSQL, whose server takes seconds to set up, in the full run).
+for (const backend of quick && found.includes('redis') ? ['redis'] : found) {
   const server = backend === 'redis' ? await startRedis() : await startPostgres();
   try {
     const measured = await measureBackend(server);

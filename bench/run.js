@@ -48,8 +48,8 @@ async function runJobs(jobs, results, config) {
 }
 
 /** Python is a contender only when python3 runs here. */
-function availableContenders(ids, machine) {
-  const contenders = selectContenders(ids);
+function availableContenders(ids, machine, quick) {
+  const contenders = selectContenders(ids, quick);
   if (machine.python) return contenders;
   if (contenders.some((c) => c.python)) progress('python3 not found: skipping the Python contender');
   return contenders.filter((c) => !c.python);
@@ -79,7 +79,7 @@ async function main() {
   const started = performance.now();
   const config = benchConfig(options);
   const machine = machineInfo(ROOT);
-  const contenders = availableContenders(options.contenders, machine);
+  const contenders = availableContenders(options.contenders, machine, options.quick);
   const measurements = MEASUREMENTS.filter((m) => !options.only || options.only.includes(m.group));
   const jobs = planJobs(measurements, contenders, config.rounds, config.share);
   progress(`threadloop bench: ${config.mode} mode, ${config.rounds} round(s), ${jobs.length} child processes`);

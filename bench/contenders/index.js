@@ -8,7 +8,9 @@ const POOL = ['noop-burst', 'noop-window', 'roundtrip', 'cpu', 'payload-clone', 
 /**
  * id: stable key (CLI filter, JSON); label: the configuration, as printed; adapter: module under
  * contenders/ (omitted for python); options: passed to the adapter; measures: measurement ids;
- * extra: not run unless named with --contenders (configurations explored and found slower).
+ * extra: not run unless named with --contenders (configurations explored and found slower);
+ * fullOnly: left out of --quick runs (threadloop's variants, Python and piscina's second setting:
+ * 37 s of a 162-s quick run on an AMD EPYC VM, whose 2 minutes they do not fit).
  */
 export const CONTENDERS = [
   {
@@ -24,6 +26,7 @@ export const CONTENDERS = [
     adapter: 'threadloop.js',
     options: { context: true },
     measures: ['noop-burst', 'noop-window'],
+    fullOnly: true,
   },
   {
     // What tracing costs once subscribed: no-op handlers on the 'threadloop:task' channel.
@@ -32,6 +35,7 @@ export const CONTENDERS = [
     adapter: 'threadloop.js',
     options: { tracing: true },
     measures: ['noop-burst', 'noop-window'],
+    fullOnly: true,
   },
   { id: 'piscina', label: 'piscina (default)', adapter: 'piscina.js', options: {}, measures: POOL },
   {
@@ -40,6 +44,7 @@ export const CONTENDERS = [
     adapter: 'piscina.js',
     options: { concurrentTasksPerWorker: 16 },
     measures: POOL,
+    fullOnly: true, // piscina's default stays in quick runs
   },
   {
     id: 'piscina-c16-noatomics',
@@ -121,6 +126,7 @@ export const CONTENDERS = [
     label: 'Python asyncio.to_thread (2 threads; no-op runs of 10k tasks)',
     python: 'python/to_thread.py',
     measures: ['noop-burst', 'noop-window', 'roundtrip', 'cpu', 'startup', 'sync'],
+    fullOnly: true,
   },
   {
     id: 'raw-message',
@@ -148,7 +154,7 @@ export function findContender(id) {
   return contender;
 }
 
-/** The contenders to run: the named ones (any, extras included) or every non-extra one. */
-export function selectContenders(ids) {
-  return ids ? ids.map(findContender) : CONTENDERS.filter((c) => !c.extra);
+/** The contenders to run: the named ones (any, extras included) or every non-extra one (in a quick run, not the full-only ones). */
+export function selectContenders(ids, quick = false) {
+  return ids ? ids.map(findContender) : CONTENDERS.filter((c) => !c.extra && !(quick && c.fullOnly));
 }
