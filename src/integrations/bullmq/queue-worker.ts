@@ -81,7 +81,7 @@ export interface QueueWorkerStats {
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
-  /** Jobs handed back to the queue unfinished at shutdown (each counted once). */
+  /** Jobs handed back to the queue unfinished at shutdown (each counted once, when the server took it back). */
   readonly requeued: number;
 }
 
