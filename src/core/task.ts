@@ -300,6 +300,9 @@ function moduleHref(url: URL | string): string {
     throw new TypeError(`taskModule expects a URL (e.g. new URL('./tasks.js', import.meta.url)), got ${describe(url)}`);
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) return new URL(url).href;
+  if (/^([\\/]|[a-z]:[\\/])/i.test(url)) {
+    throw new TypeError(`taskModule expects a URL; '${url}' is a file path: pass pathToFileURL('${url}') (from 'node:url'), or new URL('./file.js', import.meta.url)`);
+  }
   throw new TypeError(
     `taskModule expects an absolute URL such as new URL('./tasks.js', import.meta.url); '${url}' is relative ` +
       'and would resolve differently on the worker thread',
