@@ -573,6 +573,15 @@ test('a worker whose task module cannot be loaded fails to start, saying which a
   assert.doesNotMatch(stdout, /ready/);
 });
 
+test('a worker whose task module never finishes loading fails to start after connectionTimeoutMs, naming it', async () => {
+  // It had waited in silence for ever: the import's top-level await never settles.
+  const connection = `redis://127.0.0.1:${await freePort()}`; // never reached: the modules are loaded first
+  const url = new URL('./fixtures/never-loads.js', import.meta.url);
+  const started = performance.now();
+  await rejectsWith(startQueueWorker({ queue: 'q', connection, tasks: { good: fixture, stuck: url }, threads: 1, connectionTimeoutMs: 800 }), TaskNotFoundError, /task module 'stuck' .* cannot be loaded.*its import did not settle within 800 ms \(connectionTimeoutMs\)/);
+  assert.ok(performance.now() - started >= 800);
+});
+
 async function eventuallyAsync(condition, what, timeoutMs = 10_000) {
   const deadline = performance.now() + timeoutMs;
   while (!(await condition())) {

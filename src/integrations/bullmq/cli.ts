@@ -32,7 +32,8 @@ const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NA
   --lock-duration-ms, --stalled-interval-ms, --max-stalled-count
                  BullMQ's stall detection: a job whose worker died is run again (defaults 30000, 30000, 1)
   --connection-timeout-ms
-                 give up, exiting with code 1, if the server cannot be reached this long at start (default 30000)`;
+                 give up, exiting with code 1, if the server cannot be reached (or a task module's import has not
+                 settled) this long at start (default 30000)`;
 
 const numeric = ['threads', 'processes', 'concurrency', 'grace-ms', 'lock-duration-ms', 'stalled-interval-ms', 'max-stalled-count', 'connection-timeout-ms'] as const;
 

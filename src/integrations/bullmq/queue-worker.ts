@@ -69,8 +69,9 @@ export interface QueueWorkerOptions {
   /** Largest serialized result in bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
   /**
-   * How long to wait for the queue server at start: `startQueueWorker` then rejects with a
-   * `QueueConnectionError` saying where and why. Default 30,000 ms; `Infinity` waits for ever.
+   * How long to wait at start — for the queue server (`startQueueWorker` then rejects with a
+   * `QueueConnectionError` saying where and why), and for each task module's import (a
+   * `TaskNotFoundError` naming it). Default 30,000 ms; `Infinity` waits for ever.
    */
   connectionTimeoutMs?: number;
 }
@@ -140,7 +141,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // idleSpinMs 0: jobs come at the network's pace, and a thread spinning for the next one (0.1 ms
   // after each) burns CPU the server, the producers and BullMQ need: 200 µs per no-op job, measured.
   try {
-    await loadModules(executor, options.tasks);
+    await loadModules(executor, options.tasks, settings.connectionTimeoutMs);
   } catch (error) {
     if (ownPool) await executor.shutdown({ force: true });
     throw error;
@@ -348,15 +349,25 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
  * Loads every task module (on one of the pool's workers) before a job is taken. A module that
  * cannot load (a file missing from the deployment, a throw at import) would otherwise fail every
  * job this worker takes — quickly, so it would take many — where the fleet's other workers could
- * run them.
+ * run them. One whose import never settles (a top-level await on something that never comes)
+ * fails the start after `timeoutMs`, where the worker would otherwise wait in silence for ever.
  */
-async function loadModules(executor: Executor, tasks: Record<string, URL | string>): Promise<void> {
+async function loadModules(executor: Executor, tasks: Record<string, URL | string>, timeoutMs: number): Promise<void> {
   await Promise.all(Object.entries(tasks).map(async ([name, url]) => {
+    const cannot = (why: string, cause?: unknown) =>
+      new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause });
+    const late = cannot(`its import did not settle within ${timeoutMs} ms (connectionTimeoutMs)`);
+    let timer: Timer | undefined;
     try {
-      await executor.submit(taskModule(url)[LOAD_MODULE] as Task<() => unknown>);
+      await Promise.race([
+        executor.submit(taskModule(url)[LOAD_MODULE] as Task<() => unknown>),
+        new Promise<never>((_, reject) => (timer = after(timeoutMs, () => reject(late)))),
+      ]);
     } catch (error) {
-      const why = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
-      throw new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause: error });
+      if (error === late) throw error;
+      throw cannot(error instanceof Error ? `${error.name}: ${error.message}` : describe(error), error);
+    } finally {
+      timer?.clear();
     }
   }));
 }
