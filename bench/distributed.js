@@ -19,6 +19,8 @@ const ROUNDS = 3; // alternating; more do not fit the full run's 12 minutes on a
 /** No-op jobs per round: PostgreSQL takes 5-10x longer per job than Redis. */
 const NOOP_JOBS = { redis: quick ? 400 : 1500, postgres: quick ? 120 : 500 };
 const WINDOW = 64;
+/** No-op jobs each round runs untimed first (a quarter of its timed ones). */
+const warmupJobs = (jobs) => Math.round(jobs / 4);
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;
@@ -137,12 +139,14 @@ async function windowed(producer, name, data, jobs, window) {
 }
 
 /** One contender's run of `jobs` jobs on fresh worker processes and a fresh queue: throughput, latency, CPU per job. */
-async function runOnce(server, kind, { workers, name, data, jobs, window, concurrency }) {
+async function runOnce(server, kind, { workers, name, data, jobs, window, concurrency, warmup = 0 }) {
   const queue = `bench${process.pid}-${++queueCount}`;
   const { stop, cpuMs } = await startWorkers(kind, server, queue, workers, concurrency);
   const producer = kind === 'threadloop' ? threadloopProducer(server, queue) : rawProducer(server, queue);
   try {
     await producer.ready;
+    // Untimed first, as every workload of the local bench: JIT and connections in their steady state.
+    if (warmup > 0) await windowed(producer, name, data, warmup, window);
     const [worker0, producer0] = [cpuMs(), process.cpuUsage()];
     const result = await windowed(producer, name, data, jobs, window);
     const producerUs = process.cpuUsage(producer0);
@@ -165,7 +169,7 @@ async function measureBackend(server) {
   for (let round = 0; round < ROUNDS; round++) {
     const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
     for (const { id, label } of order) {
-      const r = await runOnce(server, id, { workers: 1, name: 'noop', data: 0, jobs, window: WINDOW, concurrency: CONCURRENCY });
+      const r = await runOnce(server, id, { workers: 1, name: 'noop', data: 0, jobs, window: WINDOW, concurrency: CONCURRENCY, warmup: warmupJobs(jobs) });
       samples.get(id).push(r);
       log(`  ${server.kind} round ${round + 1} ${label}: ${r.jobsPerSec.toFixed(0)} jobs/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU per job: worker ${r.workerCpuUsPerJob.toFixed(0)} us, producer ${r.producerCpuUsPerJob.toFixed(0)} us`);
     }
@@ -184,6 +188,7 @@ async function measureBackend(server) {
       contender: label,
       id,
       rounds: runs.length,
+      warmupJobs: warmupJobs(jobs),
       jobsPerSec: pick('jobsPerSec'),
       jobsPerSecRange: [Math.min(...runs.map((r) => r.jobsPerSec)), Math.max(...runs.map((r) => r.jobsPerSec))],
       p50Ms: pick('p50Ms'),
