@@ -536,7 +536,8 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
 test('a server that cannot be reached fails futures after connectionTimeoutMs', async () => {
   const port = await freePort(); // nothing listens there
   const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
-  await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, /connectionTimeoutMs/);
+  // It said "lost the queue server …; may still run once it is back" of a server never reached and a job never sent.
+  await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, new RegExp(`could not reach the queue server redis://127\\.0\\.0\\.1:${port}/? within 1500 ms \\(connectionTimeoutMs\\): .*ECONNREFUSED.*: it was never sent$`));
   await producer.shutdown();
 });
 
@@ -580,6 +581,31 @@ test('a worker whose task module never finishes loading fails to start after con
   const started = performance.now();
   await rejectsWith(startQueueWorker({ queue: 'q', connection, tasks: { good: fixture, stuck: url }, threads: 1, connectionTimeoutMs: 800 }), TaskNotFoundError, /task module 'stuck' .* cannot be loaded.*its import did not settle within 800 ms \(connectionTimeoutMs\)/);
   assert.ok(performance.now() - started >= 800);
+});
+
+test('threadloop worker: a mistaken command line exits with code 2, saying what is wrong, with the usage', async () => {
+  const run = async (args) => {
+    const child = track(spawn(process.execPath, [cli, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    const [code] = await new Promise((resolve) => child.once('exit', (...outcome) => resolve(outcome)));
+    return { code, stderr };
+  };
+  const fx = `fx=${fixture.pathname}`;
+  const base = ['--queue', 'q', '--connection', 'redis://127.0.0.1:1'];
+  for (const [args, said] of [
+    [['--connection', 'redis://127.0.0.1:1', '--tasks', fx], /--queue is required/],
+    // The last of two modules under one name won, and every job of the first failed.
+    [[...base, '--tasks', fx, '--tasks', fx], /--tasks names 'fx' twice/],
+    // These two exited with code 1 and a stack, or misquoted what was typed ('localhost://').
+    [[...base, '--tasks', fx, '--threads', '0'], /threads must be an integer >= 1, got number 0/],
+    [['--queue', 'q', '--connection', 'localhost:6379', '--tasks', fx], /must start with redis:\/\/.*got 'localhost:6379'/],
+  ]) {
+    const { code, stderr } = await run(args);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, new RegExp(`^threadloop worker: .*${said.source}`, 'm'));
+    assert.match(stderr, /usage: threadloop worker/i);
+  }
 });
 
 async function eventuallyAsync(condition, what, timeoutMs = 10_000) {

@@ -43,7 +43,7 @@ export function resolveBackend(connection: QueueConnection | undefined, who: str
     if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
       return postgresBackend({ connectionString: url.href, migrate: true }, redacted(url));
     }
-    throw new TypeError(`${who}: connection URL must start with redis://, rediss://, postgres:// or postgresql://, got ${url.protocol}//`);
+    throw new TypeError(`${who}: connection URL must start with redis://, rediss://, postgres:// or postgresql://, got '${redacted(url)}'`);
   }
   if (typeof connection !== 'object' || connection === null) {
     throw new TypeError(`${who}: connection must be a URL or connection options, got ${describe(connection)}`);

@@ -20,6 +20,8 @@ import { QueuedJob, type JobOwner } from './queued-job.js';
 export interface TrackerSettings {
   /** This producer's id: its job ids are `<producer>-<n>`. */
   readonly producer: string;
+  /** The server, printable (no password), for errors that name it. */
+  readonly where: string;
   readonly connectionTimeoutMs: number;
   /** Ask the server about a job not heard of for this long. */
   readonly reconcileAfterMs: number;
@@ -43,6 +45,9 @@ export class JobTracker implements JobOwner {
   readonly #waitTime = new Samples();
   #waiters: Waiter[] = [];
   #lastContact = Date.now();
+  /** Whether the server ever answered, and the last connection error: what a failure says. */
+  #everReached = false;
+  #lastError: unknown;
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
@@ -66,7 +71,7 @@ export class JobTracker implements JobOwner {
     events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
     events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
     // Errors are connection trouble: ioredis and pg reconnect, and the health check counts the time.
-    for (const emitter of [queue, events, producer] as unknown as NodeJS.EventEmitter[]) emitter.on('error', () => {});
+    for (const emitter of [queue, events, producer] as unknown as NodeJS.EventEmitter[]) emitter.on('error', (error: unknown) => (this.#lastError = error));
   }
 
   // ── submitting ─────────────────────────────────────────────────────────────────────────
@@ -83,6 +88,7 @@ export class JobTracker implements JobOwner {
 
   /** The server has the job. */
   added(job: QueuedJob): void {
+    this.#everReached = true;
     job.heardAt = Date.now();
     this.#lastContact = job.heardAt;
     if (job.state === 'adding') job.state = 'waiting';
@@ -205,6 +211,16 @@ export class JobTracker implements JobOwner {
   /** Resolves when a job may be sent: after a word on the control stream, if none for a second (see ProducerVoice.canPromise). */
   speaking(): Promise<void> {
     return this.#voice.alive();
+  }
+
+  /** Whether the server has ever answered this producer. */
+  get everReached(): boolean {
+    return this.#everReached;
+  }
+
+  /** The server answered (the event stream is read). */
+  reached(): void {
+    this.#everReached = true;
   }
 
   /** Tells the workers this producer is gone, after its cancels. */
@@ -346,18 +362,21 @@ export class JobTracker implements JobOwner {
     if (this.#checking) return;
     this.#checking = true;
     try {
-      const reachable = await withTimeout(this.queue.getWorkersCount(), this.settings.checkEveryMs * 2);
+      // Not past the deadline: a server that does not answer fails the futures at connectionTimeoutMs, not seconds after.
+      const left = this.settings.connectionTimeoutMs - (Date.now() - this.#lastContact);
+      const reachable = await withTimeout(this.queue.getWorkersCount(), Math.max(100, Math.min(this.settings.checkEveryMs * 2, left)));
       const now = Date.now();
       if (reachable === undefined) {
-        if (now - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();
+        if (now - this.#lastContact >= this.settings.connectionTimeoutMs) this.#failAll();
         return;
       }
       this.#workers = reachable;
+      this.#everReached = true;
       this.#lastContact = now;
       void this.#voice.alive();
       await this.#reconcile(now);
     } catch {
-      if (Date.now() - this.#lastContact > this.settings.connectionTimeoutMs) this.#failAll();
+      if (Date.now() - this.#lastContact >= this.settings.connectionTimeoutMs) this.#failAll();
     } finally {
       this.#checking = false;
       if (this.#jobs.size === 0) this.stop();
@@ -386,9 +405,14 @@ export class JobTracker implements JobOwner {
     }));
   }
 
+  /** The server has not answered for connectionTimeoutMs: every future fails, saying where, why, and what may still happen. */
   #failAll(): void {
+    const { where, connectionTimeoutMs: ms } = this.settings;
+    const server = this.#everReached ? `lost the queue server ${where} for more than ${ms} ms` : `could not reach the queue server ${where} within ${ms} ms`;
+    const why = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
     for (const job of [...this.#jobs.values()]) {
-      this.#settle(job, 'failed', new QueueConnectionError(`lost the queue server for more than ${this.settings.connectionTimeoutMs} ms (connectionTimeoutMs); job ${job.id} ('${job.name}') may still run once it is back`));
+      const fate = job.sentAt === 0 ? 'it was never sent' : 'it may still run once the server is back';
+      this.#settle(job, 'failed', new QueueConnectionError(`${server} (connectionTimeoutMs)${why}; job ${job.id} ('${job.name}'): ${fate}`, { cause: this.#lastError }));
     }
   }
 }

@@ -102,6 +102,7 @@ export class QueueExecutor implements Executor {
     producer.on('error', () => {}); // connection trouble: it reconnects (the tracker listens on the others)
     this.#tracker = new JobTracker(bullQueue, events, control, {
       producer: this.#idPrefix,
+      where: backend.where,
       connectionTimeoutMs,
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
       // the producer asks about its silent jobs sooner there.
@@ -109,18 +110,20 @@ export class QueueExecutor implements Executor {
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer);
-    this.#ready.catch(() => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
+    this.#ready.then(() => this.#tracker.reached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
+      // A server never reached has no worker to tell, and nothing to wait for.
+      const reached = this.#tracker.everReached;
       // Workers holding jobs of this producer need not wait for it any more (two seconds at most:
       // the server may be gone; they then count it gone after PRODUCER_SILENCE_MS).
       let byeTimer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 2_000)))]);
+      if (reached) await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 2_000)))]);
       clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
       const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
       let timer: NodeJS.Timeout | undefined;
-      const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
+      const late = !reached || (await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]));
       clearTimeout(timer);
       // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
       if (late) backend.giveUp();
