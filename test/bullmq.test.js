@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { deserialize } from 'node:v8';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, withBackend, createPostgresBackend } from 'bullmq';
@@ -538,7 +539,23 @@ test('a server that cannot be reached fails futures after connectionTimeoutMs', 
   const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
   // It said "lost the queue server …; may still run once it is back" of a server never reached and a job never sent.
   await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, new RegExp(`could not reach the queue server redis://127\\.0\\.0\\.1:${port}/? within 1500 ms \\(connectionTimeoutMs\\): .*ECONNREFUSED.*: it was never sent$`));
-  await producer.shutdown();
+  // … and never will be: once a server comes up there, the failed job is not added after all
+  // (it was, and a worker would have run a job its caller had been told failed).
+  const redis = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  await lineMatching(redis, redis.stdout, /Ready to accept connections/, 'redis-server');
+  redis.stdout.resume();
+  const raw = rawQueue({ kind: 'redis', url: `redis://127.0.0.1:${port}` }, 'nowhere');
+  try {
+    const later = producer.submit(tasks.echo, 2); // sent after the failed one would have been
+    await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting > 0, 'the later job to be in the queue');
+    // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
+    assert.deepEqual((await raw.getJobs(['waiting'])).map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
+    assert.equal(later.done(), false);
+    await producer.shutdown({ cancelFutures: true });
+  } finally {
+    await raw.close();
+    redis.kill('SIGKILL');
+  }
 });
 
 test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', async () => {
@@ -579,7 +596,7 @@ test('a worker whose task module never finishes loading fails to start after con
   const connection = `redis://127.0.0.1:${await freePort()}`; // never reached: the modules are loaded first
   const url = new URL('./fixtures/never-loads.js', import.meta.url);
   const started = performance.now();
-  await rejectsWith(startQueueWorker({ queue: 'q', connection, tasks: { good: fixture, stuck: url }, threads: 1, connectionTimeoutMs: 800 }), TaskNotFoundError, /task module 'stuck' .* cannot be loaded.*its import did not settle within 800 ms \(connectionTimeoutMs\)/);
+  await rejectsWith(startQueueWorker({ queue: 'q', connection, tasks: { good: fixture, stuck: url }, threads: 1, connectionTimeoutMs: 800 }), TaskNotFoundError, /task module 'stuck' .* cannot be loaded.*it did not finish loading within 800 ms \(connectionTimeoutMs\)/);
   assert.ok(performance.now() - started >= 800);
 });
 
@@ -599,12 +616,16 @@ test('threadloop worker: a mistaken command line exits with code 2, saying what 
     [[...base, '--tasks', fx, '--tasks', fx], /--tasks names 'fx' twice/],
     // These two exited with code 1 and a stack, or misquoted what was typed ('localhost://').
     [[...base, '--tasks', fx, '--threads', '0'], /threads must be an integer >= 1, got number 0/],
-    [['--queue', 'q', '--connection', 'localhost:6379', '--tasks', fx], /must start with redis:\/\/.*got 'localhost:6379'/],
+    [['--queue', 'q', '--connection', 'localhost:6379', '--tasks', fx], /must start with redis:\/\/.*scheme is 'localhost'; for a host and port, write redis:\/\/localhost:6379/],
+    // A password must not be printed: 'default:' is taken for the scheme, the rest is not quoted.
+    [['--queue', 'q', '--connection', 'default:s3cret@redis:6379', '--tasks', fx], /scheme is 'default'$/],
+    [[...base, '--tasks', `constructor=${fixture.pathname}`, '--tasks', fx, '--threads', '0'], /threads must be an integer >= 1/],
   ]) {
     const { code, stderr } = await run(args);
     assert.equal(code, 2, stderr);
     assert.match(stderr, new RegExp(`^threadloop worker: .*${said.source}`, 'm'));
     assert.match(stderr, /usage: threadloop worker/i);
+    assert.doesNotMatch(stderr, /s3cret/);
   }
 });
 

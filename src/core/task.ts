@@ -301,7 +301,7 @@ function moduleHref(url: URL | string): string {
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) return new URL(url).href;
   if (/^([\\/]|[a-z]:[\\/])/i.test(url)) {
-    throw new TypeError(`taskModule expects a URL; '${url}' is a file path: pass pathToFileURL('${url}') (from 'node:url'), or new URL('./file.js', import.meta.url)`);
+    throw new TypeError(`taskModule expects a URL; '${url}' is a file path: pass pathToFileURL(${JSON.stringify(url)}) (from 'node:url'), or new URL('./file.js', import.meta.url)`);
   }
   throw new TypeError(
     `taskModule expects an absolute URL such as new URL('./tasks.js', import.meta.url); '${url}' is relative ` +

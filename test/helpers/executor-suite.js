@@ -455,7 +455,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const ex = make({ maxWorkers: 1 });
         assert.throws(() => taskModule('./relative.js'), (e) => e instanceof TypeError && /'\.\/relative\.js' is relative/.test(e.message));
         // A file path is not a URL: the error says so, and what to pass instead.
-        assert.throws(() => taskModule('/srv/app/tasks.js'), (e) => e instanceof TypeError && /is a file path: pass pathToFileURL\('\/srv\/app\/tasks\.js'\)/.test(e.message));
+        assert.throws(() => taskModule('/srv/app/tasks.js'), (e) => e instanceof TypeError && /is a file path: pass pathToFileURL\("\/srv\/app\/tasks\.js"\)/.test(e.message));
         assert.throws(() => taskModule(42), TypeError);
         assert.throws(() => ex.submit(42), TypeError);
         assert.throws(() => ex.submit('add'), TypeError);

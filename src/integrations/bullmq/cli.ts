@@ -69,18 +69,18 @@ async function main(argv: string[]): Promise<number> {
   };
   if (typeof values.queue !== 'string') return fail('--queue is required');
   if (typeof values.connection !== 'string') return fail('--connection is required');
-  const tasks: Record<string, URL> = {};
+  const tasks = new Map<string, URL>();
   for (const spec of (values.tasks as string[] | undefined) ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0) return fail(`--tasks expects NAME=MODULE, got '${spec}'`);
     const name = spec.slice(0, eq);
-    if (name in tasks) return fail(`--tasks names '${name}' twice`);
+    if (tasks.has(name)) return fail(`--tasks names '${name}' twice`);
     const path = spec.slice(eq + 1);
     if (!/^[a-z][a-z0-9+.-]*:/i.test(path) && !existsSync(resolve(path))) return fail(`--tasks ${spec}: no such file ${resolve(path)}`);
-    tasks[name] = /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? new URL(path) : pathToFileURL(resolve(path));
+    tasks.set(name, /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? new URL(path) : pathToFileURL(resolve(path)));
   }
-  if (Object.keys(tasks).length === 0) return fail('at least one --tasks NAME=MODULE is required');
-  const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks };
+  if (tasks.size === 0) return fail('at least one --tasks NAME=MODULE is required');
+  const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks: Object.fromEntries(tasks) };
   const key = { threads: 'threads', processes: 'processes', concurrency: 'concurrency', 'grace-ms': 'graceMs', 'lock-duration-ms': 'lockDurationMs', 'stalled-interval-ms': 'stalledIntervalMs', 'max-stalled-count': 'maxStalledCount', 'connection-timeout-ms': 'connectionTimeoutMs' } as const;
   for (const name of numeric) {
     const text = values[name];
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     worker = await startQueueWorker(options);
   } catch (error) {
     // An option's value startQueueWorker refuses (--threads 0, a connection that is not a queue URL): a usage error.
-    if (error instanceof TypeError || error instanceof RangeError) return fail(error.message);
+    if ((error instanceof TypeError || error instanceof RangeError) && error.message.startsWith('startQueueWorker: ')) return fail(error.message);
     if (!(error instanceof QueueConnectionError) && !(error instanceof TaskNotFoundError)) throw error;
     process.stderr.write(`threadloop worker: ${error.message}\n`);
     return 1;

@@ -364,7 +364,8 @@ export class JobTracker implements JobOwner {
     try {
       // Not past the deadline: a server that does not answer fails the futures at connectionTimeoutMs, not seconds after.
       const left = this.settings.connectionTimeoutMs - (Date.now() - this.#lastContact);
-      const reachable = await withTimeout(this.queue.getWorkersCount(), Math.max(100, Math.min(this.settings.checkEveryMs * 2, left)));
+      // (+5 ms: a timer may fire a little before Date.now() says its time has come.)
+      const reachable = await withTimeout(this.queue.getWorkersCount(), Math.max(100, Math.min(this.settings.checkEveryMs * 2, left + 5)));
       const now = Date.now();
       if (reachable === undefined) {
         if (now - this.#lastContact >= this.settings.connectionTimeoutMs) this.#failAll();
@@ -372,6 +373,7 @@ export class JobTracker implements JobOwner {
       }
       this.#workers = reachable;
       this.#everReached = true;
+      this.#lastError = undefined; // an error before this contact is no reason for a later failure
       this.#lastContact = now;
       void this.#voice.alive();
       await this.#reconcile(now);
@@ -409,7 +411,7 @@ export class JobTracker implements JobOwner {
   #failAll(): void {
     const { where, connectionTimeoutMs: ms } = this.settings;
     const server = this.#everReached ? `lost the queue server ${where} for more than ${ms} ms` : `could not reach the queue server ${where} within ${ms} ms`;
-    const why = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
+    const why = describeConnectionError(this.#lastError);
     for (const job of [...this.#jobs.values()]) {
       const fate = job.sentAt === 0 ? 'it was never sent' : 'it may still run once the server is back';
       this.#settle(job, 'failed', new QueueConnectionError(`${server} (connectionTimeoutMs)${why}; job ${job.id} ('${job.name}'): ${fate}`, { cause: this.#lastError }));
@@ -429,4 +431,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** `: <why>` from a connection error (an AggregateError, as Node's for `localhost`, by its parts), or nothing. */
+function describeConnectionError(error: unknown): string {
+  const parts = error instanceof AggregateError ? error.errors : [error];
+  const messages = parts.filter((part): part is Error => part instanceof Error && part.message !== '').map((part) => part.message);
+  return messages.length > 0 ? `: ${messages.join('; ')}` : '';
 }

@@ -123,7 +123,7 @@ export class QueueExecutor implements Executor {
       // A close waits for the server; one that is gone gets its connections dropped instead.
       const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
       let timer: NodeJS.Timeout | undefined;
-      const late = !reached || (await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]));
+      const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
       clearTimeout(timer);
       // (BullMQ's disconnect() also waits for a client that never connected: not awaited.)
       if (late) backend.giveUp();
@@ -138,7 +138,8 @@ export class QueueExecutor implements Executor {
         void this.#ready
           .then(() => this.#tracker.speaking())
           .then(() => {
-            if (job.state === 'withdrawn') return; // cancelled before it was sent: it never will be
+            // Cancelled before it was sent, or failed (connectionTimeoutMs, saying it was never sent): it never will be.
+            if (job.state !== 'adding') return;
             job.sentAt ||= Date.now();
             return bullQueue.add(job.name, data, { ...opts, jobId: job.id });
           })

@@ -356,7 +356,7 @@ async function loadModules(executor: Executor, tasks: Record<string, URL | strin
   await Promise.all(Object.entries(tasks).map(async ([name, url]) => {
     const cannot = (why: string, cause?: unknown) =>
       new TaskNotFoundError(`startQueueWorker: task module '${name}' (${String(url)}) cannot be loaded, so this worker takes no jobs: ${why}`, { cause });
-    const late = cannot(`its import did not settle within ${timeoutMs} ms (connectionTimeoutMs)`);
+    const late = cannot(`it did not finish loading within ${timeoutMs} ms (connectionTimeoutMs): an import that never settles?`);
     let timer: Timer | undefined;
     try {
       await Promise.race([
