@@ -113,7 +113,7 @@ export class QueueExecutor implements Executor {
     this.#ready.then(() => this.#tracker.reached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
-      // A server never reached has no worker to tell, and nothing to wait for.
+      // A server never reached has no worker holding a job of this producer: no goodbye to say.
       const reached = this.#tracker.everReached;
       // Workers holding jobs of this producer need not wait for it any more (two seconds at most:
       // the server may be gone; they then count it gone after PRODUCER_SILENCE_MS).
