@@ -91,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let worker: Awaited<ReturnType<typeof startQueueWorker>>;
+  // A server that is down (or a module slow to load) kept the command silent until it gave up.
+  const giveUpMs = options.connectionTimeoutMs ?? 30_000;
+  const slow = setTimeout(() => process.stderr.write(`threadloop worker: still starting after 2 s — loading the task modules and reaching the queue server; gives up after ${giveUpMs} ms (--connection-timeout-ms)\n`), 2_000);
   try {
     worker = await startQueueWorker(options);
   } catch (error) {
@@ -99,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
     if (!(error instanceof QueueConnectionError) && !(error instanceof TaskNotFoundError)) throw error;
     process.stderr.write(`threadloop worker: ${error.message}\n`);
     return 1;
+  } finally {
+    clearTimeout(slow);
   }
   const pool = options.processes !== undefined ? `${options.processes} processes` : `${options.threads ?? 'one thread per core,'} threads`.replace(', threads', '');
   process.stdout.write(`threadloop worker ready: queue '${options.queue}', pid ${process.pid}, tasks ${Object.keys(tasks).join(', ')}, ${pool}\n`);
