@@ -385,6 +385,73 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
+      test('takeAhead: false: a worker takes a job only when a run slot is free, so one waiting stays pending and cancellable', async () => {
+        // With take-ahead (the default) the second job here would be taken and consented while the
+        // first runs — running, and cancel() false — as the test above shows.
+        const own = newQueueName();
+        const gate = gates();
+        const raw = rawQueue(server, own);
+        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1, takeAhead: false });
+        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        try {
+          await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i))); // short jobs: take-ahead would be on now
+          const first = producer.submit(tasks.hold, gate.dir, 'first');
+          await eventually(() => gate.startedBy('first').length === 1 && first.state === 'running', { what: 'the first job to start', timeoutMs: 10_000 });
+          const second = producer.submit(tasks.hold, gate.dir, 'second');
+          await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 1, 'the second job to be in the queue');
+          // No event says a job was not taken: taken ahead, it would be running within milliseconds.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assert.equal(second.state, 'pending');
+          assert.equal((await raw.getJobCounts('waiting')).waiting, 1, 'still in the queue, not held by the worker');
+          assert.equal(second.cancel(), true);
+          await rejectsWith(second, CancelledError);
+          gate.open('first');
+          await first;
+          assert.equal(await producer.submit(tasks.echo, 'next'), 'next', 'the free slot takes the next job');
+          assert.deepEqual(gate.startedBy('second'), [], 'the cancelled job never started');
+          await assert.rejects(startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, takeAhead: 'no' }), /takeAhead must be a boolean, got/);
+        } finally {
+          // (Should an assertion fail with a job held here, nothing is left to wait for.)
+          gate.open('first');
+          gate.open('second');
+          await worker.close();
+          await producer.shutdown({ force: true });
+          await raw.close();
+          gate.remove();
+        }
+      });
+
+      test('shutdown({ force: true }) ends every job at once, even one handed back with no worker left', async () => {
+        // It ignored force and waited for running jobs: for ever, for one a stopping worker had
+        // handed back (still running, as its future goes) with no other worker to take it.
+        const own = newQueueName();
+        const gate = gates();
+        const raw = rawQueue(server, own);
+        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1 });
+        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        try {
+          await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i))); // short jobs: the worker takes jobs ahead now
+          const first = producer.submit(tasks.hold, gate.dir, 'first');
+          await eventually(() => gate.startedBy('first').length === 1, { what: 'the first job to start', timeoutMs: 10_000 });
+          const second = producer.submit(tasks.hold, gate.dir, 'second');
+          await eventually(() => second.state === 'running', { what: 'the second job to be taken ahead', timeoutMs: 10_000 });
+          const third = producer.submit(tasks.echo, 3); // waiting in the queue
+          await worker.close({ graceMs: 0 }); // both held jobs go back to the queue; no worker is left
+          assert.equal(second.state, 'running');
+          await within(producer.shutdown({ force: true }), 10_000, 'shutdown({ force: true })');
+          for (const future of [first, second, third]) await rejectsWith(future, CancelledError);
+          await eventuallyAsync(async () => (await raw.getJobCounts('waiting', 'active')).waiting === 0, 'the jobs to be taken out of the queue');
+          assert.deepEqual(gate.startedBy('second'), [], 'the second job never started');
+        } finally {
+          gate.open('first');
+          gate.open('second');
+          await worker.close();
+          await producer.shutdown({ force: true });
+          await raw.close();
+          gate.remove();
+        }
+      });
+
       test('a job its producer aborted is not handed back by a close() that comes while its task is stopping', async () => {
         // Handed back, another worker would run the job its producer stopped (a cancel is only
         // remembered for a while, by the workers that heard it).

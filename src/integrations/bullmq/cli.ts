@@ -18,7 +18,7 @@ import { TaskNotFoundError } from './internals.js';
 import { startQueueWorker, type QueueWorkerOptions } from './queue-worker.js';
 
 const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NAME=MODULE [--tasks NAME=MODULE ...]
-                        [--threads N | --processes N] [--concurrency N] [--grace-ms MS]
+                        [--threads N | --processes N] [--concurrency N] [--no-take-ahead] [--grace-ms MS]
                         [--lock-duration-ms MS] [--stalled-interval-ms MS] [--max-stalled-count N]
                         [--connection-timeout-ms MS]
 
@@ -28,6 +28,8 @@ const usage = `usage: threadloop worker --queue NAME --connection URL --tasks NA
   --threads      threads of the local pool (default: one per core)
   --processes    use a pool of child processes instead of threads
   --concurrency  jobs running at once (default: the pool's size); for short jobs, three more per slot are taken ahead
+  --no-take-ahead
+                 take a job only when a run slot is free: a job a producer sees running has started
   --grace-ms     on SIGTERM, how long running jobs may take before they go back to the queue (default 30000)
   --lock-duration-ms, --stalled-interval-ms, --max-stalled-count
                  BullMQ's stall detection: a job whose worker died is run again (defaults 30000, 30000, 1)
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
         connection: { type: 'string' },
         tasks: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        'no-take-ahead': { type: 'boolean' },
         ...Object.fromEntries(numeric.map((name) => [name, { type: 'string' }])),
       },
     }));
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     tasks.set(name, /^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path) ? new URL(path) : pathToFileURL(resolve(path)));
   }
   if (tasks.size === 0) return fail('at least one --tasks NAME=MODULE is required');
-  const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks: Object.fromEntries(tasks) };
+  const options: QueueWorkerOptions = { queue: values.queue, connection: values.connection, tasks: Object.fromEntries(tasks), ...(values['no-take-ahead'] === true ? { takeAhead: false } : {}) };
   const key = { threads: 'threads', processes: 'processes', concurrency: 'concurrency', 'grace-ms': 'graceMs', 'lock-duration-ms': 'lockDurationMs', 'stalled-interval-ms': 'stalledIntervalMs', 'max-stalled-count': 'maxStalledCount', 'connection-timeout-ms': 'connectionTimeoutMs' } as const;
   for (const name of numeric) {
     const text = values[name];

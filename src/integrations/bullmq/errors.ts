@@ -11,3 +11,10 @@ import { ThreadloopError } from './internals.js';
 export class QueueConnectionError extends ThreadloopError {
   override readonly code = 'ERR_QUEUE_CONNECTION';
 }
+
+/** `: <why>` from a connection error (an AggregateError, as Node's for `localhost`, by its parts), or nothing. @internal */
+export function describeConnectionError(error: unknown): string {
+  const parts = error instanceof AggregateError ? error.errors : [error];
+  const messages = parts.filter((part): part is Error => part instanceof Error && part.message !== '').map((part) => part.message);
+  return messages.length > 0 ? `: ${messages.join('; ')}` : '';
+}

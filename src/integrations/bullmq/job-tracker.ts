@@ -11,7 +11,7 @@ import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { CancelEvent } from './cancel-event.js';
 import { ProducerVoice } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
-import { QueueConnectionError } from './errors.js';
+import { describeConnectionError, QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob, type JobOwner } from './queued-job.js';
@@ -109,6 +109,20 @@ export class JobTracker implements JobOwner {
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
       void this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) });
+    }
+  }
+
+  /**
+   * `shutdown({ force: true })`: a waiting job is withdrawn; any other is aborted where it runs,
+   * and its future rejects with `error` at once — there may be no worker left to answer.
+   */
+  endAll(error: Error): void {
+    for (const job of [...this.#jobs.values()]) {
+      if (job.future.done() || job.state === 'withdrawn') continue;
+      if (job.queued && job.future.cancel()) continue;
+      // Aborted where it runs, and taken out of the queue where it waits (handed back, say).
+      this.#remove(job, { jobId: job.id, why: 'abort', reason: error.message });
+      this.#settle(job, 'cancelled', error);
     }
   }
 
@@ -431,11 +445,4 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** `: <why>` from a connection error (an AggregateError, as Node's for `localhost`, by its parts), or nothing. */
-function describeConnectionError(error: unknown): string {
-  const parts = error instanceof AggregateError ? error.errors : [error];
-  const messages = parts.filter((part): part is Error => part instanceof Error && part.message !== '').map((part) => part.message);
-  return messages.length > 0 ? `: ${messages.join('; ')}` : '';
 }

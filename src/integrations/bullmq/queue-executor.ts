@@ -16,6 +16,7 @@ import {
   checkTimeout,
   checkUnobservedFailures,
   describe,
+  CancelledError,
   ExecutorShutdownError,
   Future,
   QueueFullError,
@@ -291,15 +292,18 @@ export class QueueExecutor implements Executor {
   /**
    * Stops taking tasks. With `wait` (default) resolves once this executor's jobs have settled
    * and its connections are closed; `cancelFutures` withdraws the jobs no worker has started.
-   * Jobs already running on workers are not stopped (abort their signals for that).
+   * Jobs already running on workers are not stopped (abort their signals for that) — unless
+   * `force`: then every job ends now, the waiting ones withdrawn, the running ones aborted where
+   * they run, and their futures reject with `CancelledError` at once.
    *
    * @example
    * await executor.shutdown({ cancelFutures: true });
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) throw new TypeError(`shutdown options must be an object, got ${describe(options)}`);
-    const { wait = true, cancelFutures = false } = options;
-    if (cancelFutures) for (const future of this.#tracker.waitingFutures()) future.cancel();
+    const { wait = true, cancelFutures = false, force = false } = options;
+    if (force) this.#tracker.endAll(new CancelledError(`QueueExecutor '${this.#queueName}' was shut down with force: true`));
+    else if (cancelFutures) for (const future of this.#tracker.waitingFutures()) future.cancel();
     if (this.#shutdown === undefined) {
       this.#state = 'closing';
       this.#tracker.wakeAll();

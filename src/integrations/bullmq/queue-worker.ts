@@ -56,6 +56,13 @@ export interface QueueWorkerOptions {
    * for longer jobs it takes none, which another worker can start meanwhile.
    */
   concurrency?: number;
+  /**
+   * Take jobs ahead of free run slots while jobs are short (default true). With `false` a worker
+   * takes a job only when a run slot is free, so a job its producer sees `running` starts at once
+   * and one still waiting stays `pending` (cancellable) — at the cost, for short jobs, of an idle
+   * slot during each job's wait for its producer's consent.
+   */
+  takeAhead?: boolean;
   /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms; `Infinity`: as long as they take. */
   graceMs?: number;
   /** How long an aborted task may take to stop before its thread is ended (the own pool's `abortGraceMs`). Default 1,000 ms. */
@@ -101,7 +108,7 @@ export interface QueueWorker {
 }
 
 const keys = new Set([
-  'queue', 'connection', 'tasks', 'executor', 'threads', 'processes', 'concurrency', 'graceMs', 'abortGraceMs',
+  'queue', 'connection', 'tasks', 'executor', 'threads', 'processes', 'concurrency', 'takeAhead', 'graceMs', 'abortGraceMs',
   'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'maxPayloadBytes', 'connectionTimeoutMs',
 ]);
 
@@ -176,7 +183,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const runSlots = new RunSlots(settings.concurrency);
-  const holding = new JobHolding(settings.concurrency, (jobs) => (worker.concurrency = jobs));
+  const holding = new JobHolding(settings.concurrency, (jobs) => (worker.concurrency = jobs), settings.takeAhead);
   // Asks (on the queue's stream) and probes (on the control stream) go out through producers
   // made on first need: most workers never ask, nor probe.
   const speakers: { asker?: bullmq.QueueEventsProducer; prober?: bullmq.QueueEventsProducer } = {};
@@ -403,6 +410,7 @@ function checkOptions(options: QueueWorkerOptions) {
     throw new TypeError('startQueueWorker: threads and processes size the worker\'s own pool; they cannot be combined with executor');
   }
   if (options.threads !== undefined && options.processes !== undefined) throw new TypeError('startQueueWorker: give threads or processes, not both');
+  if (options.takeAhead !== undefined && typeof options.takeAhead !== 'boolean') throw new TypeError(`startQueueWorker: takeAhead must be a boolean, got ${describe(options.takeAhead)}`);
   const int = (name: string, value: number | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < min) throw new RangeError(`startQueueWorker: ${name} must be an integer >= ${min}, got ${describe(value)}`);
@@ -413,6 +421,7 @@ function checkOptions(options: QueueWorkerOptions) {
   return {
     poolSize,
     concurrency: int('concurrency', options.concurrency, options.executor !== undefined ? availableParallelism() : size, 1),
+    takeAhead: options.takeAhead ?? true,
     graceMs: checkTimeout(options.graceMs ?? 30_000, 'startQueueWorker: graceMs') ?? Infinity,
     abortGraceMs: int('abortGraceMs', options.abortGraceMs, 1_000, 0),
     lockDurationMs: int('lockDurationMs', options.lockDurationMs, 30_000, 1),

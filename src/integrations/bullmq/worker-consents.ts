@@ -206,6 +206,8 @@ export class JobHolding {
     readonly slots: number,
     /** Sets how many jobs the worker holds (BullMQ's concurrency). */
     private readonly hold: (jobs: number) => void,
+    /** The worker's `takeAhead` option: false holds one job per slot, always. */
+    private readonly takeAhead = true,
   ) {}
 
   /** Jobs to hold before anything is measured: one per slot, none ahead. */
@@ -216,6 +218,7 @@ export class JobHolding {
   /** A job held its run slot `runMs`. */
   ran(runMs: number): void {
     this.#runMs = this.#runMs === undefined ? runMs : this.#runMs + 0.2 * (runMs - this.#runMs);
+    if (!this.takeAhead) return;
     const ahead = this.#ahead ? this.#runMs <= LONG_MS : this.#runMs < SHORT_MS;
     if (ahead === this.#ahead) return;
     this.#ahead = ahead;
