@@ -57,6 +57,37 @@ function rawQueue(server, name) {
   return new PgQueue(name, { connection: server.url });
 }
 
+/**
+ * A worker (one thread, one run slot) on a queue of its own, its producer, and a `hold` job
+ * 'first' holding the slot — after three short jobs, so that the worker takes jobs ahead unless
+ * told not to. `end()` opens the gates 'first' and 'second' and closes everything, forcefully:
+ * a failed assertion must leave nothing to wait for.
+ */
+async function oneSlotBusy(server, workerOptions = {}) {
+  const own = newQueueName();
+  const gate = gates();
+  const raw = rawQueue(server, own);
+  const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1, ...workerOptions });
+  const producer = new QueueExecutor({ queue: own, connection: server.url });
+  const end = async () => {
+    gate.open('first');
+    gate.open('second');
+    await worker.close();
+    await producer.shutdown({ force: true });
+    await raw.close();
+    gate.remove();
+  };
+  try {
+    await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i)));
+    const first = producer.submit(tasks.hold, gate.dir, 'first');
+    await eventually(() => gate.startedBy('first').length === 1 && first.state === 'running', { what: 'the first job to start', timeoutMs: 10_000 });
+    return { own, gate, raw, worker, producer, first, end };
+  } catch (error) {
+    await end();
+    throw error;
+  }
+}
+
 /** A directory for `hold` gates. */
 function gates() {
   const dir = mkdtempSync(join(tmpdir(), 'threadloop-gates-'));
@@ -388,15 +419,8 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
       test('takeAhead: false: a worker takes a job only when a run slot is free, so one waiting stays pending and cancellable', async () => {
         // With take-ahead (the default) the second job here would be taken and consented while the
         // first runs — running, and cancel() false — as the test above shows.
-        const own = newQueueName();
-        const gate = gates();
-        const raw = rawQueue(server, own);
-        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1, takeAhead: false });
-        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        const { own, gate, raw, producer, first, end } = await oneSlotBusy(server, { takeAhead: false });
         try {
-          await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i))); // short jobs: take-ahead would be on now
-          const first = producer.submit(tasks.hold, gate.dir, 'first');
-          await eventually(() => gate.startedBy('first').length === 1 && first.state === 'running', { what: 'the first job to start', timeoutMs: 10_000 });
           const second = producer.submit(tasks.hold, gate.dir, 'second');
           await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 1, 'the second job to be in the queue');
           // No event says a job was not taken: taken ahead, it would be running within milliseconds.
@@ -411,28 +435,15 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.deepEqual(gate.startedBy('second'), [], 'the cancelled job never started');
           await assert.rejects(startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, takeAhead: 'no' }), /takeAhead must be a boolean, got/);
         } finally {
-          // (Should an assertion fail with a job held here, nothing is left to wait for.)
-          gate.open('first');
-          gate.open('second');
-          await worker.close();
-          await producer.shutdown({ force: true });
-          await raw.close();
-          gate.remove();
+          await end();
         }
       });
 
       test('shutdown({ force: true }) ends every job at once, even one handed back with no worker left', async () => {
         // It ignored force and waited for running jobs: for ever, for one a stopping worker had
         // handed back (still running, as its future goes) with no other worker to take it.
-        const own = newQueueName();
-        const gate = gates();
-        const raw = rawQueue(server, own);
-        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1 });
-        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        const { gate, raw, worker, producer, first, end } = await oneSlotBusy(server);
         try {
-          await Promise.all(Array.from({ length: 3 }, (_, i) => producer.submit(tasks.echo, i))); // short jobs: the worker takes jobs ahead now
-          const first = producer.submit(tasks.hold, gate.dir, 'first');
-          await eventually(() => gate.startedBy('first').length === 1, { what: 'the first job to start', timeoutMs: 10_000 });
           const second = producer.submit(tasks.hold, gate.dir, 'second');
           await eventually(() => second.state === 'running', { what: 'the second job to be taken ahead', timeoutMs: 10_000 });
           const third = producer.submit(tasks.echo, 3); // waiting in the queue
@@ -443,12 +454,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           await eventuallyAsync(async () => (await raw.getJobCounts('waiting', 'active')).waiting === 0, 'the jobs to be taken out of the queue');
           assert.deepEqual(gate.startedBy('second'), [], 'the second job never started');
         } finally {
-          gate.open('first');
-          gate.open('second');
-          await worker.close();
-          await producer.shutdown({ force: true });
-          await raw.close();
-          gate.remove();
+          await end();
         }
       });
 
