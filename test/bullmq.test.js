@@ -38,7 +38,7 @@ async function startWorker(server, queue, extra = []) {
   );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
-  await lineMatching(child, child.stdout, /threadloop worker ready.*\n/, 'threadloop worker');
+  await lineMatching(child, child.stdout, /threadloop worker ready: queue '[^']+', pid \d+, tasks fx, .*\n/, 'threadloop worker');
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
   return child;
 }

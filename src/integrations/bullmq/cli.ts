@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
     clearTimeout(slow);
   }
   const pool = options.processes !== undefined ? `${options.processes} processes` : `${options.threads ?? 'one thread per core,'} threads`.replace(', threads', '');
-  process.stdout.write(`threadloop worker ready: queue '${options.queue}', pid ${process.pid}, tasks ${Object.keys(tasks).join(', ')}, ${pool}\n`);
+  process.stdout.write(`threadloop worker ready: queue '${options.queue}', pid ${process.pid}, tasks ${[...tasks.keys()].join(', ')}, ${pool}\n`);
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

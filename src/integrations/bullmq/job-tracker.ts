@@ -233,7 +233,7 @@ export class JobTracker implements JobOwner {
   }
 
   /** The server answered (the event stream is read). */
-  reached(): void {
+  markReached(): void {
     this.#everReached = true;
   }
 

@@ -111,7 +111,7 @@ export class QueueExecutor implements Executor {
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer);
-    this.#ready.then(() => this.#tracker.reached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
+    this.#ready.then(() => this.#tracker.markReached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
       // A server never reached has no worker holding a job of this producer: no goodbye to say.

@@ -217,8 +217,8 @@ export class JobHolding {
 
   /** A job held its run slot `runMs`. */
   ran(runMs: number): void {
-    this.#runMs = this.#runMs === undefined ? runMs : this.#runMs + 0.2 * (runMs - this.#runMs);
     if (!this.takeAhead) return;
+    this.#runMs = this.#runMs === undefined ? runMs : this.#runMs + 0.2 * (runMs - this.#runMs);
     const ahead = this.#ahead ? this.#runMs <= LONG_MS : this.#runMs < SHORT_MS;
     if (ahead === this.#ahead) return;
     this.#ahead = ahead;
