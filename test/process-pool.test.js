@@ -163,7 +163,7 @@ describe('ProcessPoolExecutor: what only processes do', () => {
   });
 
   for (const signal of ['SIGKILL', 'SIGTERM']) {
-    test(`busy children end within about a second of their parent's death by ${signal}, and print no EPIPE`, async () => {
+    test(`busy children end soon after their parent's death by ${signal} (their watchdog polls every 250 ms), and print no EPIPE`, async () => {
       // Their event loops are blocked, so no 'disconnect' event can tell them (a container's
       // SIGTERM, kill -9); one child returns a result right after, into a closed channel.
       const parent = spawn(process.execPath, [fileURLToPath(fixtureUrl('orphan-parent.js'))], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -177,7 +177,8 @@ describe('ProcessPoolExecutor: what only processes do', () => {
       try {
         await eventually(() => children().length === 2, { timeoutMs: 30_000, what: 'both children to start spinning' });
         parent.kill(signal);
-        await eventually(() => children().every((pid) => !processExists(pid)), { timeoutMs: 2500, what: `the children to end after the parent's ${signal}` });
+        // A bound, not a timing: a loaded CI machine may take seconds; a child that outlives it would run on for ever.
+        await eventually(() => children().every((pid) => !processExists(pid)), { timeoutMs: 15_000, what: `the children to end after the parent's ${signal}` });
         await ended;
         assert.doesNotMatch(output, /EPIPE|Error/);
       } finally {
