@@ -64,10 +64,12 @@ test('a busy-wait of 3 × the threshold is reported with how long it blocked', {
   }
 });
 
-test('a quiet loop is not reported', async () => {
-  const { monitor, reports } = watch();
-  // Timers and I/O keep running; nothing holds the loop. Absence needs time to pass.
-  for (let i = 0; i < 10; i++) await sleep(THRESHOLD_MS / 2);
+test('a quiet loop is not reported, though it waits longer than the threshold', async () => {
+  // A threshold of 10 × the usual: a process descheduled on a loaded machine is late too, and
+  // 50 ms of that is not rare there. The waits add up to more than the threshold: only a loop
+  // held without a break counts. Absence needs time to pass.
+  const { monitor, reports } = watch(10 * THRESHOLD_MS);
+  for (let i = 0; i < 20; i++) await sleep(THRESHOLD_MS);
   monitor.stop();
   assert.deepEqual(reports, []);
 });
@@ -100,11 +102,10 @@ test('by default a block is reported as a process warning with a stable code', {
   }
 });
 
-test('the monitor never keeps the process alive', { timeout: 10_000 }, async () => {
+test('the monitor never keeps the process alive', async () => {
   const script = "import('threadloop').then(({ monitorLoopBlocking }) => monitorLoopBlocking({ thresholdMs: 5 }))";
-  const started = performance.now();
-  await promisify(execFile)(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url) });
-  assert.ok(performance.now() - started < 5_000, 'the process exited by itself');
+  // A process kept alive would never exit: the bound only ends the wait (a loaded machine may take seconds to start one).
+  await promisify(execFile)(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url), timeout: 30_000 });
 });
 
 test('bad options are rejected with a typed error naming the option', () => {
