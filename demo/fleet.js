@@ -1,6 +1,6 @@
 // `npm run demo:fleet`: the main job scaled out. A producer and three `threadloop worker`
 // processes on this machine, against a private queue server (redis-server by default;
-// `npm run demo:fleet -- --postgres` for PostgreSQL), exactly as they would run on four machines:
+// `npm run demo:fleet -- --postgres`, or no redis-server here, for PostgreSQL), exactly as they would run on four machines:
 //
 //   threadloop worker --queue fleet --connection redis://… --tasks fleet=./demo/fleet-tasks.js
 //
@@ -10,12 +10,13 @@
 import { spawn } from 'node:child_process';
 import { taskModule } from 'threadloop';
 import { QueueExecutor } from 'threadloop/bullmq';
-import { lineMatching, startPostgres, startRedis, track } from '../test/helpers/servers.js';
+import { backendsAvailable, lineMatching, startPostgres, startRedis, track } from '../test/helpers/servers.js';
 
 const JOBS = Number(process.env.FLEET_JOBS ?? 300);
 const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 10_000); // ~5-10 ms of hashing per job
 const WORKERS = 3;
-const postgres = process.argv.includes('--postgres');
+// A machine without redis-server (no npm package ships one) runs the fleet on PostgreSQL.
+const postgres = process.argv.includes('--postgres') || !backendsAvailable().found.includes('redis');
 const cli = new URL('../dist/bin/threadloop.js', import.meta.url).pathname;
 const tasksUrl = new URL('./fleet-tasks.js', import.meta.url);
 const fleet = taskModule(tasksUrl, { name: 'fleet' });

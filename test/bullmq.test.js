@@ -54,7 +54,7 @@ function rawQueue(server, name) {
     return new Queue(name, { connection: { host: '127.0.0.1', port: Number(port) } });
   }
   const { Queue: PgQueue } = withBackend(createPostgresBackend);
-  return new PgQueue(name, { connection: server.url });
+  return new PgQueue(name, { connection: { connectionString: server.url, migrate: true } });
 }
 
 /**
@@ -607,29 +607,39 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
   }
 });
 
-test('a server that cannot be reached fails futures after connectionTimeoutMs', async () => {
-  const port = await freePort(); // nothing listens there
-  const producer = new QueueExecutor({ queue: 'nowhere', connection: `redis://127.0.0.1:${port}`, connectionTimeoutMs: 1500 });
-  // It said "lost the queue server …; may still run once it is back" of a server never reached and a job never sent.
-  await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, new RegExp(`could not reach the queue server redis://127\\.0\\.0\\.1:${port}/? within 1500 ms \\(connectionTimeoutMs\\): .*ECONNREFUSED.*: it was never sent$`));
-  // … and never will be: once a server comes up there, the failed job is not added after all
-  // (it was, and a worker would have run a job its caller had been told failed).
-  const redis = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  await lineMatching(redis, redis.stdout, /Ready to accept connections/, 'redis-server');
-  redis.stdout.resume();
-  const raw = rawQueue({ kind: 'redis', url: `redis://127.0.0.1:${port}` }, 'nowhere');
-  try {
-    const later = producer.submit(tasks.echo, 2); // sent after the failed one would have been
-    await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting > 0, 'the later job to be in the queue');
-    // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
-    assert.deepEqual((await raw.getJobs(['waiting'])).map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
-    assert.equal(later.done(), false);
-    await producer.shutdown({ cancelFutures: true });
-  } finally {
-    await raw.close();
-    redis.kill('SIGKILL');
-  }
-});
+// On each backend this machine has (a machine with only Node runs it on PostgreSQL alone).
+for (const kind of found) {
+  test(`a server that cannot be reached fails futures after connectionTimeoutMs, and a job failed so is never sent (${kind})`, async () => {
+    const port = await freePort(); // nothing listens there
+    const url = kind === 'redis' ? `redis://127.0.0.1:${port}` : `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const producer = new QueueExecutor({ queue: 'nowhere', connection: url, connectionTimeoutMs: 1500 });
+    let server;
+    let raw;
+    let worker;
+    try {
+      // It said "lost the queue server …; may still run once it is back" of a server never reached and a job never sent.
+      await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, new RegExp(`could not reach the queue server \\S*127\\.0\\.0\\.1:${port}\\S* within 1500 ms \\(connectionTimeoutMs\\): .*ECONNREFUSED.*: it was never sent$`));
+      // … and never will be: once a server comes up there, the failed job is not added after all
+      // (it was, and a worker would have run a job its caller had been told failed).
+      server = kind === 'redis' ? await startRedis({ port }) : await startPostgres({ port });
+      raw = rawQueue(server, 'nowhere');
+      const later = producer.submit(tasks.echo, 2); // sent after the failed one would have been
+      await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting > 0, 'the later job to be in the queue');
+      // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
+      assert.deepEqual((await raw.getJobs(['waiting'])).map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
+      assert.equal(later.done(), false);
+      // And the producer hears its outcome: its event reader, which failed to start (PostgreSQL), reads now.
+      worker = await startQueueWorker({ queue: 'nowhere', connection: server.url, tasks: { fx: fixture }, threads: 1 });
+      assert.equal(await within(later, 10_000, 'the later job to settle'), 2);
+    } finally {
+      await worker?.close();
+      // Whatever failed above: a producer left retrying would keep this file's process alive for ever.
+      await producer.shutdown({ cancelFutures: true });
+      await raw?.close();
+      await server?.stop();
+    }
+  });
+}
 
 test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', async () => {
   const port = await freePort(); // nothing listens there

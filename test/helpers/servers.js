@@ -98,8 +98,9 @@ export function backendsAvailable() {
 }
 
 /** A redis-server on a free port, with an append-only file so a restart keeps the queue. */
-export async function startRedis() {
-  const port = await freePort();
+/** `port`: a given one (a test that first finds nothing there), else a free one. */
+export async function startRedis({ port } = {}) {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'threadloop-redis-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.on('exit', removeDir); // after the child-killing hook above
@@ -229,9 +230,10 @@ function serverUser() {
 }
 
 /** A PostgreSQL cluster in a temporary directory, on a free port. */
-export async function startPostgres() {
+/** `port`: a given one (a test that first finds nothing there), else a free one. */
+export async function startPostgres({ port } = {}) {
   const { initdb, pgCtl } = postgresBinaries();
-  const port = await freePort();
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'threadloop-pg-'));
   const user = serverUser();
   if (user.uid !== undefined) chownSync(dir, user.uid, user.gid);

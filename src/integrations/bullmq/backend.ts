@@ -82,7 +82,7 @@ function redisBackend(options: bullmq.ConnectionOptions, where: string): Backend
 
 function postgresBackend(connection: bullmq.PostgresConnectionOptions, where: string): Backend {
   // The classes are typed by backend; threadloop uses only what both backends have.
-  const pg = bullmq.withBackend(bullmq.createPostgresBackend) as unknown as {
+  const pg = bullmq.withBackend(retryingReadiness) as unknown as {
     Queue: new (name: string, options: Options<Partial<bullmq.QueueOptions>>) => bullmq.Queue;
     Worker: new (name: string, processor: bullmq.Processor, options: Options<Partial<bullmq.WorkerOptions>>) => bullmq.Worker;
     QueueEvents: new (name: string, options: Options<Partial<bullmq.QueueEventsOptions>>) => bullmq.QueueEvents;
@@ -98,6 +98,52 @@ function postgresBackend(connection: bullmq.PostgresConnectionOptions, where: st
     newEventsProducer: (name) => new pg.QueueEventsProducer(name, { connection }),
   };
 }
+
+/**
+ * Resolves once `part` (a BullMQ Queue, Worker, QueueEvents…) has reached its server, however
+ * long that takes, unless `stopped()` says to stop trying. ioredis waits for a Redis that is
+ * down; BullMQ's PostgreSQL backend rejects at once, so it is asked again every 250 ms. A
+ * QueueEvents whose reader died at a failed start (PostgreSQL) has it started again. @internal
+ */
+export async function reachable(part: { waitUntilReady(): Promise<unknown> }, stopped: () => boolean, failed?: (error: unknown) => void): Promise<void> {
+  for (;;) {
+    try {
+      await part.waitUntilReady();
+      break;
+    } catch (error) {
+      failed?.(error);
+      if (stopped()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  // (A reader that is running refuses a second start, and nothing changes.)
+  if (part instanceof bullmq.QueueEvents) part.run().catch(() => {});
+}
+
+/**
+ * BullMQ's PostgreSQL backend, minus one defect: BullMQ 6.7 keeps a failed first readiness (the
+ * server was not up yet) for ever — its backend and connection each memoize the rejected
+ * promise — so a producer started before its server never reached it, and every add failed.
+ * Forgotten on failure, the next use tries again, as ioredis does for Redis. (Should BullMQ's
+ * fields change, this does nothing; the tests that start a server late would then fail.)
+ */
+const retryingReadiness: typeof bullmq.createPostgresBackend = (name, options, factoryOptions) => {
+  const backend = bullmq.createPostgresBackend(name, options, factoryOptions);
+  type Memo = { readyPromise?: Promise<void>; waitUntilReady(): Promise<void> };
+  const memos = [backend as unknown as Memo, (backend as unknown as { connection?: Memo }).connection].filter((m) => m !== undefined);
+  // Both are asked directly (BullMQ's calls go to one or the other): a failure of either forgets both.
+  for (const memo of memos) {
+    const waitUntilReady = memo.waitUntilReady.bind(memo);
+    memo.waitUntilReady = () => {
+      const ready = waitUntilReady();
+      ready.catch(() => {
+        for (const each of memos) each.readyPromise = undefined;
+      });
+      return ready;
+    };
+  }
+  return backend;
+};
 
 function parseUrl(text: string, who: string): URL {
   try {

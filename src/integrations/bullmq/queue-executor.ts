@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
-import { resolveBackend, type QueueConnection } from './backend.js';
+import { reachable, resolveBackend, type QueueConnection } from './backend.js';
 import { JobTracker } from './job-tracker.js';
 import { controlQueue } from './start-consent.js';
 import { jobOptionsOf } from './job-options.js';
@@ -110,7 +110,7 @@ export class QueueExecutor implements Executor {
       reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
-    this.#ready = eventsListening(events, producer);
+    this.#ready = eventsListening(events, producer, () => this.#state !== 'open');
     this.#ready.then(() => this.#tracker.markReached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
@@ -376,8 +376,8 @@ function portableName(task: Task): string {
  * QueueEvents starts reading from "now" some time after it is made; a job added before then
  * would have its events missed.)
  */
-async function eventsListening(events: import('bullmq').QueueEvents, producer: import('bullmq').QueueEventsProducer): Promise<void> {
-  await events.waitUntilReady();
+async function eventsListening(events: import('bullmq').QueueEvents, producer: import('bullmq').QueueEventsProducer, closing: () => boolean): Promise<void> {
+  await reachable(events, closing);
   const token = randomBytes(8).toString('hex');
   await new Promise<void>((resolve) => {
     const onHello = (args: { token?: string }) => {

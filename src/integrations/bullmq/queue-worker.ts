@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
-import { resolveBackend, type QueueConnection } from './backend.js';
+import { reachable, resolveBackend, type QueueConnection } from './backend.js';
 import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
 import { JobStop } from './job-stop.js';
 import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
@@ -287,9 +287,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
   // ioredis retries an unreachable server for ever, so readiness alone could wait in silence.
   let timer: Timer | undefined;
+  let gaveUp = false;
   try {
     await Promise.race([
-      Promise.all([worker.waitUntilReady(), events.waitUntilReady()]),
+      Promise.all([worker, events].map((part) => reachable(part, () => gaveUp, (error) => (lastError = error)))),
       new Promise<never>((_, reject) => {
         timer = after(settings.connectionTimeoutMs, () => {
           const why = lastError instanceof Error ? `: ${lastError.message}` : '';
@@ -298,6 +299,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       }),
     ]);
   } catch (error) {
+    gaveUp = true;
     backend.giveUp();
     await Promise.all([worker, events].map((part) => part.disconnect().catch(() => {})));
     consents.close();
