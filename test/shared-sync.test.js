@@ -205,9 +205,10 @@ test('ThreadEvent: set() then clear() at once still releases every waiter, each 
   try {
     const ev = new ThreadEvent();
     for (let round = 0; round < 5; round++) {
-      const threads = [0, 1, 2, 3, 4].map(() => pool.submit((ev) => ev.waitSync({ timeoutMs: 1000 }), ev));
-      const local = ev.wait({ timeoutMs: 1000 });
-      await eventually(() => ev.waiting === 6, { what: 'six waiters' });
+      // The timeouts only end a hang: five threads starting on a loaded machine may take seconds.
+      const threads = [0, 1, 2, 3, 4].map(() => pool.submit((ev) => ev.waitSync({ timeoutMs: 30_000 }), ev));
+      const local = ev.wait({ timeoutMs: 30_000 });
+      await eventually(() => ev.waiting === 6, { what: 'six waiters', timeoutMs: 30_000 });
       ev.set();
       ev.clear();
       assert.deepEqual(await Promise.all(threads), [true, true, true, true, true], `round ${round}`);

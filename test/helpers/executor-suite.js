@@ -1249,8 +1249,9 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const gate = gates.make();
         const long = ex.submit(t.gated, gate.arg, 'long');
         await gate.started();
-        const patient = ex.submit(t.add.with({ timeoutMs: 100 }), 20, 22);
-        await delay(250); // longer than its timeout, all of it spent in the queue
+        // 1 s: once it starts, its answer must come within it, on a loaded machine too.
+        const patient = ex.submit(t.add.with({ timeoutMs: 1000 }), 20, 22);
+        await delay(1200); // longer than its timeout, all of it spent in the queue
         assert.equal(patient.done(), false);
         gate.open();
         assert.equal(await long, 'long');
