@@ -8,7 +8,7 @@
 import { AbortError, ThreadPoolExecutor, TimeoutError, taskModule } from 'threadloop';
 
 const jobs = taskModule(new URL('./tasks/jobs.js', import.meta.url));
-const pool = new ThreadPoolExecutor({ maxWorkers: 2, abortGraceMs: 100 });
+const pool = new ThreadPoolExecutor({ maxWorkers: 2, abortGraceMs: 1000 });
 
 // 1. Cooperative: a 100-step job, aborted after about 5 steps.
 const progress = new Int32Array(new SharedArrayBuffer(8));
@@ -30,7 +30,7 @@ try {
   await pool.submit(jobs.stuck.with({ timeoutMs: 200 }));
 } catch (error) {
   const ms = Math.round(performance.now() - started);
-  console.log(`forced stop: ${error instanceof TimeoutError ? 'TimeoutError' : error.name} after ~${Math.round(ms / 100) * 100} ms (timeout 200 + grace 100)`);
+  console.log(`forced stop: ${error instanceof TimeoutError ? 'TimeoutError' : error.name} after ~${Math.round(ms / 100) * 100} ms (timeout 200 + grace 1000)`);
 }
 
 // The pool replaced the terminated worker and keeps serving.

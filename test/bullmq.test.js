@@ -148,9 +148,19 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
       });
 
       test('two worker processes share the queue', async () => {
-        const futures = Array.from({ length: 24 }, () => executor.submit(tasks.sleep, 30));
-        const pids = new Set(await Promise.all(futures));
-        assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort());
+        // Held until both have started some: one worker holds 8 at most (2 slots, 3 ahead each),
+        // so the other takes its share however late it comes (short jobs let a stalled one miss out).
+        const gate = gates();
+        try {
+          const futures = Array.from({ length: 20 }, () => executor.submit(tasks.hold, gate.dir, 'share'));
+          await eventually(() => new Set(gate.startedBy('share')).size === 2, { what: 'both workers to start jobs', timeoutMs: 30_000 });
+          gate.open('share');
+          const pids = new Set(await Promise.all(futures));
+          assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort());
+        } finally {
+          gate.open('share');
+          gate.remove();
+        }
       });
 
       test('a worker takes no job ahead that another worker could start: a long job does not hold up the next', async () => {

@@ -382,6 +382,7 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const gate = gates.make();
         const quick = ex.submit(t.add, 1, 1);
         const slow = ex.submit(t.gated, gate.arg, 1);
+        await quick; // done before the deadline starts, on a loaded machine too: it still comes first
         const it = asCompleted([quick, slow], { timeoutMs: 200 });
         assert.equal((await it.next()).value, quick);
         await rejectsWith(it.next(), TimeoutError, /^1 of 2 futures did not finish within 200 ms/);
@@ -769,9 +770,12 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const gate = gates.make();
         const items = [{ gate: gate.arg, value: 'stuck' }, 1, 2, 3, 4];
         const results = [];
-        await rejectsWith((async () => {
-          for await (const value of ex.map(t.gatedItem, items, { timeoutMs: 100 })) results.push(value);
-        })(), TimeoutError);
+        // 2 s: the worker must have taken the first item by then (or all five would be cancelled), on a loaded machine too.
+        const iterated = (async () => {
+          for await (const value of ex.map(t.gatedItem, items, { timeoutMs: 2000 })) results.push(value);
+        })();
+        await gate.started();
+        await rejectsWith(iterated, TimeoutError);
         assert.deepEqual(results, []);
         assert.equal(ex.stats().cancelled, 4, 'the items that had not started were cancelled');
         gate.open();
