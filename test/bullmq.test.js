@@ -26,6 +26,13 @@ if (missing.length > 0 && !inCI) console.warn(`WARNING: the threadloop/bullmq te
 test('at least one queue backend is available', () => assert.ok(found.length > 0, `no queue server can run here: ${said(missing)}`));
 if (inCI) for (const m of missing) test(`CI: the ${m.kind} backend can run`, () => assert.fail(`CI is set and the ${m.kind} backend cannot run: ${m.why}`));
 
+/**
+ * Each test's bound: a test that waits for something that never comes fails after 2 minutes (it
+ * takes seconds; under 30 on a machine at half speed), naming itself, instead of holding the
+ * whole file until the run's own timeout (10 minutes, and on Node 20 and 22 the file's).
+ */
+const HANG_GUARD = { timeout: 120_000 };
+
 let queues = 0;
 const newQueueName = () => `q${process.pid}-${++queues}`;
 
@@ -122,7 +129,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         await server?.stop();
       });
 
-      test('results keep what crosses threads; futures go pending -> running -> finished', async () => {
+      test('results keep what crosses threads; futures go pending -> running -> finished', HANG_GUARD, async () => {
         const value = { map: new Map([[1, new Set(['a'])]]), date: new Date(7), big: 2n ** 70n, bytes: new Uint8Array([1, 2, 3]), buffer: Buffer.from('hi'), nested: { list: [1, [2, { three: 3 }]] } };
         const future = executor.submit(tasks.echo, value);
         assert.equal(future.state, 'pending');
@@ -136,7 +143,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.ok(workers.some((w) => w.pid === worker.pid), `ran on a worker process, not ${worker.pid}`);
       });
 
-      test('a task error comes back with its class, code, own properties, cause, remote stack and worker', async () => {
+      test('a task error comes back with its class, code, own properties, cause, remote stack and worker', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);
         assert.equal(error.code, 'E_FIXTURE');
         assert.deepEqual(error.detail, { n: 42n });
@@ -147,7 +154,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.equal(typeof error.worker.host, 'string');
       });
 
-      test('two worker processes share the queue', async () => {
+      test('two worker processes share the queue', HANG_GUARD, async () => {
         // Held until both have started some: one worker holds 8 at most (2 slots, 3 ahead each),
         // so the other takes its share however late it comes (short jobs let a stalled one miss out).
         const gate = gates();
@@ -163,7 +170,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a worker takes no job ahead that another worker could start: a long job does not hold up the next', async () => {
+      test('a worker takes no job ahead that another worker could start: a long job does not hold up the next', HANG_GUARD, async () => {
         // Workers held twice their concurrency, to hide the wait for consent: a worker running a
         // long job held the next one too, while a worker started meanwhile sat idle.
         const own = newQueueName();
@@ -187,7 +194,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('map over 10,000 items keeps a bounded window, in order', async () => {
+      test('map over 10,000 items keeps a bounded window, in order', HANG_GUARD, async () => {
         // 10,000 items in jobs of 25 (400 jobs): one job per item would be 10,000 server round trips
         // per backend per Node version in CI, and tests the same code path as the 1,000-job test.
         // What a user relies on is checked: the input is read lazily, the server never holds more
@@ -233,7 +240,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.ok(mostAhead <= (concurrency + 1) * chunkSize, `input read lazily: at most ${(concurrency + 1) * chunkSize} items ahead of the results, saw ${mostAhead}`);
       });
 
-      test('1,000 jobs: every future settles exactly once, with its own result', async () => {
+      test('1,000 jobs: every future settles exactly once, with its own result', HANG_GUARD, async () => {
         const before = executor.stats().completed;
         const calls = new Map();
         const futures = Array.from({ length: 1000 }, (_, i) => {
@@ -251,7 +258,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.equal(executor.stats().completed - before, 1000);
       });
 
-      test('cancel() withdraws a waiting job from the server', async () => {
+      test('cancel() withdraws a waiting job from the server', HANG_GUARD, async () => {
         const idleQueue = newQueueName(); // no worker takes jobs here
         const producer = new QueueExecutor({ queue: idleQueue, connection: server.url, maxQueue: 1 });
         const raw = rawQueue(server, idleQueue);
@@ -269,7 +276,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('cancel() returns true only for a job that never starts, even as workers are taking it', async () => {
+      test('cancel() returns true only for a job that never starts, even as workers are taking it', HANG_GUARD, async () => {
         const gate = gates();
         const raw = rawQueue(server, queue);
         try {
@@ -314,7 +321,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test("aborting a running job's signal fires currentTask().signal in the worker process", async () => {
+      test("aborting a running job's signal fires currentTask().signal in the worker process", HANG_GUARD, async () => {
         const gate = gates();
         try {
           const controller = new AbortController();
@@ -329,12 +336,12 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('timeoutMs counts from when a worker starts the job', async () => {
+      test('timeoutMs counts from when a worker starts the job', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.sleep.with({ timeoutMs: 200 }), 60_000), TimeoutError);
         assert.ok(workers.some((w) => w.pid === error.worker.pid));
       });
 
-      test('an unregistered task fails with TaskNotFoundError; unnamed and inline tasks are refused at submit', async () => {
+      test('an unregistered task fails with TaskNotFoundError; unnamed and inline tasks are refused at submit', HANG_GUARD, async () => {
         const other = taskModule(fixture, { name: 'elsewhere' });
         await rejectsWith(executor.submit(other.echo, 1), TaskNotFoundError, /no task module for 'elsewhere\.echo'/);
         await rejectsWith(executor.submit(tasks.noSuchExport), TaskNotFoundError);
@@ -342,7 +349,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.throws(() => executor.submit((x) => x, 1), (e) => e instanceof TaskSerializationError && /no code travels/.test(e.message));
       });
 
-      test('an oversized payload fails at submit, naming the limit; an oversized result fails the job', async () => {
+      test('an oversized payload fails at submit, naming the limit; an oversized result fails the job', HANG_GUARD, async () => {
         const small = new QueueExecutor({ queue, connection: server.url, maxPayloadBytes: 4096 });
         try {
           assert.throws(() => small.submit(tasks.echo, new Uint8Array(10_000)), (e) => e instanceof TaskSerializationError && /4096 bytes \(maxPayloadBytes\)/.test(e.message));
@@ -352,7 +359,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a deeply nested argument fails at submit, saying so; one the worker can rebuild arrives', async () => {
+      test('a deeply nested argument fails at submit, saying so; one the worker can rebuild arrives', HANG_GUARD, async () => {
         const nest = (depth) => { let v = {}; for (let i = 0; i < depth; i++) v = { c: v }; return v; };
         assert.deepEqual(await executor.submit(tasks.echo, nest(900)), nest(900));
         // A 3,000-deep one had been queued, and the worker, whose deserializer ran out of stack,
@@ -364,7 +371,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.equal(await executor.submit(tasks.echo, 1), 1);
       });
 
-      test('close({ graceMs }) honours a grace of 2^31 ms or Infinity, and refuses NaN or a negative one', async () => {
+      test('close({ graceMs }) honours a grace of 2^31 ms or Infinity, and refuses NaN or a negative one', HANG_GUARD, async () => {
         const own = newQueueName(); // not the CLI workers' queue: this job must run on this worker
         const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
         const producer = new QueueExecutor({ queue: own, connection: server.url });
@@ -383,7 +390,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a job waiting for a run slot is stopped by its abort, and handed back by close(), as a running one', async () => {
+      test('a job waiting for a run slot is stopped by its abort, and handed back by close(), as a running one', HANG_GUARD, async () => {
         // Each wait hooks into the job's stop in turn (consent, run slot, the task): a stop that
         // reached only the running task would leave these waiting.
         const own = newQueueName();
@@ -426,7 +433,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('takeAhead: false: a worker takes a job only when a run slot is free, so one waiting stays pending and cancellable', async () => {
+      test('takeAhead: false: a worker takes a job only when a run slot is free, so one waiting stays pending and cancellable', HANG_GUARD, async () => {
         // With take-ahead (the default) the second job here would be taken and consented while the
         // first runs — running, and cancel() false — as the test above shows.
         const { own, gate, raw, producer, first, end } = await oneSlotBusy(server, { takeAhead: false });
@@ -449,7 +456,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('shutdown({ force: true }) ends every job at once, even one handed back with no worker left', async () => {
+      test('shutdown({ force: true }) ends every job at once, even one handed back with no worker left', HANG_GUARD, async () => {
         // It ignored force and waited for running jobs: for ever, for one a stopping worker had
         // handed back (still running, as its future goes) with no other worker to take it.
         const { gate, raw, worker, producer, first, end } = await oneSlotBusy(server);
@@ -468,7 +475,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a job its producer aborted is not handed back by a close() that comes while its task is stopping', async () => {
+      test('a job its producer aborted is not handed back by a close() that comes while its task is stopping', HANG_GUARD, async () => {
         // Handed back, another worker would run the job its producer stopped (a cancel is only
         // remembered for a while, by the workers that heard it).
         const own = newQueueName();
@@ -498,13 +505,13 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('resultSync() refuses with DeadlockError: results arrive through the event loop', async () => {
+      test('resultSync() refuses with DeadlockError: results arrive through the event loop', HANG_GUARD, async () => {
         const future = executor.submit(tasks.echo, 1);
         assert.throws(() => future.resultSync(), DeadlockError);
         assert.equal(await future.result({ timeoutMs: 30_000 }), 1);
       });
 
-      test('a failing task is retried only when asked: task.with({ attempts, backoff })', async () => {
+      test('a failing task is retried only when asked: task.with({ attempts, backoff })', HANG_GUARD, async () => {
         const gate = gates();
         const runs = (name) => readdirSync(gate.dir).filter((f) => f.startsWith(`run-${name}-`)).length;
         try {
@@ -518,7 +525,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('task.with({ attempts, backoff, priority }) become the job\'s BullMQ options', async () => {
+      test('task.with({ attempts, backoff, priority }) become the job\'s BullMQ options', HANG_GUARD, async () => {
         const idleQueue = newQueueName(); // no worker takes jobs here
         const producer = new QueueExecutor({ queue: idleQueue, connection: server.url });
         const raw = rawQueue(server, idleQueue);
@@ -536,7 +543,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a producer killed with jobs in the queue: workers count it gone after its silence and run them', async () => {
+      test('a producer killed with jobs in the queue: workers count it gone after its silence and run them', HANG_GUARD, async () => {
         const own = newQueueName();
         const producer = track(spawn(process.execPath, [new URL('./fixtures/queue-producer.js', import.meta.url).pathname, server.url, own, '6'], { stdio: ['ignore', 'pipe', 'inherit'] }));
         await lineMatching(producer, producer.stdout, /submitted/, 'the producer');
@@ -553,7 +560,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('kill -9 of a worker mid-job: the stall check runs the job again on the other worker', async () => {
+      test('kill -9 of a worker mid-job: the stall check runs the job again on the other worker', HANG_GUARD, async () => {
         const own = newQueueName();
         const gate = gates();
         const pair = await Promise.all([startWorker(server, own), startWorker(server, own)]);
@@ -577,10 +584,10 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('SIGTERM: running jobs finish within the grace period; what cannot goes back to the queue', async () => {
+      test('SIGTERM: running jobs finish within the grace period; what cannot goes back to the queue', HANG_GUARD, async () => {
         const own = newQueueName();
         const gate = gates();
-        const first = await startWorker(server, own, ['--grace-ms', '1500']);
+        const first = await startWorker(server, own, ['--grace-ms', '5000']);
         const producer = new QueueExecutor({ queue: own, connection: server.url });
         const raw = rawQueue(server, own);
         let second;
@@ -607,7 +614,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
-      test('a server restart mid-run: producers and workers reconnect, every future settles once', async () => {
+      test('a server restart mid-run: producers and workers reconnect, every future settles once', HANG_GUARD, async () => {
         const futures = Array.from({ length: 40 }, (_, i) => executor.submit(tasks.sleep, 50).then(() => i));
         await eventually(() => executor.stats().completed > 0 || executor.stats().running > 0, { what: 'jobs to run', timeoutMs: 10_000 });
         await server.restart();
@@ -619,7 +626,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
 
 // On each backend this machine has (a machine with only Node runs it on PostgreSQL alone).
 for (const kind of found) {
-  test(`a server that cannot be reached fails futures after connectionTimeoutMs, and a job failed so is never sent (${kind})`, async () => {
+  test(`a server that cannot be reached fails futures after connectionTimeoutMs, and a job failed so is never sent (${kind})`, HANG_GUARD, async () => {
     const port = await freePort(); // nothing listens there
     const url = kind === 'redis' ? `redis://127.0.0.1:${port}` : `postgres://postgres@127.0.0.1:${port}/postgres`;
     const producer = new QueueExecutor({ queue: 'nowhere', connection: url, connectionTimeoutMs: 1500 });
@@ -651,7 +658,7 @@ for (const kind of found) {
   });
 }
 
-test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', async () => {
+test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', HANG_GUARD, async () => {
   const port = await freePort(); // nothing listens there
   const connection = `redis://127.0.0.1:${port}`;
   // It had waited for the server forever, in silence (the CLI printed nothing at all).
@@ -666,7 +673,7 @@ test('a worker whose server cannot be reached fails to start after connectionTim
   assert.match(stderr, /^threadloop worker: still starting after 2 s .*gives up after 2500 ms \(--connection-timeout-ms\)\nthreadloop worker: could not reach the queue server .*ECONNREFUSED/m);
 });
 
-test('a worker whose task module cannot be loaded fails to start, saying which and why, and takes no job', async () => {
+test('a worker whose task module cannot be loaded fails to start, saying which and why, and takes no job', HANG_GUARD, async () => {
   // It started, said ready, and failed every job it took with the import error: quickly, so a
   // misdeployed worker could fail many jobs the rest of the fleet would have run.
   const connection = `redis://127.0.0.1:${await freePort()}`; // never reached: the modules are loaded first
@@ -685,7 +692,7 @@ test('a worker whose task module cannot be loaded fails to start, saying which a
   assert.doesNotMatch(stdout, /ready/);
 });
 
-test('a worker whose task module never finishes loading fails to start after connectionTimeoutMs, naming it', async () => {
+test('a worker whose task module never finishes loading fails to start after connectionTimeoutMs, naming it', HANG_GUARD, async () => {
   // It had waited in silence for ever: the import's top-level await never settles.
   const connection = `redis://127.0.0.1:${await freePort()}`; // never reached: the modules are loaded first
   const url = new URL('./fixtures/never-loads.js', import.meta.url);
@@ -694,7 +701,7 @@ test('a worker whose task module never finishes loading fails to start after con
   assert.ok(performance.now() - started >= 800);
 });
 
-test('threadloop worker: a mistaken command line exits with code 2, saying what is wrong, with the usage', async () => {
+test('threadloop worker: a mistaken command line exits with code 2, saying what is wrong, with the usage', HANG_GUARD, async () => {
   const run = async (args) => {
     const child = track(spawn(process.execPath, [cli, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
