@@ -626,31 +626,33 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
 
 // On each backend this machine has (a machine with only Node runs it on PostgreSQL alone).
 for (const kind of found) {
-  test(`a server that cannot be reached fails futures after connectionTimeoutMs, and a job failed so is never sent (${kind})`, HANG_GUARD, async () => {
+  test(`a server that cannot be reached fails futures after connectionTimeoutMs, and a job failed so is never sent; a worker started before its server waits for it (${kind})`, HANG_GUARD, async () => {
     const port = await freePort(); // nothing listens there
     const url = kind === 'redis' ? `redis://127.0.0.1:${port}` : `postgres://postgres@127.0.0.1:${port}/postgres`;
     const producer = new QueueExecutor({ queue: 'nowhere', connection: url, connectionTimeoutMs: 1500 });
     let server;
     let raw;
-    let worker;
+    let starting;
     try {
       // It said "lost the queue server …; may still run once it is back" of a server never reached and a job never sent.
       await rejectsWith(producer.submit(tasks.echo, 1), QueueConnectionError, new RegExp(`could not reach the queue server \\S*127\\.0\\.0\\.1:${port}\\S* within 1500 ms \\(connectionTimeoutMs\\): .*ECONNREFUSED.*: it was never sent$`));
+      // A worker started before its server waits for it, up to connectionTimeoutMs (on PostgreSQL it failed at once).
+      starting = startQueueWorker({ queue: 'nowhere', connection: url, tasks: { fx: fixture }, threads: 1, connectionTimeoutMs: 60_000 });
+      starting.catch(() => {}); // (awaited below)
       // … and never will be: once a server comes up there, the failed job is not added after all
       // (it was, and a worker would have run a job its caller had been told failed).
       server = kind === 'redis' ? await startRedis({ port }) : await startPostgres({ port });
       raw = rawQueue(server, 'nowhere');
       const later = producer.submit(tasks.echo, 2); // sent after the failed one would have been
-      await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting > 0, 'the later job to be in the queue');
-      // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
-      assert.deepEqual((await raw.getJobs(['waiting'])).map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
-      assert.equal(later.done(), false);
-      // And the producer hears its outcome: its event reader, which failed to start (PostgreSQL), reads now.
-      worker = await startQueueWorker({ queue: 'nowhere', connection: server.url, tasks: { fx: fixture }, threads: 1 });
+      await within(starting, 30_000, 'the worker to reach the server');
+      // The producer hears its outcome too: its event reader, which failed to start (PostgreSQL), reads now.
       assert.equal(await within(later, 10_000, 'the later job to settle'), 2);
+      // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
+      const jobs = await raw.getJobs(['waiting', 'active', 'completed', 'failed']);
+      assert.deepEqual(jobs.map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
     } finally {
-      await worker?.close();
-      // Whatever failed above: a producer left retrying would keep this file's process alive for ever.
+      // Whatever failed above: a producer or worker left retrying would keep this file's process alive for ever.
+      await starting?.then((worker) => worker.close(), () => {});
       await producer.shutdown({ cancelFutures: true });
       await raw?.close();
       await server?.stop();
