@@ -180,15 +180,16 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         let second;
         try {
           const long = producer.submit(tasks.hold, gate.dir, 'long');
-          const next = producer.submit(tasks.sleep, 1);
           await eventually(() => gate.startedBy('long').length === 1 && long.state === 'running', { what: 'the long job to start', timeoutMs: 10_000 });
+          // Sent once the long one runs: submitted together, PostgreSQL may start the second first.
+          const next = producer.submit(tasks.sleep, 1);
           second = await startWorker(server, own, ['--threads', '1', '--concurrency', '1']);
           assert.equal(await next.result({ timeoutMs: 20_000 }), second.pid, 'the next job ran on the idle worker, while the long one still runs');
           assert.equal(long.state, 'running');
           gate.open('long');
           assert.equal(await long, first.pid);
         } finally {
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await Promise.all([first, second].filter(Boolean).map(stopWorker));
           gate.remove();
         }
@@ -271,7 +272,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.equal(future.state, 'cancelled');
           await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 0, 'the job to be removed');
         } finally {
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await raw.close();
         }
       });
@@ -386,7 +387,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.equal(typeof (await job), 'number');
         } finally {
           await worker.close();
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
         }
       });
 
@@ -427,7 +428,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         } finally {
           await first.close();
           await second?.close();
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await raw.close();
           gate.remove();
         }
@@ -499,7 +500,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           await rejectsWith(future, AbortError);
         } finally {
           await worker.close();
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await raw.close();
           gate.remove();
         }
@@ -538,7 +539,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.equal(job.opts.priority, 7);
           assert.equal(future.cancel(), true);
         } finally {
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await raw.close();
         }
       });
@@ -578,7 +579,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.notEqual(pid, first);
           assert.ok(pair.some((w) => w.pid === pid));
         } finally {
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await Promise.all(pair.map(stopWorker));
           gate.remove();
         }
@@ -607,7 +608,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           gate.open('long');
           assert.equal(await long, second.pid);
         } finally {
-          await producer.shutdown({ cancelFutures: true });
+          await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
           await raw.close();
           await Promise.all([first, second].filter(Boolean).map(stopWorker));
           gate.remove();
@@ -653,7 +654,7 @@ for (const kind of found) {
     } finally {
       // Whatever failed above: a producer or worker left retrying would keep this file's process alive for ever.
       await starting?.then((worker) => worker.close(), () => {});
-      await producer.shutdown({ cancelFutures: true });
+      await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
       await raw?.close();
       await server?.stop();
     }
