@@ -290,7 +290,7 @@ test('fairness: a lock released while a waiter has starved goes to that waiter, 
     const waited = await starving;
     outcomes.push(barger === undefined ? 'kept' : 'barged');
     if (barger !== undefined) continue;
-    assert.ok(waited >= 50, `the waiter waited ${waited} ms`);
+    assert.ok(waited >= 45, `the waiter waited ${waited} ms`); // (50 by the timer, less a coarse clock's early firing)
     const later = m.tryAcquire();
     assert.ok(later, 'once served, the lock is open to anyone again');
     later.release();
