@@ -28,7 +28,7 @@ import {
   type Task,
   type Timer,
 } from './internals.js';
-import { QueueConnectionError } from './errors.js';
+import { describeConnectionError, QueueConnectionError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, pack, packError, thisWorker, unpack, type JobData, type JobResult, type WorkerId } from './payload.js';
 
 /** Options of `startQueueWorker`. */
@@ -293,8 +293,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       Promise.all([worker, events].map((part) => reachable(part, () => gaveUp, (error) => (lastError = error)))),
       new Promise<never>((_, reject) => {
         timer = after(settings.connectionTimeoutMs, () => {
-          const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-          reject(new QueueConnectionError(`could not reach the queue server ${backend.where} within ${settings.connectionTimeoutMs} ms (connectionTimeoutMs)${why}`, { cause: lastError }));
+          reject(new QueueConnectionError(`could not reach the queue server ${backend.where} within ${settings.connectionTimeoutMs} ms (connectionTimeoutMs)${describeConnectionError(lastError)}`, { cause: lastError }));
         });
       }),
     ]);
