@@ -15,12 +15,16 @@ import { backendsAvailable, lineMatching, startPostgres, startRedis, track } fro
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
 /** Rounds of the no-op measurement, contenders alternating (their order turns each round); the medians are reported. */
-const ROUNDS = 3; // alternating; more do not fit the full run's 12 minutes on a slow 2-core machine
+const ROUNDS = 5;
 /** No-op jobs per round: PostgreSQL takes 5-10x longer per job than Redis. */
-const NOOP_JOBS = { redis: quick ? 400 : 1500, postgres: quick ? 120 : 500 };
+const NOOP_JOBS = { redis: quick ? 1000 : 3000, postgres: quick ? 120 : 500 };
 const WINDOW = 64;
-/** No-op jobs each round runs untimed first (a quarter of its timed ones). */
-const warmupJobs = (jobs) => Math.round(jobs / 4);
+/**
+ * No-op jobs each round runs untimed first: as many as it times. Fewer measure the JIT at work:
+ * with a quarter (as this bench had), both contenders ran 10-15% slower, and threadloop's worker,
+ * with more code to optimize, lost more (0.81x raw BullMQ on Redis, where it is 0.89x warm).
+ */
+const warmupJobs = (jobs) => jobs;
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;

@@ -143,6 +143,16 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.ok(workers.some((w) => w.pid === worker.pid), `ran on a worker process, not ${worker.pid}`);
       });
 
+      test('numbers, strings and lists of them (sent as JSON) and the values JSON would change come back exactly', HANG_GUARD, async () => {
+        const values = [0, -0, NaN, Infinity, -Infinity, 2 ** 53 + 2, 5e-324, -1.5, '', 'é€😀', '\ud800', 'x'.repeat(300), true, false, null, undefined];
+        const echoed = await Promise.all(values.map((value) => executor.submit(tasks.echo, value)));
+        values.forEach((value, i) => assert.ok(Object.is(echoed[i], value), `${String(value).slice(0, 20)} came back as ${String(echoed[i]).slice(0, 20)}`));
+        assert.deepStrictEqual(await executor.submit(tasks.list, 1, 'a', true, null), [1, 'a', true, null]);
+        assert.deepStrictEqual(await executor.submit(tasks.list, 1, undefined, -0, 'b'), [1, undefined, -0, 'b']);
+        assert.deepStrictEqual(await executor.submit(tasks.list, ...Array.from({ length: 40 }, (_, i) => i)), Array.from({ length: 40 }, (_, i) => i));
+        assert.deepStrictEqual(await executor.submit(tasks.list), []);
+      });
+
       test('a task error comes back with its class, code, own properties, cause, remote stack and worker', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);
         assert.equal(error.code, 'E_FIXTURE');
