@@ -79,6 +79,9 @@ function cpuMsOf(pid) {
   }
 }
 
+/** How long the raw producer waits on a job's silence before it looks the job up: QueueExecutor's `reconcileAfterMs` on PostgreSQL. */
+const LOOK_AFTER_MS = 500;
+
 /** The raw BullMQ producer: add jobs with a bounded window, results from QueueEvents. */
 function rawProducer(server, queue) {
   const postgres = server.kind === 'postgres';
@@ -93,8 +96,8 @@ function rawProducer(server, queue) {
     ready: events.waitUntilReady().then(() => new Promise((r) => setTimeout(r, 200))),
     run: async (name, data) => {
       const job = await q.add(name, data, { removeOnComplete: { age: 600 } });
-      // BullMQ 6.7's PostgreSQL event reader can skip events: after a second of silence the job
-      // is looked up, as QueueExecutor does, or this would wait forever.
+      // BullMQ 6.7's PostgreSQL event reader can skip events: after LOOK_AFTER_MS of silence the
+      // job is looked up, as QueueExecutor does (as soon as it does), or this would wait forever.
       await new Promise((resolve) => {
         let timer;
         const done = () => {
@@ -105,10 +108,10 @@ function rawProducer(server, queue) {
         const look = async () => {
           const stored = await q.getJob(job.id);
           if (stored?.finishedOn) done();
-          else timer = setTimeout(look, 1000);
+          else timer = setTimeout(look, LOOK_AFTER_MS);
         };
         waiting.set(job.id, done);
-        timer = setTimeout(look, 1000);
+        timer = setTimeout(look, LOOK_AFTER_MS);
       });
     },
     close: () => Promise.all([q.close(), events.close()]),
