@@ -181,7 +181,7 @@ export class RunSlots {
 }
 
 /** Jobs taken ahead per run slot, for short jobs. */
-const AHEAD_PER_SLOT = Number(process.env.AHEAD ?? 3);
+const AHEAD_PER_SLOT = 3;
 /** Jobs shorter than this (ms, on average) are short: the worker takes jobs ahead for them … */
 const SHORT_MS = 100;
 /** … until they average longer than this. */
