@@ -2,7 +2,8 @@
 // BullMQ (Queue + Worker + QueueEvents) running the same no-op and CPU jobs, inline and (full run)
 // in BullMQ's sandboxed processor, on each backend this machine can start privately
 // (redis-server, PostgreSQL): jobs/s, p50/p99 submit-to-result latency and CPU per job of no-op
-// jobs with a bounded window (medians of alternating rounds), and the speed-up of CPU jobs from
+// jobs with a bounded window (medians of alternating rounds on long-running worker processes,
+// each warmed up first), and the speed-up of CPU jobs from
 // one worker process to two. Standalone: `node bench/distributed.js [--quick] [--json]` (JSON on the last
 // stdout line, the shape bench/lib/distributed-suite.js reads).
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,13 +19,15 @@ const json = process.argv.includes('--json');
 const ROUNDS = 5;
 /** No-op jobs per round: PostgreSQL takes 5-10x longer per job than Redis. */
 const NOOP_JOBS = { redis: quick ? 1000 : 3000, postgres: quick ? 120 : 500 };
-const WINDOW = 64;
 /**
- * No-op jobs each round runs untimed first: as many as it times. Fewer measure the JIT at work:
- * with a quarter (as this bench had), both contenders ran 10-15% slower, and threadloop's worker,
- * with more code to optimize, lost more (0.81x raw BullMQ on Redis, where it is 0.89x warm).
+ * No-op jobs each contender runs untimed first. Fewer measure the JIT at work: a worker
+ * process's CPU per job settles only after some 4,000 jobs on Redis (raw BullMQ's from 190 µs to
+ * 60, threadloop's from 370 to 120, measured), and threadloop's, with more code to optimize,
+ * later — with a quarter of a round's jobs, as this bench had, both ran 10-15% slower, and the
+ * ratio between them read 0.81 for 0.89.
  */
-const warmupJobs = (jobs) => jobs;
+const WARMUP_JOBS = { redis: 5000, postgres: quick ? 200 : 800 };
+const WINDOW = 64;
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;
@@ -145,22 +148,39 @@ async function windowed(producer, name, data, jobs, window) {
   return { jobsPerSec: jobs / seconds, p50Ms: latencies[Math.floor(jobs * 0.5)], p99Ms: latencies[Math.floor(jobs * 0.99)], seconds };
 }
 
-/** One contender's run of `jobs` jobs on fresh worker processes and a fresh queue: throughput, latency, CPU per job. */
-async function runOnce(server, kind, { workers, name, data, jobs, window, concurrency, warmup = 0 }) {
+/** A contender's worker processes and producer on a fresh queue, ready to run jobs. */
+async function startContender(server, kind, { workers, concurrency }) {
   const queue = `bench${process.pid}-${++queueCount}`;
-  const { stop, cpuMs } = await startWorkers(kind, server, queue, workers, concurrency);
+  const started = await startWorkers(kind, server, queue, workers, concurrency);
   const producer = kind === 'threadloop' ? threadloopProducer(server, queue) : rawProducer(server, queue);
   try {
     await producer.ready;
-    // Untimed first, as every workload of the local bench: JIT and connections in their steady state.
-    if (warmup > 0) await windowed(producer, name, data, warmup, window);
-    const [worker0, producer0] = [cpuMs(), process.cpuUsage()];
-    const result = await windowed(producer, name, data, jobs, window);
-    const producerUs = process.cpuUsage(producer0);
-    return { ...result, workerCpuUsPerJob: ((cpuMs() - worker0) * 1000) / jobs, producerCpuUsPerJob: (producerUs.user + producerUs.system) / jobs };
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+  return {
+    /** `jobs` jobs through a window: throughput, latency, and the CPU per job of the workers and of this (the producer's) process. */
+    async measure(name, data, jobs, window) {
+      const [worker0, producer0] = [started.cpuMs(), process.cpuUsage()];
+      const result = await windowed(producer, name, data, jobs, window);
+      const producerUs = process.cpuUsage(producer0);
+      return { ...result, workerCpuUsPerJob: ((started.cpuMs() - worker0) * 1000) / jobs, producerCpuUsPerJob: (producerUs.user + producerUs.system) / jobs };
+    },
+    async stop() {
+      await producer.close();
+      await started.stop();
+    },
+  };
+}
+
+/** One contender's run of `jobs` jobs on fresh worker processes and a fresh queue. */
+async function runOnce(server, kind, { workers, name, data, jobs, window, concurrency }) {
+  const contender = await startContender(server, kind, { workers, concurrency });
+  try {
+    return await contender.measure(name, data, jobs, window);
   } finally {
-    await producer.close();
-    await stop();
+    await contender.stop();
   }
 }
 
@@ -169,17 +189,33 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-/** Every contender on one backend: no-op rounds (alternating), then the CPU speed-up once each. */
+/**
+ * Every contender on one backend: no-op rounds, then the CPU speed-up once each. The no-op
+ * contenders run side by side on queues of their own, as long-running workers do: each is
+ * warmed up once (WARMUP_JOBS: the JIT takes thousands of jobs to settle), then the rounds
+ * alternate between them, their order turning each round.
+ */
 async function measureBackend(server) {
   const jobs = NOOP_JOBS[server.kind];
   const samples = new Map(CONTENDERS.map((c) => [c.id, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
-    for (const { id, label } of order) {
-      const r = await runOnce(server, id, { workers: 1, name: 'noop', data: 0, jobs, window: WINDOW, concurrency: CONCURRENCY, warmup: warmupJobs(jobs) });
-      samples.get(id).push(r);
-      log(`  ${server.kind} round ${round + 1} ${label}: ${r.jobsPerSec.toFixed(0)} jobs/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU per job: worker ${r.workerCpuUsPerJob.toFixed(0)} us, producer ${r.producerCpuUsPerJob.toFixed(0)} us`);
+  const running = new Map();
+  try {
+    for (const { id, label } of CONTENDERS) {
+      const contender = await startContender(server, id, { workers: 1, concurrency: CONCURRENCY });
+      running.set(id, contender);
+      const warm = await contender.measure('noop', 0, WARMUP_JOBS[server.kind], WINDOW);
+      log(`  ${server.kind} ${label}: warmed up with ${WARMUP_JOBS[server.kind]} jobs (${warm.jobsPerSec.toFixed(0)} jobs/s)`);
     }
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
+      for (const { id, label } of order) {
+        const r = await running.get(id).measure('noop', 0, jobs, WINDOW);
+        samples.get(id).push(r);
+        log(`  ${server.kind} round ${round + 1} ${label}: ${r.jobsPerSec.toFixed(0)} jobs/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU per job: worker ${r.workerCpuUsPerJob.toFixed(0)} us, producer ${r.producerCpuUsPerJob.toFixed(0)} us`);
+      }
+    }
+  } finally {
+    for (const contender of running.values()) await contender.stop();
   }
   const rows = [];
   for (const { id, label } of CONTENDERS) {
@@ -195,7 +231,7 @@ async function measureBackend(server) {
       contender: label,
       id,
       rounds: runs.length,
-      warmupJobs: warmupJobs(jobs),
+      warmupJobs: WARMUP_JOBS[server.kind],
       jobsPerSec: pick('jobsPerSec'),
       jobsPerSecRange: [Math.min(...runs.map((r) => r.jobsPerSec)), Math.max(...runs.map((r) => r.jobsPerSec))],
       p50Ms: pick('p50Ms'),
