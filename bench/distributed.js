@@ -107,13 +107,17 @@ function rawProducer(server, queue) {
       // job is looked up, as QueueExecutor does (as soon as it does), or this would wait forever.
       await new Promise((resolve) => {
         let timer;
+        let finished = false;
         const done = () => {
+          finished = true;
           clearTimeout(timer);
           waiting.delete(job.id);
           resolve();
         };
+        // A lookup under way when the event comes must not look again (nor after close()).
         const look = async () => {
-          const stored = await q.getJob(job.id);
+          const stored = await q.getJob(job.id).catch(() => undefined);
+          if (finished) return;
           if (stored?.finishedOn) done();
           else timer = setTimeout(look, LOOK_AFTER_MS);
         };

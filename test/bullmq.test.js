@@ -153,6 +153,18 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.deepStrictEqual(await executor.submit(tasks.list), []);
       });
 
+      test('finished jobs are kept 10 minutes, and on Redis at most 100,000 (PostgreSQL keeps a count by sorting them all at each completion)', HANG_GUARD, async () => {
+        assert.equal(await executor.submit(tasks.echo, 'kept'), 'kept');
+        const raw = rawQueue(server, queue);
+        try {
+          const [job] = await raw.getJobs(['completed'], 0, 0);
+          assert.deepEqual(job.opts.removeOnComplete, kind === 'redis' ? { age: 600, count: 100_000 } : { age: 600 });
+          assert.deepEqual(job.opts.removeOnFail, { age: 3600 });
+        } finally {
+          await raw.close();
+        }
+      });
+
       test('a task error comes back with its class, code, own properties, cause, remote stack and worker', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);
         assert.equal(error.code, 'E_FIXTURE');
