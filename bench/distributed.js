@@ -9,6 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Queue, QueueEvents, createPostgresBackend, withBackend } from 'bullmq';
+import pg from 'pg';
 import { taskModule } from 'threadloop';
 import { QueueExecutor } from 'threadloop/bullmq';
 import { backendsAvailable, lineMatching, startPostgres, startRedis, track } from '../test/helpers/servers.js';
@@ -22,15 +23,16 @@ const ROUNDS = 5;
  * last job, and on PostgreSQL one whose event BullMQ's reader skipped is looked up after 500 ms
  * (by either contender): rounds of 1,500 jobs keep that tail from weighing a third of the round.
  */
-const NOOP_JOBS = { redis: quick ? 1000 : 3000, postgres: quick ? 120 : 1500 };
+const NOOP_JOBS = { redis: quick ? 1000 : 3000, postgres: quick ? 400 : 1500 };
 /**
  * No-op jobs each contender runs untimed first. Fewer measure the JIT at work: a worker
  * process's CPU per job settles only after some 4,000 jobs on Redis (raw BullMQ's from 190 µs to
  * 60, threadloop's from 370 to 120, measured), and threadloop's, with more code to optimize,
  * later — with a quarter of a round's jobs, as this bench had, both ran 10-15% slower, and the
- * ratio between them read 0.81 for 0.89.
+ * ratio between them read 0.71-0.81 where warm runs read 0.86-1.01. On PostgreSQL, at a few
+ * hundred jobs/s, 2,000 (a job there costs the server milliseconds, the JIT's share is small).
  */
-const WARMUP_JOBS = { redis: 5000, postgres: quick ? 200 : 800 };
+const WARMUP_JOBS = { redis: 5000, postgres: quick ? 1000 : 2000 };
 const WINDOW = 64;
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
@@ -86,8 +88,8 @@ function cpuMsOf(pid) {
   }
 }
 
-/** How long the raw producer waits on a job's silence before it looks the job up: QueueExecutor's `reconcileAfterMs` on PostgreSQL. */
-const LOOK_AFTER_MS = 500;
+/** How long the raw producer waits on a job's silence before it looks the job up: QueueExecutor's `reconcileAfterMs`. */
+const LOOK_AFTER_MS = { redis: 5000, postgres: 500 };
 
 /** The raw BullMQ producer: add jobs with a bounded window, results from QueueEvents. */
 function rawProducer(server, queue) {
@@ -105,6 +107,7 @@ function rawProducer(server, queue) {
       const job = await q.add(name, data, { removeOnComplete: { age: 600 } });
       // BullMQ 6.7's PostgreSQL event reader can skip events: after LOOK_AFTER_MS of silence the
       // job is looked up, as QueueExecutor does (as soon as it does), or this would wait forever.
+      const lookAfterMs = LOOK_AFTER_MS[server.kind];
       await new Promise((resolve) => {
         let timer;
         let finished = false;
@@ -119,10 +122,10 @@ function rawProducer(server, queue) {
           const stored = await q.getJob(job.id).catch(() => undefined);
           if (finished) return;
           if (stored?.finishedOn) done();
-          else timer = setTimeout(look, LOOK_AFTER_MS);
+          else timer = setTimeout(look, lookAfterMs);
         };
         waiting.set(job.id, done);
-        timer = setTimeout(look, LOOK_AFTER_MS);
+        timer = setTimeout(look, lookAfterMs);
       });
     },
     close: () => Promise.all([q.close(), events.close()]),
@@ -156,14 +159,36 @@ async function windowed(producer, name, data, jobs, window) {
   return { jobsPerSec: jobs / seconds, p50Ms: latencies[Math.floor(jobs * 0.5)], p99Ms: latencies[Math.floor(jobs * 0.99)], seconds };
 }
 
+/**
+ * The server as one contender sees it. On PostgreSQL, a database of its own: BullMQ announces
+ * every job and event of every queue of a database to every listener there (one channel each,
+ * filtered by queue name on arrival), so contenders idle between their rounds would otherwise
+ * be woken by the one measured — a database is the scope of PostgreSQL's NOTIFY.
+ */
+async function serverFor(server, name) {
+  if (server.kind !== 'postgres') return server;
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return { ...server, url: url.href };
+}
+
 /** A contender's worker processes and producer on a fresh queue, ready to run jobs. */
 async function startContender(server, kind, { workers, concurrency }) {
-  const queue = `bench${process.pid}-${++queueCount}`;
-  const started = await startWorkers(kind, server, queue, workers, concurrency);
-  const producer = kind === 'threadloop' ? threadloopProducer(server, queue) : rawProducer(server, queue);
+  const queue = `bench${process.pid}_${++queueCount}`;
+  const own = await serverFor(server, queue);
+  const started = await startWorkers(kind, own, queue, workers, concurrency);
+  const producer = kind === 'threadloop' ? threadloopProducer(own, queue) : rawProducer(own, queue);
   try {
     await producer.ready;
   } catch (error) {
+    await producer.close().catch(() => {});
     await started.stop();
     throw error;
   }

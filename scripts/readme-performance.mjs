@@ -148,9 +148,9 @@ function distributedBlock(distributed) {
   }
   const rows = distributed.rows;
   const rounds = rows[0].rounds;
-  const warmups = [...new Map(rows.map((r) => [r.backend, r.warmupJobs])).entries()].map(([backend, jobs]) => `${formatNumber(jobs)} on ${backend}`);
+  const warmups = [...new Map(rows.map((r) => [r.backend, r.warmupJobs])).entries()].map(([backend, jobs], i) => `${formatNumber(jobs)}${i === 0 ? ' untimed jobs' : ''} on ${backend}`);
   const warmup = rows[0].warmedOnce
-    ? `, each contender's worker process started once per backend and warmed up with ${warmups.join(', ')} untimed jobs`
+    ? `, each contender's worker process started once per backend (on PostgreSQL, with a database of its own) and warmed up with ${warmups.join(', ')}`
     : rows[0].warmupJobs > 0 ? ', each round after a quarter as many untimed' : '';
   const lines = [
     `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}; then CPU-bound jobs on one worker process and on two.`,

@@ -55,6 +55,11 @@ async function stopWorker(child) {
   await child.exited;
 }
 
+/** A job's arguments as stored: `~` and JSON for a short list of numbers and short strings, else v8-serialized in base64. */
+function storedArgs(a) {
+  return a.startsWith('~') ? JSON.parse(a.slice(1)) : deserialize(Buffer.from(a, 'base64'));
+}
+
 function rawQueue(server, name) {
   if (server.kind === 'redis') {
     const { port } = new URL(server.url);
@@ -151,6 +156,20 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         assert.deepStrictEqual(await executor.submit(tasks.list, 1, undefined, -0, 'b'), [1, undefined, -0, 'b']);
         assert.deepStrictEqual(await executor.submit(tasks.list, ...Array.from({ length: 40 }, (_, i) => i)), Array.from({ length: 40 }, (_, i) => i));
         assert.deepStrictEqual(await executor.submit(tasks.list), []);
+        // A list with more than its items (a regex match's index, input, groups) keeps them.
+        const match = await executor.submit(tasks.match, 'abc', '(?<x>b)');
+        assert.deepEqual([match.length, match[0], match.index, match.input, match.groups?.x], [2, 'b', 1, 'abc', 'b']);
+        // Which form each took (a JSON one marks itself with '~'): what JSON carries exactly went as JSON.
+        await executor.submit(tasks.list, 7, 'pin-json');
+        await executor.submit(tasks.list, -0, 'pin-v8');
+        const raw = rawQueue(server, queue);
+        try {
+          const stored = (await raw.getJobs(['completed'])).map((job) => job.data.a);
+          const form = (pin) => stored.filter((a) => storedArgs(a).includes(pin)).map((a) => (a.startsWith('~') ? 'json' : 'v8'));
+          assert.deepEqual([form('pin-json'), form('pin-v8')], [['json'], ['v8']]);
+        } finally {
+          await raw.close();
+        }
       });
 
       test('finished jobs are kept 10 minutes, and on Redis at most 100,000 (PostgreSQL keeps a count by sorting them all at each completion)', HANG_GUARD, async () => {
@@ -376,6 +395,8 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         const small = new QueueExecutor({ queue, connection: server.url, maxPayloadBytes: 4096 });
         try {
           assert.throws(() => small.submit(tasks.echo, new Uint8Array(10_000)), (e) => e instanceof TaskSerializationError && /4096 bytes \(maxPayloadBytes\)/.test(e.message));
+          // Counted in bytes, whichever form they take: ten short strings of 3-byte characters are 2,592 characters, 7,712 bytes as JSON.
+          assert.throws(() => small.submit(tasks.list, ...Array(10).fill('中'.repeat(256))), (e) => e instanceof TaskSerializationError && /4096 bytes \(maxPayloadBytes\)/.test(e.message));
           await rejectsWith(executor.submit(tasks.bigResult, 2 * 1024 * 1024), TaskSerializationError, /result of 'fx\.bigResult'.*maxPayloadBytes/);
         } finally {
           await small.shutdown();
@@ -670,9 +691,9 @@ for (const kind of found) {
       await within(starting, 30_000, 'the worker to reach the server');
       // The producer hears its outcome too: its event reader, which failed to start (PostgreSQL), reads now.
       assert.equal(await within(later, 10_000, 'the later job to settle'), 2);
-      // (Arguments travel v8-serialized, in base64.) Only the later job's [2]; the failed one's [1] was never sent.
+      // Only the later job's [2]; the failed one's [1] was never sent.
       const jobs = await raw.getJobs(['waiting', 'active', 'completed', 'failed']);
-      assert.deepEqual(jobs.map((job) => deserialize(Buffer.from(job.data.a, 'base64'))), [[2]]);
+      assert.deepEqual(jobs.map((job) => storedArgs(job.data.a)), [[2]]);
     } finally {
       // Whatever failed above: a producer or worker left retrying would keep this file's process alive for ever.
       await starting?.then((worker) => worker.close(), () => {});
