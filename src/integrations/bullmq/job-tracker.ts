@@ -379,8 +379,7 @@ export class JobTracker implements JobOwner {
       // Not past the deadline: a server that does not answer fails the futures at connectionTimeoutMs, not seconds after.
       const left = this.settings.connectionTimeoutMs - (Date.now() - this.#lastContact);
       // (+5 ms: a timer may fire a little before Date.now() says its time has come.)
-      // (At least 500 ms of patience, however often it checks: a loaded server is not a lost one.)
-      const reachable = await withTimeout(this.queue.getWorkersCount(), Math.max(100, Math.min(Math.max(this.settings.checkEveryMs * 2, 500), left + 5)));
+      const reachable = await withTimeout(this.queue.getWorkersCount(), Math.max(100, Math.min(this.settings.checkEveryMs * 2, left + 5)));
       const now = Date.now();
       if (reachable === undefined) {
         if (now - this.#lastContact >= this.settings.connectionTimeoutMs) this.#failAll();

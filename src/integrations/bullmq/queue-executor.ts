@@ -115,7 +115,7 @@ export class QueueExecutor implements Executor {
       // BullMQ 6.7's PostgreSQL event reader can skip an event (ids committed out of order):
       // the producer asks about its silent jobs sooner there.
       reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
-      checkEveryMs: backend.kind === 'postgres' ? 100 : 1_000,
+      checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer, () => this.#state !== 'open');
     this.#ready.then(() => this.#tracker.markReached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
