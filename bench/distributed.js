@@ -29,7 +29,7 @@ const NOOP_JOBS = { redis: quick ? 1000 : 3000, postgres: quick ? 400 : 1500 };
  * process's CPU per job settles only after some 4,000 jobs on Redis (raw BullMQ's from 190 µs to
  * 60, threadloop's from 370 to 120, measured), and threadloop's, with more code to optimize,
  * later — with a quarter of a round's jobs, as this bench had, both ran 10-15% slower, and the
- * ratio between them read 0.71-0.81 where warm runs read 0.86-1.01. On PostgreSQL, at a few
+ * ratio between them read 0.71-0.81 where warm runs read 0.84-1.01. On PostgreSQL, at a few
  * hundred jobs/s, 2,000 (a job there costs the server milliseconds, the JIT's share is small).
  */
 const WARMUP_JOBS = { redis: 5000, postgres: quick ? 1000 : 2000 };
