@@ -9,6 +9,7 @@ import { deserialize } from 'node:v8';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue, withBackend, createPostgresBackend } from 'bullmq';
+import pg from 'pg';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
 import { QueueConnectionError, QueueExecutor, startQueueWorker } from 'threadloop/bullmq';
 import { backendsAvailable, freePort, lineMatching, startPostgres, startRedis, track } from './helpers/servers.js';
@@ -183,6 +184,34 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           await raw.close();
         }
       });
+
+      if (kind === 'postgres') {
+        test('on PostgreSQL consents travel by NOTIFY, not as event rows; with those sessions cut, jobs still start (asked again on the stream), and the wire comes back', HANG_GUARD, async () => {
+          const sql = async (text, values) => {
+            const client = new pg.Client({ connectionString: server.url });
+            await client.connect();
+            try {
+              return (await client.query(text, values)).rows;
+            } finally {
+              await client.end();
+            }
+          };
+          const startRows = async () => (await sql(`SELECT count(*)::int AS n FROM bullmq.event WHERE queue = $1 AND event = 'threadloop:start'`, [`${queue}-threadloop`]))[0].n;
+          // (Polled every 50 ms: a server's sessions have no event to wait for.)
+          const wires = async () => (await new Promise((resolve) => setTimeout(resolve, 50)), await sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'threadloop-consents'`))[0].n;
+          const run = (n) => Promise.all(Array.from({ length: n }, (_, i) => executor.submit(tasks.echo, i)));
+          await run(4); // (the producer's sending session opens with its first consent)
+          const deadline = Date.now() + 30_000;
+          while ((await wires()) < 3) assert.ok(Date.now() < deadline, 'two workers listening and a producer sending, on sessions of their own');
+          const rowsBefore = await startRows();
+          assert.deepEqual(await run(40), Array.from({ length: 40 }, (_, i) => i));
+          assert.ok((await startRows()) - rowsBefore < 10, `most of 40 consents went by NOTIFY, not as ${(await startRows()) - rowsBefore} event rows`);
+          const [{ n: cut }] = await sql(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'threadloop-consents'`);
+          assert.ok(cut >= 3, `cut ${cut} sessions`);
+          assert.deepEqual(await run(20), Array.from({ length: 20 }, (_, i) => i));
+          while ((await wires()) < 3) assert.ok(Date.now() < deadline + 30_000, 'the listeners and the sender back');
+        });
+      }
 
       test('a task error comes back with its class, code, own properties, cause, remote stack and worker', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);

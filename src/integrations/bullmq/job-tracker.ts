@@ -11,6 +11,7 @@ import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { CancelEvent } from './cancel-event.js';
 import { ProducerVoice } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
+import type { ConsentWire } from './pg-consent.js';
 import { describeConnectionError, QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
@@ -27,6 +28,7 @@ export interface TrackerSettings {
   readonly reconcileAfterMs: number;
   /** How often the server's health and our silent jobs are checked. */
   readonly checkEveryMs: number;
+  readonly consentWire?: ConsentWire; // where consents go first, if set (pg-consent.ts)
 }
 
 type Waiter = { readonly until: 'room' | 'drained' | 'idle'; readonly resolve: () => void };
@@ -62,10 +64,10 @@ export class JobTracker implements JobOwner {
     private readonly settings: TrackerSettings,
     private readonly roomFor: (queued: number) => boolean,
   ) {
-    this.#voice = new ProducerVoice(producer, settings.producer);
+    this.#voice = new ProducerVoice(producer, settings.producer, settings.consentWire);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
-      for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id);
+      for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, true);
     }) as never);
     events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
     events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
@@ -145,12 +147,12 @@ export class JobTracker implements JobOwner {
   // ── what the queue says ────────────────────────────────────────────────────────────────
 
   /** A worker took the job (its 'active' event, or the worker's ask): it starts, or is told it was cancelled. */
-  #onActive(jobId: string): void {
+  #onActive(jobId: string, asked = false): void {
     const job = this.#jobs.get(jobId);
     if (job === undefined) {
       if (this.#withdrawnIds.has(jobId)) this.#tellCancelled(jobId);
       // Settled and forgotten here (failed after connectionTimeoutMs, say): it may run.
-      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId);
+      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId, asked);
       return;
     }
     job.heardAt = this.#lastContact = Date.now();
@@ -159,7 +161,7 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    this.#voice.consent(jobId);
+    this.#voice.consent(jobId, asked);
     if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
     job.state = 'active';
     job.startedAt = performance.now();

@@ -4,6 +4,7 @@
  */
 import type { QueueEventsProducer } from 'bullmq';
 import { publishCancel, type CancelEvent } from './cancel-event.js';
+import type { ConsentWire } from './pg-consent.js';
 import { ALIVE_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, publish, START_EVENT } from './start-consent.js';
 
 /** A worker counts a producer gone after PRODUCER_SILENCE_MS without a word; half is the margin. */
@@ -11,8 +12,9 @@ const HALF_SILENCE = PRODUCER_SILENCE_MS / 2;
 
 /** One producer's voice on the control stream. @internal */
 export class ProducerVoice {
-  /** Jobs whose start is consented to, to be said in one event. */
+  /** Jobs whose start is consented to, to be said together: on the wire if there is one, and on the stream (answers to asks). */
   #consented: string[] = [];
+  #consentedDurably: string[] = [];
   /** What is being said right now (bye waits for it). */
   readonly #saying = new Set<Promise<void>>();
   /** Date.now() of the last word the server took, and of the first word after the last gap of HALF_SILENCE or more. */
@@ -24,6 +26,8 @@ export class ProducerVoice {
     private readonly stream: QueueEventsProducer,
     /** This producer's id: its job ids are `<producer>-<n>`. */
     private readonly producer: string,
+    /** A faster channel for consents (PostgreSQL's NOTIFY), which may lose them. */
+    private readonly wire?: ConsentWire,
   ) {}
 
   /**
@@ -35,14 +39,22 @@ export class ProducerVoice {
     return sentAt === 0 || (Date.now() - this.#lastSaid <= HALF_SILENCE && sentAt >= this.#speakingSince);
   }
 
-  /** Lets a job start; the consents of one batch of events read travel in one event. */
-  consent(jobId: string): void {
-    if (this.#consented.push(jobId) > 1) return;
+  /**
+   * Lets a job start; the consents of one batch of events read travel together. An answer to a
+   * worker's ask (`durably`) goes on the stream: the wire may be what lost the first consent.
+   */
+  consent(jobId: string, durably = false): void {
+    (durably || this.wire === undefined ? this.#consentedDurably : this.#consented).push(jobId);
+    if (this.#consented.length + this.#consentedDurably.length > 1) return; // said with the others
     // After the events read together (emitted in one synchronous loop): one event for them all.
     queueMicrotask(() => {
-      const ids = this.#consented.join(',');
+      const [fast, durable] = [this.#consented, this.#consentedDurably];
       this.#consented = [];
-      void this.#say(publish(this.stream, START_EVENT, { producer: this.producer, ids }));
+      this.#consentedDurably = [];
+      const onStream = (ids: string[]) => void this.#say(publish(this.stream, START_EVENT, { producer: this.producer, ids: ids.join(',') }));
+      if (durable.length > 0) onStream(durable);
+      // Not counted as speaking (#say): a worker may not hear the wire, and must hear the stream.
+      if (fast.length > 0) this.wire!.send(this.producer, fast).catch(() => onStream(fast));
     });
   }
 

@@ -107,6 +107,7 @@ export class QueueExecutor implements Executor {
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
     const control = backend.newEventsProducer(controlQueue(queue));
+    const consentWire = backend.newConsentWire(queue);
     producer.on('error', () => {}); // connection trouble: it reconnects (the tracker listens on the others)
     this.#tracker = new JobTracker(bullQueue, events, control, {
       producer: this.#idPrefix,
@@ -116,6 +117,7 @@ export class QueueExecutor implements Executor {
       // the producer asks about its silent jobs sooner there.
       reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
+      ...(consentWire === undefined ? {} : { consentWire }),
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer, () => this.#state !== 'open');
     this.#ready.then(() => this.#tracker.markReached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
@@ -129,7 +131,7 @@ export class QueueExecutor implements Executor {
       if (reached) await Promise.race([this.#tracker.sayBye(), new Promise((resolve) => (byeTimer = setTimeout(resolve, 2_000)))]);
       clearTimeout(byeTimer);
       // A close waits for the server; one that is gone gets its connections dropped instead.
-      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close()]);
+      const closed = Promise.allSettled([bullQueue.close(), events.close(), producer.close(), control.close(), consentWire?.close()]);
       let timer: NodeJS.Timeout | undefined;
       const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 2_000, true)))]);
       clearTimeout(timer);

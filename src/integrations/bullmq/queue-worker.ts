@@ -282,6 +282,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     consents.heard(producer);
     consents.started(ids);
   }) as never);
+  // Consents come on the stream, and first, where the backend has one, on a faster wire (pg-consent.ts).
+  const consentWire = backend.newConsentWire(options.queue);
+  consentWire?.listen((producer, ids) => {
+    consents.heard(producer);
+    consents.started(ids);
+  });
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
   events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);
@@ -301,6 +307,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     gaveUp = true;
     backend.giveUp();
     await Promise.all([worker, events].map((part) => part.disconnect().catch(() => {})));
+    await consentWire?.close();
     consents.close();
     if (ownPool) await executor.shutdown({ force: true });
     throw error;
@@ -343,7 +350,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           giveUp.clear();
           timer.clear();
           consents.close();
-          await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close()].map((p) => p?.catch(() => {})));
+          await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close(), consentWire?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
           if (ownPool) await executor.shutdown({ force: letGo });
         }
