@@ -8,7 +8,7 @@
  */
 import * as bullmq from 'bullmq';
 import { describe } from './internals.js';
-import { opensSessions, pgConsentWire, type ConsentWire } from './pg-consent.js';
+import { loadPg, opensSessions, pgConsentWire, type ConsentWire } from './pg-consent.js';
 
 /** Where a queue lives: a URL (the scheme picks the backend), or BullMQ's connection options. */
 export type QueueConnection = string | URL | bullmq.ConnectionOptions | PostgresConnection;
@@ -100,7 +100,10 @@ function postgresBackend(connection: bullmq.PostgresConnectionOptions, where: st
     newWorker: (name, processor, options) => new pg.Worker(name, processor, { ...options, connection } as Options<Partial<bullmq.WorkerOptions>>),
     newQueueEvents: (name, options) => new pg.QueueEvents(name, { ...options, connection } as Options<Partial<bullmq.QueueEventsOptions>>),
     newEventsProducer: (name) => new pg.QueueEventsProducer(name, { connection }),
-    newConsentWire: (queue) => (opensSessions(connection) ? pgConsentWire(connection, queue) : undefined),
+    newConsentWire: (queue) => {
+      const pgModule = opensSessions(connection) ? loadPg() : undefined;
+      return pgModule === undefined ? undefined : pgConsentWire(pgModule, connection, queue);
+    },
   };
 }
 

@@ -26,6 +26,10 @@ interface PgClient extends EventEmitter {
   query(text: string, values?: unknown[]): Promise<unknown>;
   end(): Promise<void>;
 }
+/** The `pg` module's Client. @internal */
+export interface PgModule {
+  Client: new (config: object) => PgClient;
+}
 interface Notification {
   readonly channel: string;
   readonly payload?: string;
@@ -49,20 +53,32 @@ export interface ConsentWire {
 }
 
 /** A ConsentWire with sessions of its own, opened with `connection` (see `opensSessions`). @internal */
-export function pgConsentWire(connection: bullmq.PostgresConnectionOptions, queue: string): ConsentWire {
+export function pgConsentWire(pg: PgModule, connection: bullmq.PostgresConnectionOptions, queue: string): ConsentWire {
   const channel = consentChannel(queue);
   let closed = false;
   let sender: Promise<PgClient> | undefined;
   let listener: PgClient | undefined;
   let retry: NodeJS.Timeout | undefined;
 
-  /** A session of its own: LISTEN needs one; sends reuse one. */
+  /**
+   * A session of its own: LISTEN needs one; sends reuse one. Keep-alive, so that a session a
+   * network drops silently ends (BullMQ's LISTEN session does the same); a bounded connect and
+   * query, so that a send to a server that does not answer fails over to the stream; and no wait
+   * for the disk at commit: a consent lost to a crash only delays a start.
+   */
   const session = async (): Promise<PgClient> => {
-    const { Client } = createRequire(import.meta.url)('pg') as { Client: new (config: object) => PgClient };
     const config = typeof connection === 'string' ? { connectionString: connection } : { ...(connection as object) };
-    const client = new Client({ ...config, application_name: 'threadloop-consents' });
+    const client = new pg.Client({
+      application_name: 'threadloop-consents',
+      ...config,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 5_000,
+    });
     client.on('error', () => {}); // a dropped session: 'end' follows, and the next use makes another
     await client.connect();
+    await client.query('SET synchronous_commit = off');
     return client;
   };
   const drop = (client: PgClient): void => void client.end().catch(() => {});
@@ -74,43 +90,59 @@ export function pgConsentWire(connection: bullmq.PostgresConnectionOptions, queu
         client.once('end', () => (sender = undefined));
         return client;
       });
-      sender.catch(() => (sender = undefined));
-      const client = await sender;
-      for (let at = 0; at < ids.length; at += IDS_PER_NOTIFY) {
-        const payload = JSON.stringify({ p: producer, i: ids.slice(at, at + IDS_PER_NOTIFY).join(',') });
-        await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      const current = sender;
+      try {
+        const client = await current;
+        for (let at = 0; at < ids.length; at += IDS_PER_NOTIFY) {
+          const payload = JSON.stringify({ p: producer, i: ids.slice(at, at + IDS_PER_NOTIFY).join(',') });
+          await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+        }
+      } catch (error) {
+        // A session that failed once is not trusted again: the next send opens another.
+        if (sender === current) sender = undefined;
+        void current.then(drop, () => {});
+        throw error;
       }
     },
     listen(onConsent) {
-      const start = (delayMs: number): void => {
+      let delayMs = 0;
+      const start = (): void => {
         retry = setTimeout(() => {
           retry = undefined;
           if (closed) return;
+          const openedAt = Date.now();
           session().then(
             async (client) => {
               if (closed) return drop(client);
               listener = client;
               client.on('notification', (message: Notification) => {
                 if (message.channel !== channel || message.payload === undefined) return;
+                let said: { p?: unknown; i?: unknown };
                 try {
-                  const { p, i } = JSON.parse(message.payload) as { p: string; i: string };
-                  onConsent(p, i);
+                  said = JSON.parse(message.payload) as { p?: unknown; i?: unknown };
                 } catch {
-                  // not ours
+                  return; // not ours
                 }
+                if (typeof said.p === 'string' && typeof said.i === 'string') onConsent(said.p, said.i);
               });
               client.once('end', () => {
                 if (listener === client) listener = undefined;
-                start(250);
+                // A session that ends soon after it opened (a server that refuses LISTEN, a short
+                // idle timeout) is opened again less and less often: up to every 5 s.
+                delayMs = Date.now() - openedAt < 5_000 ? Math.min(5_000, Math.max(250, delayMs * 2)) : 250;
+                start();
               });
               await client.query(`LISTEN ${channel}`).catch(() => drop(client));
             },
-            () => start(Math.min(2_000, Math.max(250, delayMs * 2))),
+            () => {
+              delayMs = Math.min(5_000, Math.max(250, delayMs * 2));
+              start();
+            },
           );
         }, delayMs);
         retry.unref();
       };
-      start(0);
+      start();
     },
     async close() {
       closed = true;
@@ -121,6 +153,22 @@ export function pgConsentWire(connection: bullmq.PostgresConnectionOptions, queu
       for (const client of clients) drop(client);
     },
   };
+}
+
+/**
+ * `pg`, as threadloop resolves it or else as BullMQ does (which loads it for its PostgreSQL
+ * backend); undefined if neither can, and consents then go on the stream alone. @internal
+ */
+export function loadPg(): PgModule | undefined {
+  const here = createRequire(import.meta.url);
+  for (const from of [() => here, () => createRequire(here.resolve('bullmq'))]) {
+    try {
+      return from()('pg') as PgModule;
+    } catch {
+      // the next place
+    }
+  }
+  return undefined;
 }
 
 /**

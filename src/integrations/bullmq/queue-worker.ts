@@ -282,7 +282,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     consents.heard(producer);
     consents.started(ids);
   }) as never);
-  // Consents come on the stream, and first, where the backend has one, on a faster wire (pg-consent.ts).
+  // Consents come on a faster wire where the backend has one (pg-consent.ts), and on the stream (answers to asks; all of them elsewhere).
   const consentWire = backend.newConsentWire(options.queue);
   consentWire?.listen((producer, ids) => {
     consents.heard(producer);
