@@ -283,6 +283,9 @@ async function measureBackend(server) {
   return rows;
 }
 
+/** A ratio with two decimals, rounded toward a miss (as the README's margins are): 0.899 of a 0.9 bound never reads 0.90. */
+const towardMiss = (ratio, round) => (Math[round](ratio * 100) / 100).toFixed(2);
+
 const { found, missing } = backendsAvailable();
 if (missing.length > 0) log(`distributed: not available here: ${missing.map((m) => `${m.kind} (${m.why})`).join('; ')}`);
 const rows = [];
@@ -297,8 +300,8 @@ for (const backend of quick && found.includes('redis') ? ['redis'] : found) {
     const ours = measured.find((r) => r.id === 'threadloop');
     targets.push(
       // margin: how many times better than its bound (>= 1: met), as the local targets have it.
-      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, margin: ours.jobsPerSec / (0.9 * raw.jobsPerSec), detail: `${(ours.jobsPerSec / raw.jobsPerSec).toFixed(2)}x (median of ${ROUNDS} rounds each)` },
-      { name: `${backend}: threadloop/bullmq p50 latency <= 1.1x raw BullMQ`, pass: ours.p50Ms <= 1.1 * raw.p50Ms, margin: (1.1 * raw.p50Ms) / ours.p50Ms, detail: `${(ours.p50Ms / raw.p50Ms).toFixed(2)}x` },
+      { name: `${backend}: threadloop/bullmq no-op throughput >= 0.9x raw BullMQ`, pass: ours.jobsPerSec >= 0.9 * raw.jobsPerSec, margin: ours.jobsPerSec / (0.9 * raw.jobsPerSec), detail: `${towardMiss(ours.jobsPerSec / raw.jobsPerSec, 'floor')}x (median of ${ROUNDS} rounds each)` },
+      { name: `${backend}: threadloop/bullmq p50 latency <= 1.1x raw BullMQ`, pass: ours.p50Ms <= 1.1 * raw.p50Ms, margin: (1.1 * raw.p50Ms) / ours.p50Ms, detail: `${towardMiss(ours.p50Ms / raw.p50Ms, 'ceil')}x` },
     );
   } finally {
     await server.stop();
