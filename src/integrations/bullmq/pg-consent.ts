@@ -78,7 +78,12 @@ export function pgConsentWire(pg: PgModule, connection: bullmq.PostgresConnectio
     });
     client.on('error', () => {}); // a dropped session: 'end' follows, and the next use makes another
     await client.connect();
-    await client.query('SET synchronous_commit = off');
+    try {
+      await client.query('SET synchronous_commit = off');
+    } catch (error) {
+      void client.end().catch(() => {});
+      throw error;
+    }
     return client;
   };
   const drop = (client: PgClient): void => void client.end().catch(() => {});
