@@ -11,7 +11,6 @@ import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { CancelEvent } from './cancel-event.js';
 import { ProducerVoice } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
-import type { ConsentWire } from './pg-consent.js';
 import { describeConnectionError, QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
@@ -28,7 +27,7 @@ export interface TrackerSettings {
   readonly reconcileAfterMs: number;
   /** How often the server's health and our silent jobs are checked. */
   readonly checkEveryMs: number;
-  readonly consentWire?: ConsentWire; // where consents go first, if set (pg-consent.ts)
+  readonly consentWire?: import('./pg-consent.js').ConsentWire; // where consents go first, if set
 }
 
 type Waiter = { readonly until: 'room' | 'drained' | 'idle'; readonly resolve: () => void };
