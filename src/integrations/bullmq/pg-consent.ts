@@ -39,7 +39,7 @@ interface Notification {
 const IDS_PER_NOTIFY = 200;
 
 /** The NOTIFY channel of a queue's consents (an identifier: hex, short). @internal */
-export function consentChannel(queue: string): string {
+function consentChannel(queue: string): string {
   return `threadloop_start_${createHash('sha256').update(queue).digest('hex').slice(0, 24)}`;
 }
 
@@ -57,6 +57,8 @@ export function pgConsentWire(pg: PgModule, connection: bullmq.PostgresConnectio
   const channel = consentChannel(queue);
   let closed = false;
   let sender: Promise<PgClient> | undefined;
+  /** The sends under way, in turn. */
+  let sending: Promise<void> = Promise.resolve();
   let listener: PgClient | undefined;
   let retry: NodeJS.Timeout | undefined;
 
@@ -96,12 +98,17 @@ export function pgConsentWire(pg: PgModule, connection: bullmq.PostgresConnectio
         return client;
       });
       const current = sender;
-      try {
+      // One query at a time on the session (pg deprecates queueing them on a client).
+      const turn = sending.then(async () => {
         const client = await current;
         for (let at = 0; at < ids.length; at += IDS_PER_NOTIFY) {
           const payload = JSON.stringify({ p: producer, i: ids.slice(at, at + IDS_PER_NOTIFY).join(',') });
           await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
         }
+      });
+      sending = turn.catch(() => {});
+      try {
+        await turn;
       } catch (error) {
         // A session that failed once is not trusted again: the next send opens another.
         if (sender === current) sender = undefined;

@@ -278,16 +278,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (entry === undefined) recent.add(event);
     else entry.stop.stop(cancelError(event));
   }) as never);
-  events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => {
-    consents.heard(producer);
-    consents.started(ids);
-  }) as never);
+  events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => consents.started(producer, ids)) as never);
   // Consents come on a faster wire where the backend has one (pg-consent.ts), and on the stream (answers to asks; all of them elsewhere).
   const consentWire = backend.newConsentWire(options.queue);
-  consentWire?.listen((producer, ids) => {
-    consents.heard(producer);
-    consents.started(ids);
-  });
+  consentWire?.listen((producer, ids) => consents.started(producer, ids));
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
   events.on(PROBE_EVENT as 'added', (({ worker: from, n }: { worker: string; n: string }) => from === probeId && consents.probed(Number(n))) as never);

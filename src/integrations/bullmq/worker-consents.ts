@@ -53,8 +53,9 @@ export class StartConsents {
     }
   }
 
-  /** The producer consented to these jobs. */
-  started(ids: string): void {
+  /** `producer` consented to these jobs (which also says it is alive). */
+  started(producer: string, ids: string): void {
+    this.heard(producer);
     const now = Date.now();
     for (const id of ids.split(',')) {
       if (this.#waiting.has(id)) this.#go(id);
