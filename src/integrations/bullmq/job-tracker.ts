@@ -121,9 +121,9 @@ export class JobTracker implements JobOwner {
     for (const job of [...this.#jobs.values()]) {
       if (job.future.done() || job.state === 'withdrawn') continue;
       if (job.queued && job.future.cancel()) continue;
-      // Aborted where it runs, and taken out of the queue where it waits (handed back, say).
+      // Aborted where it runs, taken out of the queue where it waits; withdrawn: asked, it says cancel.
+      this.#settle(job, 'cancelled', error, 'withdrawn');
       this.#remove(job, { jobId: job.id, why: 'abort', reason: error.message });
-      this.#settle(job, 'cancelled', error);
     }
   }
 
