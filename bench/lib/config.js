@@ -49,10 +49,15 @@ const QUICK = {
   share: 'contender',
   noopTasks: 10_000,
   noopWarmup: 5_000, // half the workload, repeated for noopWarmupMs
-  noopWarmupMs: 80,
-  noopMs: 120,
+  // Long enough to time the steady state, as the full run does: after 80 ms a fast pool still
+  // ran partly unoptimized (a third of its warm speed on an Intel VM: 143k tasks/s against 440k;
+  // V8 compiles on a background thread, which competes with the workers on two cores), and a
+  // quick run reported a third of the full run's ratios. The time buys it the child's first
+  // measurement: the others share its compiled code.
+  noopWarmupMs: 400,
+  noopMs: 150,
   windowTasks: 10_000,
-  latencyWarmupMs: 300,
+  latencyWarmupMs: 500, // blocking calls take a few thousand to settle into spinning (see harness.js)
   roundtripCalls: 1_000,
   roundtripWarmup: 300,
   cpuTasks: 16,
