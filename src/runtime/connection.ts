@@ -169,13 +169,13 @@ export class Connection implements CallSender, StreamOut {
     const transfer = this.#transfer;
     this.#out = [];
     this.#transfer = [];
+    this.linger?.sending(); // before the peer can answer (see Linger.sending)
     try {
       this.channel.post(frame, transfer);
     } catch (error) {
       this.#postOneByOne(frame, transfer, error);
     }
     this.wake?.bump();
-    this.linger?.sent();
   }
 
   /**

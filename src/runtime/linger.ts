@@ -24,7 +24,10 @@
  * - adaptive (SpinBackoff): a linger that catches nothing makes the worker skip the next 1, 2,
  *   4 … 64 chances (a catch starts over), so a worker whose calls come seldom — or that shares
  *   its CPU with the caller, whom its spinning would only hold up — ends up asleep in its event
- *   loop as before, having spent one budget per 64 batches at most.
+ *   loop as before, having spent one budget per 64 batches at most. Not while the caller blocks
+ *   in resultSync, though: it calls again as soon as it wakes, and a sequence of blocking calls
+ *   that fell into sleeping on both sides stayed there for thousands of calls (12-20 µs each
+ *   where spinning takes 3-5 on an Intel Xeon VM).
  */
 import type { LingerSettings } from '../wire/protocol.js';
 import { Cores, SpinBackoff, type Wake } from '../wire/wake.js';
@@ -37,6 +40,8 @@ export interface Lingerer {
   poll(on: boolean): void;
   /** Sends what is queued now. */
   flush(): void;
+  /** Whether the peer polls now: blocked, waiting for an answer. */
+  peerPolls(): boolean;
 }
 
 /**
@@ -82,11 +87,19 @@ export class Linger {
     this.#conn = conn;
   }
 
-  /** This worker just sent a frame: linger once the event loop has turned, if worth it. */
-  sent(): void {
-    if (this.#state !== 'idle' || !this.#cores.lingering) return;
+  /**
+   * This worker is about to send a frame: linger once the event loop has turned, if worth it.
+   * It polls from now, before the frame goes out: a peer blocked in resultSync wakes to that
+   * frame and may call again before the linger begins (the wake-up alone costs this thread a
+   * system call); polled, that call comes through shared memory, where the linger's first look
+   * finds it — through the port it would wait for an event-loop turn here, and the peer would
+   * sleep meanwhile, which sets the two taking turns asleep call after call.
+   */
+  sending(): void {
+    if (this.#state !== 'idle' || !this.#cores.lingering || this.#conn === undefined) return;
     if (!this.#backoff.shouldSpin()) return;
     this.#state = 'armed';
+    this.#conn.poll(true);
     setImmediate(this.#linger);
   }
 
@@ -97,8 +110,9 @@ export class Linger {
       again = this.#serve();
     } finally {
       this.#state = 'idle';
+      this.#conn!.poll(false); // the poll of `sending`
     }
-    if (again) this.sent();
+    if (again) this.sending();
   };
 
   /**
@@ -124,7 +138,10 @@ export class Linger {
         if (conn.receivePending() === 0) {
           const caught = this.#spinInPlace(seen);
           if (caught === undefined) return false; // no place free
-          this.#backoff.spun(caught);
+          // A peer that polls is blocked in resultSync: its next call missed this spin because its
+          // own wake-up outlasted the budget (a halted vCPU), not because none comes — backing off
+          // then would leave both threads sleeping, call after call.
+          if (caught || !conn.peerPolls()) this.#backoff.spun(caught);
           if (!caught) return false;
           conn.receivePending();
         }
