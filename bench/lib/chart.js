@@ -68,7 +68,7 @@ const ratioText = (r) => `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r
  * ratio: its cell is outlined, without a number.
  */
 function targetsOn(run, id, key, contender) {
-  return TARGETS.filter((t) => t.m === id && t.key === key && t.vs === contender).map((t) => ({
+  return TARGETS.filter((t) => t.m === id && t.key === key && t.vs === contender && t.vsM === undefined).map((t) => ({
     need: t.offset ? undefined : t.op === '>=' ? t.factor : 1 / t.factor,
     pass: run.targets.find((r) => r.name === t.name)?.pass,
   }));

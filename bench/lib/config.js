@@ -54,16 +54,16 @@ const QUICK = {
   // V8 compiles on a background thread, which competes with the workers on two cores), and a
   // quick run reported a third of the full run's ratios. The time buys it the child's first
   // measurement: the others share its compiled code.
-  noopWarmupMs: 400,
-  noopMs: 150,
+  noopWarmupMs: 300,
+  noopMs: 120,
   windowTasks: 10_000,
-  latencyWarmupMs: 500, // blocking calls take a few thousand to settle into spinning (see harness.js)
+  latencyWarmupMs: 400, // blocking calls take a few thousand to settle into spinning (see harness.js)
   roundtripCalls: 1_000,
   roundtripWarmup: 300,
   cpuTasks: 16,
   fibN: 25, // about 1 ms a task: dispatch is still under 1 % of it
   cpuReps: 3,
-  payloadWarmupMs: 50,
+  payloadWarmupMs: 200, // 50 ms timed a transfer loop at a third of its warm speed
   payloadMs: 100,
   payloadSequential: 16,
   idleMs: 100,
