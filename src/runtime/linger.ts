@@ -145,7 +145,10 @@ export class Linger {
           if (caught === undefined) return false; // no place free
           // A peer that polls is blocked in resultSync: its next call missed this spin because its
           // own wake-up outlasted the budget (a halted vCPU), not because none comes — backing off
-          // then would leave both threads sleeping, call after call.
+          // then would leave both threads sleeping, call after call. The price: a caller that
+          // computes between blocking calls costs the worker one budget of spinning per call, on
+          // a core no busy worker needs (forgiving only 4 or 16 misses in a row, then backing
+          // off, let sequences fall asleep again: measured).
           if (caught || !conn.peerPolls()) this.#backoff.spun(caught);
           if (!caught) return false;
           conn.receivePending();
