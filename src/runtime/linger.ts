@@ -51,16 +51,15 @@ export interface Lingerer {
 const SERVE_MS = 1;
 
 /**
- * `idle`: in the event loop; `armed`: a linger is due (setImmediate); `lingering`: spinning or
- * serving what it caught.
+ * `idle`: in the event loop; `armed`: a linger is due (setImmediate); `armed-polling`: one is
+ * due, and this worker polls already (see `sending`); `lingering`: spinning or serving what it
+ * caught.
  */
-type LingerState = 'idle' | 'armed' | 'lingering';
+type LingerState = 'idle' | 'armed' | 'armed-polling' | 'lingering';
 
 export class Linger {
   #conn: Lingerer | undefined = undefined;
   #state: LingerState = 'idle';
-  /** Whether `sending` polled ahead of the linger (for a peer blocked in resultSync). */
-  #early = false;
   /** Whether the next chance to linger is taken (see SpinBackoff). */
   readonly #backoff = new SpinBackoff();
   readonly #budgetMs: number;
@@ -101,21 +100,21 @@ export class Linger {
   sending(): void {
     if (this.#state !== 'idle' || !this.#cores.lingering || this.#conn === undefined) return;
     if (!this.#backoff.shouldSpin()) return;
-    this.#state = 'armed';
-    this.#early = this.#conn.peerPolls();
-    if (this.#early) this.#conn.poll(true);
+    const early = this.#conn.peerPolls();
+    if (early) this.#conn.poll(true);
+    this.#state = early ? 'armed-polling' : 'armed';
     setImmediate(this.#linger);
   }
 
   readonly #linger = (): void => {
+    const early = this.#state === 'armed-polling';
     this.#state = 'lingering';
     let again = false;
     try {
       again = this.#serve();
     } finally {
       this.#state = 'idle';
-      if (this.#early) this.#conn!.poll(false); // the poll of `sending`
-      this.#early = false;
+      if (early) this.#conn!.poll(false); // the poll of `sending`
     }
     if (again) this.sending();
   };
