@@ -182,12 +182,44 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         const raw = rawQueue(server, queue);
         try {
           const [job] = await raw.getJobs(['completed'], 0, 0);
-          assert.deepEqual(job.opts.removeOnComplete, kind === 'redis' ? { age: 600, count: 100_000 } : { age: 600 });
-          assert.deepEqual(job.opts.removeOnFail, { age: 3600 });
+          // On PostgreSQL BullMQ keeps them, and the producer sweeps them past their age (the next test).
+          assert.deepEqual(job.opts.removeOnComplete, kind === 'redis' ? { age: 600, count: 100_000 } : false);
+          assert.deepEqual(job.opts.removeOnFail, kind === 'redis' ? { age: 3600 } : false);
         } finally {
           await raw.close();
         }
       });
+
+      if (kind === 'postgres') {
+        test('on PostgreSQL finished jobs past their age are swept by the producer, not deleted by BullMQ at each completion', HANG_GUARD, async () => {
+          const own = newQueueName();
+          const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
+          const ages = { removeOnComplete: { age: 1 }, removeOnFail: { age: 1 } };
+          const producer = new QueueExecutor({ queue: own, connection: server.url, jobOptions: ages });
+          // A count stays BullMQ's to apply (only an age alone is swept).
+          const counted = new QueueExecutor({ queue: own, connection: server.url, jobOptions: { removeOnComplete: { age: 1, count: 5 } } });
+          const raw = rawQueue(server, own);
+          try {
+            assert.equal(await producer.submit(tasks.echo, 'swept'), 'swept');
+            await rejectsWith(producer.submit(tasks.fail, 'swept too'), Error, /swept too/);
+            assert.equal(await counted.submit(tasks.echo, 'counted'), 'counted');
+            const byData = async (state) => Object.fromEntries((await raw.getJobs([state])).map((job) => [storedArgs(job.data.a)[0], job.opts]));
+            const [completed, failed] = [await byData('completed'), await byData('failed')];
+            assert.deepEqual([completed.swept.removeOnComplete, failed['swept too'].removeOnFail], [false, false]);
+            assert.deepEqual(completed.counted.removeOnComplete, { age: 1, count: 5 });
+            // Gone within a few sweeps after their second (a sweep every half the age: 0.5 s). A sweep,
+            // like BullMQ's own retention, takes every finished job of the queue past the age: the counted one too.
+            await eventuallyAsync(async () => {
+              const counts = await raw.getJobCounts('completed', 'failed');
+              return counts.completed + counts.failed === 0;
+            }, 'the finished jobs to be swept', 10_000);
+          } finally {
+            await Promise.all([producer.shutdown(), counted.shutdown()]);
+            await worker.close();
+            await raw.close();
+          }
+        });
+      }
 
       if (kind === 'postgres') {
         test('on PostgreSQL consents travel by NOTIFY, not as event rows; with those sessions cut, jobs still start, and the sessions come back', HANG_GUARD, async () => {

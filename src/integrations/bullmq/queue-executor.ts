@@ -34,6 +34,7 @@ import {
 } from './internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, pack, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob } from './queued-job.js';
+import { RetentionSweeper, sweptRetention } from './retention.js';
 
 /** Options of a QueueExecutor. */
 export interface QueueExecutorOptions {
@@ -59,7 +60,8 @@ const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'con
  * Finished jobs are kept long enough for a producer that missed an event to ask for the outcome.
  * On Redis also at most 100,000 of them (memory); not on PostgreSQL, whose count-based retention
  * (BullMQ 6.7) sorts every finished job of the queue at each completion — 3 ms of the server's
- * CPU per job with a few thousand kept, measured, where the age-based one is an indexed delete.
+ * CPU per job with a few thousand kept, measured. There the age is swept by the producer
+ * (retention.ts), not applied at each completion.
  */
 function defaultJobOptions(kind: 'redis' | 'postgres'): JobsOptions {
   return { attempts: 1, removeOnComplete: kind === 'redis' ? { age: 600, count: 100_000 } : { age: 600 }, removeOnFail: { age: 3600 } };
@@ -82,6 +84,7 @@ export class QueueExecutor implements Executor {
   readonly #jobOptions: JobsOptions;
   readonly #unobservedFailures: UnobservedFailures;
   readonly #tracker: JobTracker;
+  readonly #sweeper: RetentionSweeper;
   readonly #close: () => Promise<void>;
   readonly #ready: Promise<void>;
   readonly #idPrefix = randomBytes(6).toString('hex');
@@ -102,8 +105,11 @@ export class QueueExecutor implements Executor {
     this.#maxQueue = maxQueue;
     this.#maxPayloadBytes = maxPayloadBytes;
     const backend = resolveBackend(options.connection, 'QueueExecutor');
-    this.#jobOptions = { ...defaultJobOptions(backend.kind), ...jobOptions };
     const bullQueue = backend.newQueue(queue);
+    const retention = sweptRetention({ ...defaultJobOptions(backend.kind), ...jobOptions });
+    // Redis applies an age with a sorted set's range delete: no sweeping needed there.
+    this.#jobOptions = backend.kind === 'postgres' ? retention.options : { ...defaultJobOptions(backend.kind), ...jobOptions };
+    this.#sweeper = new RetentionSweeper(bullQueue, backend.kind === 'postgres' ? retention.ages : {});
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
     const control = backend.newEventsProducer(controlQueue(queue));
@@ -120,9 +126,13 @@ export class QueueExecutor implements Executor {
       ...(consentWire === undefined ? {} : { consentWire }),
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer, () => this.#state !== 'open');
-    this.#ready.then(() => this.#tracker.markReached(), () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
+    this.#ready.then(() => {
+      this.#tracker.markReached();
+      if (this.#state === 'open') this.#sweeper.start();
+    }, () => {}); // a server that is down: adds wait, connectionTimeoutMs fails them
     this.#close = async () => {
       this.#tracker.stop();
+      this.#sweeper.stop();
       // A server never reached has no worker holding a job of this producer: no goodbye to say.
       const reached = this.#tracker.everReached;
       // Workers holding jobs of this producer need not wait for it any more (two seconds at most:
