@@ -233,7 +233,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const value = abortable ? await submitted : await stop.race(submitted);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
-      holding.ran(performance.now() - startedAt);
+      holding.ran(performance.now() - startedAt, running.size >= holding.holding);
       return result;
     } catch (error) {
       if (entry.handBack && token !== undefined) {
@@ -271,6 +271,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   // Connection trouble: BullMQ reconnects. The last error is kept to say why a start timed out.
   let lastError: unknown;
   worker.on('error', (error) => (lastError = error));
+  worker.on('drained', () => holding.drained());
   events.on('error', (error) => (lastError = error));
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // A job not taken here yet is remembered: it may be on its way to this worker.
