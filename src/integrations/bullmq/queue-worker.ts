@@ -51,9 +51,9 @@ export interface QueueWorkerOptions {
   processes?: number;
   /**
    * Jobs running at once. Default: the pool's size (`threads` or `processes`). A job waits for its
-   * producer's consent to start (a trip through the server): while its jobs average under 100 ms,
-   * the worker takes three times as many more ahead, so the wait does not leave its pool idle;
-   * for longer jobs it takes none, which another worker can start meanwhile.
+   * producer's consent to start (a trip through the server): while that wait is a tenth of its
+   * jobs' run or more, the worker takes up to three times as many more ahead, so the wait does not
+   * leave its pool idle; for longer jobs it takes none, which another worker can start meanwhile.
    */
   concurrency?: number;
   /**
@@ -219,7 +219,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
+      const takenAt = performance.now();
       if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
+      const consentMs = performance.now() - takenAt;
       await runSlots.acquire(stop); // (a free slot comes at once, stopped or not: checked below)
       entry.started = true;
       const startedAt = performance.now();
@@ -233,7 +235,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const value = abortable ? await submitted : await stop.race(submitted);
       const result = { r: pack(value, settings.maxPayloadBytes, `the result of '${job.name}'`), w: thisWorker };
       counts.completed++;
-      holding.ran(performance.now() - startedAt, running.size >= holding.holding);
+      holding.ran(performance.now() - startedAt, consentMs, running.size >= holding.holding);
       return result;
     } catch (error) {
       if (entry.handBack && token !== undefined) {

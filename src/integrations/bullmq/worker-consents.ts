@@ -181,33 +181,36 @@ export class RunSlots {
   }
 }
 
-/** Jobs taken ahead per run slot, for short jobs, at most. */
+/** Jobs taken ahead per run slot, at most. */
 const AHEAD_PER_SLOT = 3;
-/** Jobs shorter than this (ms, on average) are short: the worker takes jobs ahead for them … */
-const SHORT_MS = 100;
-/** … until they average longer than this. */
-const LONG_MS = 200;
+/** A worker takes jobs ahead while the wait for consent is this share of a job's run or more … */
+const AHEAD_FROM = 0.1;
+/** … until it falls under this share. */
+const AHEAD_UNTIL = 0.05;
 
 /**
  * How many jobs a worker takes beyond its run slots. A job waits for its producer's consent (a
- * trip through the server, a few ms) before it may run; jobs taken ahead hide that wait, so that
- * a pool of short jobs does not idle on it. But a job taken ahead whose consent comes while every
- * slot is busy waits here, held, where another worker of the fleet might have run it at once —
- * for as long as a running job takes. So a worker takes jobs ahead only while its jobs average
- * under 100 ms (over 200 ms, it stops), and none before it knows: a long job never holds up
- * another that an idle worker could run.
+ * trip through the server: about a millisecond on Redis, a few on PostgreSQL) before it may run;
+ * jobs taken ahead hide that wait, so that a pool of short jobs does not idle on it. But a job
+ * taken ahead whose consent comes while every slot is busy waits here, held, where another worker
+ * of the fleet might have run it at once — for as long as a running job takes. So a worker takes
+ * jobs ahead only while the wait would idle a slot for a tenth of a job's run or more (it stops
+ * under a twentieth), and only as many per slot as runs fit in the wait (three at most): none
+ * before it knows, none for jobs much longer than the trip (CPU-bound jobs of 30 ms on Redis: two
+ * workers then share 48 of them 24/24, where holding three ahead had them 20/28).
  *
- * How many ahead (up to three per slot) follows the queue. A worker that finds the queue empty
- * (BullMQ's `drained`) holds all there is: more room ahead only costs a claim that finds nothing
- * after each job that comes (on PostgreSQL three queries, half a millisecond of the server's time;
- * measured, 0.3-0.6 such claims per job with 64 jobs in flight for one worker of 8 slots), and it
- * takes jobs one by one as they come instead of with the last one's completion. So it halves
- * what it takes ahead (down to one) each time it finds the queue empty, and takes one more after
- * every `slots` jobs finished while it held all it may — a queue with more than it holds.
+ * How many ahead also follows the queue. A worker that finds the queue empty (BullMQ's `drained`)
+ * holds all there is: more room ahead only costs a claim that finds nothing after each job that
+ * comes (on PostgreSQL three queries, half a millisecond of the server's time; measured, 0.3-0.6
+ * such claims per job with 64 jobs in flight for one worker of 8 slots), and it takes jobs one by
+ * one as they come instead of with the last one's completion. So it halves what it takes ahead
+ * (down to one) each time it finds the queue empty, and takes one more after every `slots` jobs
+ * finished while it held all it may — a queue with more than it holds.
  * @internal
  */
 export class JobHolding {
   #runMs: number | undefined;
+  #consentMs = 0;
   #state: 'one-per-slot' | 'ahead' = 'one-per-slot';
   /** Jobs held beyond the slots while 'ahead': 1 to AHEAD_PER_SLOT × slots. */
   #ahead = 0;
@@ -232,15 +235,23 @@ export class JobHolding {
     return this.slots + this.#ahead;
   }
 
-  /** A job held its run slot `runMs`; `full`: the worker held all it may as it finished. */
-  ran(runMs: number, full: boolean): void {
+  /**
+   * A job waited `consentMs` for its consent and held its run slot `runMs`; `full`: the worker
+   * held all it may as it finished.
+   */
+  ran(runMs: number, consentMs: number, full: boolean): void {
     if (!this.takeAhead) return;
     this.#runMs = this.#runMs === undefined ? runMs : this.#runMs + 0.2 * (runMs - this.#runMs);
-    const short = this.#state === 'ahead' ? this.#runMs <= LONG_MS : this.#runMs < SHORT_MS;
-    if (short !== (this.#state === 'ahead')) {
-      this.#state = short ? 'ahead' : 'one-per-slot';
-      this.#set(short ? this.slots * AHEAD_PER_SLOT : 0);
-    } else if (short && full && this.#ahead < this.slots * AHEAD_PER_SLOT && ++this.#fullRuns >= this.slots) {
+    this.#consentMs += 0.2 * (consentMs - this.#consentMs);
+    const share = this.#consentMs / Math.max(this.#runMs, 0.01);
+    const ahead = share >= (this.#state === 'ahead' ? AHEAD_UNTIL : AHEAD_FROM);
+    const most = this.slots * Math.min(AHEAD_PER_SLOT, Math.ceil(share));
+    if (ahead !== (this.#state === 'ahead')) {
+      this.#state = ahead ? 'ahead' : 'one-per-slot';
+      this.#set(ahead ? most : 0);
+    } else if (ahead && this.#ahead > most) {
+      this.#set(most);
+    } else if (ahead && full && this.#ahead < most && ++this.#fullRuns >= this.slots) {
       this.#set(this.#ahead + 1);
     }
   }
