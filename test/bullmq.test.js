@@ -238,8 +238,9 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           const wires = async () => (await new Promise((resolve) => setTimeout(resolve, 50)), await sql(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'threadloop-consents'`))[0].n;
           const run = (n) => Promise.all(Array.from({ length: n }, (_, i) => executor.submit(tasks.echo, i)));
           let deadline = Date.now() + 30_000;
-          // Two workers listening, and the producer's sending session (opened by its first consent).
-          while ((await wires()) < 3) {
+          // Two workers listening, and the producer's sending session (opened by its first consent)
+          // and the one on which it hears workers' asks (pg-consent.ts).
+          while ((await wires()) < 4) {
             await run(1);
             assert.ok(Date.now() < deadline, 'two workers listening and a producer sending, on sessions of their own');
           }
@@ -248,10 +249,10 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           const asRows = (await idsInRows()) - before;
           assert.ok(asRows < 20, `most of 40 consents went by NOTIFY; ${asRows} went as event rows`);
           const [{ n: cut }] = await sql(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'threadloop-consents'`);
-          assert.ok(cut >= 3, `cut ${cut} sessions`);
+          assert.ok(cut >= 4, `cut ${cut} sessions`);
           assert.deepEqual(await run(20), Array.from({ length: 20 }, (_, i) => i));
           deadline = Date.now() + 30_000;
-          while ((await wires()) < 3) {
+          while ((await wires()) < 4) {
             await run(1); // (a sending session opens again with a consent)
             assert.ok(Date.now() < deadline, 'the listeners and the sender back');
           }

@@ -68,6 +68,8 @@ export class JobTracker implements JobOwner {
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
       for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, true);
     }) as never);
+    // A worker's ask on a faster wire (pg-consent.ts), heard at commit: the 'active' event may come later, or never.
+    settings.consentWire?.listenAsks(settings.producer, (ids) => ids.split(',').forEach((id) => this.#onActive(id)));
     events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
     events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
     events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
@@ -194,12 +196,8 @@ export class JobTracker implements JobOwner {
     if (job === undefined || job.state === 'settled') return;
     if (job.state === 'withdrawn') return this.#forget(job);
     job.heardAt = Date.now();
-    let stored: Job | undefined = known;
-    try {
-      stored ??= await this.queue.getJob(jobId);
-    } catch {
-      // Unreachable right now: settled below from the reason alone.
-    }
+    // (Unreachable right now: settled below from the reason alone.)
+    const stored: Job | undefined = known ?? (await this.queue.getJob(jobId).catch(() => undefined));
     const packed = (stored?.data as JobData | undefined)?.e;
     let error: unknown;
     if (packed !== undefined) {

@@ -9,12 +9,16 @@ import { ALIVE_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, publish, START_EVENT } fro
 
 /** A worker counts a producer gone after PRODUCER_SILENCE_MS without a word; half is the margin. */
 const HALF_SILENCE = PRODUCER_SILENCE_MS / 2;
+/** A consent said this recently (ms) is not said again for the same job, unless asked on the stream. */
+const RECENT_MS = 1_000;
 
 /** One producer's voice on the control stream. @internal */
 export class ProducerVoice {
   /** Jobs whose start is consented to, to be said together: on the wire if there is one, and on the stream (answers to asks). */
   #consented: string[] = [];
   #consentedDurably: string[] = [];
+  /** Jobs consented to in the last second, with when (Date.now()): a take heard twice is answered once. */
+  readonly #recent = new Map<string, number>();
   /** What is being said right now (bye waits for it). */
   readonly #saying = new Set<Promise<void>>();
   /** Date.now() of the last word the server took, and of the first word after the last gap of HALF_SILENCE or more. */
@@ -44,6 +48,16 @@ export class ProducerVoice {
    * worker's ask (`durably`) goes on the stream: the wire may be what lost the first consent.
    */
   consent(jobId: string, durably = false): void {
+    // A worker's ask on the wire and the job's 'active' event tell of the same take (a take after
+    // a stall comes a lock's duration later; a worker not answered asks on the stream, durably).
+    const now = Date.now();
+    if (!durably && now - (this.#recent.get(jobId) ?? 0) < RECENT_MS) return;
+    this.#recent.delete(jobId);
+    this.#recent.set(jobId, now);
+    for (const [id, at] of this.#recent) {
+      if (now - at < RECENT_MS) break; // in insertion order: the rest are newer
+      this.#recent.delete(id);
+    }
     (durably || this.wire === undefined ? this.#consentedDurably : this.#consented).push(jobId);
     if (this.#consented.length + this.#consentedDurably.length > 1) return; // said with the others
     // After the events read together (emitted in one synchronous loop): one event for them all.

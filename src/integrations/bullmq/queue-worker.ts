@@ -195,10 +195,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     return speakers[which];
   };
   const probeId = randomBytes(6).toString('hex');
+  // Consents come on a faster wire where the backend has one (pg-consent.ts), and on the stream
+  // (answers to asks; all of them elsewhere). Asks go on it first too.
+  const consentWire = backend.newConsentWire(options.queue);
   const consents = new StartConsents({
     ask: (ids) => publish(speaker('asker'), ASK_EVENT, { ids }),
     probe: (n) => publish(speaker('prober'), PROBE_EVENT, { worker: probeId, n: String(n) }),
     askAfterMs: backend.kind === 'postgres' ? 250 : 500,
+    ...(consentWire === undefined ? {} : { askNow: (producer: string, ids: string[]) => consentWire.ask(producer, ids) }),
   });
 
   // Two parameters: BullMQ makes an AbortController for every job of a processor that takes a
@@ -282,8 +286,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     else entry.stop.stop(cancelError(event));
   }) as never);
   events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => consents.started(producer, ids)) as never);
-  // Consents come on a faster wire where the backend has one (pg-consent.ts), and on the stream (answers to asks; all of them elsewhere).
-  const consentWire = backend.newConsentWire(options.queue);
   consentWire?.listen((producer, ids) => consents.started(producer, ids));
   events.on(ALIVE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer)) as never);
   events.on(BYE_EVENT as 'added', (({ producer }: { producer: string }) => consents.heard(producer, true)) as never);
