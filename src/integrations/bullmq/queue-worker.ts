@@ -51,7 +51,7 @@ export interface QueueWorkerOptions {
   processes?: number;
   /**
    * Jobs running at once. Default: the pool's size (`threads` or `processes`). A job waits for its
-   * producer's consent to start (a trip through the server): while that wait is a tenth of its
+   * producer's consent to start (a trip through the server): while that trip is a fifth of its
    * jobs' run or more, the worker takes up to three times as many more ahead, so the wait does not
    * leave its pool idle; for longer jobs it takes none, which another worker can start meanwhile.
    */
@@ -183,7 +183,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   };
 
   const runSlots = new RunSlots(settings.concurrency);
-  const holding = new JobHolding(settings.concurrency, (jobs) => (worker.concurrency = jobs), settings.takeAhead);
+  const holding = new JobHolding(settings.concurrency, (jobs) => (worker.concurrency = jobs), settings.takeAhead, backend.kind === 'postgres');
   // Asks (on the queue's stream) and probes (on the control stream) go out through producers
   // made on first need: most workers never ask, nor probe.
   const speakers: { asker?: bullmq.QueueEventsProducer; prober?: bullmq.QueueEventsProducer } = {};
@@ -223,9 +223,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
       // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
-      const takenAt = performance.now();
-      if (data.p !== undefined) await consents.wait(job.id!, data.p, stop);
-      const consentMs = performance.now() - takenAt;
+      // (processedOn: the worker's own Date.now() as BullMQ took the job.)
+      const takenAt = job.processedOn ?? Date.now();
+      const consentMs = (data.p === undefined ? takenAt : await consents.wait(job.id!, data.p, stop)) - takenAt;
       await runSlots.acquire(stop); // (a free slot comes at once, stopped or not: checked below)
       entry.started = true;
       const startedAt = performance.now();

@@ -11,7 +11,7 @@ interface Waiter {
   askedAt: number;
   /** For a producer counted gone: the probes sent before this wait began (a later one decides). */
   readonly probesBefore: number;
-  readonly resolve: () => void;
+  readonly resolve: (consentAt: number) => void;
 }
 
 /** How long (ms) a taken job waits for its consent before the worker asks on a faster wire, where there is one. */
@@ -85,10 +85,18 @@ export class StartConsents {
     this.#probeIfNeeded();
   }
 
-  /** Resolves once `jobId` may start; rejects with the stop's reason if the job is stopped first. */
-  wait(jobId: string, producer: string, stop: JobStop): Promise<void> {
-    if (this.#early.delete(jobId) || this.#byes.has(producer)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Resolves once `jobId` may start, with when its consent came (Date.now(); for a producer gone,
+   * when it was counted so); rejects with the stop's reason if the job is stopped first.
+   */
+  wait(jobId: string, producer: string, stop: JobStop): Promise<number> {
+    const early = this.#early.get(jobId);
+    if (early !== undefined) {
+      this.#early.delete(jobId);
+      return Promise.resolve(early);
+    }
+    if (this.#byes.has(producer)) return Promise.resolve(Date.now());
+    return new Promise<number>((resolve, reject) => {
       const unhook = stop.onStop((reason) => {
         this.#waiting.delete(jobId);
         reject(reason);
@@ -100,9 +108,9 @@ export class StartConsents {
         since: now,
         askedAt: now,
         probesBefore: this.#probesSent,
-        resolve: () => {
+        resolve: (consentAt) => {
           unhook();
-          resolve();
+          resolve(consentAt);
         },
       });
       if (this.#gone.has(producer)) this.#probeIfNeeded();
@@ -139,7 +147,7 @@ export class StartConsents {
     const waiter = this.#waiting.get(id);
     if (waiter === undefined) return;
     this.#waiting.delete(id);
-    waiter.resolve();
+    waiter.resolve(Date.now());
   }
 
   /** Sends a probe when a job of a producer counted gone waits for one (one probe at a time, sent again when lost). */
@@ -217,10 +225,10 @@ export class RunSlots {
 
 /** Jobs taken ahead per run slot, at most. */
 const AHEAD_PER_SLOT = 3;
-/** A worker takes jobs ahead while the wait for consent is this share of a job's run or more … */
-const AHEAD_FROM = 0.1;
+/** A worker takes jobs ahead while the consent's trip is this share of a job's run or more … */
+const AHEAD_FROM = 0.2;
 /** … until it falls under this share. */
-const AHEAD_UNTIL = 0.05;
+const AHEAD_UNTIL = 0.1;
 
 /**
  * How many jobs a worker takes beyond its run slots. A job waits for its producer's consent (a
@@ -228,27 +236,29 @@ const AHEAD_UNTIL = 0.05;
  * jobs taken ahead hide that wait, so that a pool of short jobs does not idle on it. But a job
  * taken ahead whose consent comes while every slot is busy waits here, held, where another worker
  * of the fleet might have run it at once — for as long as a running job takes. So a worker takes
- * jobs ahead only while the wait would idle a slot for a tenth of a job's run or more (it stops
- * under a twentieth), and only as many per slot as runs fit in the wait (three at most): none
- * before it knows, none for jobs much longer than the trip (CPU-bound jobs of 30 ms on Redis: two
- * workers then share 48 of them 24/24, where holding three ahead had them 20/28).
+ * jobs ahead only while the consent's trip would idle a slot for a fifth of a job's run or more
+ * (it stops under a tenth), and only as many per slot as runs fit in the trip (three at most):
+ * none before it knows, none for jobs much longer than the trip (CPU-bound jobs of 30 ms on
+ * Redis, held three ahead, had two workers share 48 of them 20/28).
  *
- * How many ahead also follows the queue. A worker that finds the queue empty (BullMQ's `drained`)
- * holds all there is: more room ahead only costs a claim that finds nothing after each job that
- * comes (on PostgreSQL three queries, half a millisecond of the server's time; measured, 0.3-0.6
- * such claims per job with 64 jobs in flight for one worker of 8 slots), and it takes jobs one by
- * one as they come instead of with the last one's completion. So it halves what it takes ahead
- * (down to one) each time it finds the queue empty, and takes one more after every `slots` jobs
- * finished while it held all it may — a queue with more than it holds.
+ * On PostgreSQL how many ahead also follows the queue. A worker that finds the queue empty
+ * (BullMQ's `drained`) holds all there is: more room ahead only costs a claim that finds nothing
+ * after each job that comes (three queries, half a millisecond of the server's time; measured,
+ * 0.3-0.6 such claims per job with 64 jobs in flight for one worker of 8 slots), and it takes
+ * jobs one by one as they come instead of with the last one's completion. So it halves what it
+ * takes ahead (down to one) each time it finds the queue empty, and takes one more after every
+ * `slots` jobs finished while it held all it may — a queue with more than it holds.
  * @internal
  */
 export class JobHolding {
   #runMs: number | undefined;
   #consentMs = 0;
   #state: 'one-per-slot' | 'ahead' = 'one-per-slot';
-  /** Jobs held beyond the slots while 'ahead': 1 to AHEAD_PER_SLOT × slots. */
+  /** Jobs held beyond the slots: what the wait calls for, within what the queue has (#queueHas). */
   #ahead = 0;
-  /** Jobs finished while full, towards the next one taken ahead. */
+  /** How many ahead the queue has had for this worker: halved when it is found empty, grown while it is not. */
+  #queueHas: number;
+  /** Jobs finished while full, towards the next one the queue may have. */
   #fullRuns = 0;
 
   constructor(
@@ -257,7 +267,16 @@ export class JobHolding {
     private readonly hold: (jobs: number) => void,
     /** The worker's `takeAhead` option: false holds one job per slot, always. */
     private readonly takeAhead = true,
-  ) {}
+    /**
+     * Whether to hold fewer ahead when the queue is found empty: where a claim that finds nothing
+     * costs the server (PostgreSQL). On Redis it is one script, cheaper than the jobs it would
+     * cost to hold fewer: halving there held 10-18 jobs for 8 slots instead of 32, and ran
+     * 2,150-2,570 no-op jobs/s against 2,500-3,000 (alternating scratch runs).
+     */
+    private readonly followQueue = true,
+  ) {
+    this.#queueHas = slots * AHEAD_PER_SLOT;
+  }
 
   /** Jobs to hold before anything is measured: one per slot, none ahead. */
   get initial(): number {
@@ -270,34 +289,38 @@ export class JobHolding {
   }
 
   /**
-   * A job waited `consentMs` for its consent and held its run slot `runMs`; `full`: the worker
-   * held all it may as it finished.
+   * A job's consent came `consentMs` after it was taken and it held its run slot `runMs`; `full`:
+   * the worker held all it may as it finished. (From when it was taken, not from when its wait
+   * began: a job held ahead finds its consent come already, and a wait measured so would read
+   * near nothing while jobs are held ahead — and stop taking them, measured: holding 8 to 32 by turns.)
    */
   ran(runMs: number, consentMs: number, full: boolean): void {
     if (!this.takeAhead) return;
-    this.#runMs = this.#runMs === undefined ? runMs : this.#runMs + 0.2 * (runMs - this.#runMs);
-    this.#consentMs += 0.2 * (consentMs - this.#consentMs);
+    const first = this.#runMs === undefined;
+    this.#runMs = first ? runMs : this.#runMs! + 0.2 * (runMs - this.#runMs!);
+    this.#consentMs = first ? consentMs : this.#consentMs + 0.2 * (consentMs - this.#consentMs);
     const share = this.#consentMs / Math.max(this.#runMs, 0.01);
-    const ahead = share >= (this.#state === 'ahead' ? AHEAD_UNTIL : AHEAD_FROM);
-    const most = this.slots * Math.min(AHEAD_PER_SLOT, Math.ceil(share));
-    if (ahead !== (this.#state === 'ahead')) {
-      this.#state = ahead ? 'ahead' : 'one-per-slot';
-      this.#set(ahead ? most : 0);
-    } else if (ahead && this.#ahead > most) {
-      this.#set(most);
-    } else if (ahead && full && this.#ahead < most && ++this.#fullRuns >= this.slots) {
-      this.#set(this.#ahead + 1);
+    this.#state = share >= (this.#state === 'ahead' ? AHEAD_UNTIL : AHEAD_FROM) ? 'ahead' : 'one-per-slot';
+    if (full && this.#queueHas < this.slots * AHEAD_PER_SLOT && ++this.#fullRuns >= this.slots) {
+      this.#queueHas++;
+      this.#fullRuns = 0;
     }
+    this.#update(share);
   }
 
-  /** BullMQ found the queue empty. */
+  /** BullMQ found the queue empty (a claim that found nothing). */
   drained(): void {
-    if (this.#state === 'ahead' && this.#ahead > 1) this.#set(Math.max(1, this.#ahead >> 1));
+    if (!this.followQueue || this.#state !== 'ahead') return; // (holding one per slot, it says nothing of jobs ahead)
+    this.#queueHas = Math.max(1, Math.min(this.#queueHas, this.#ahead) >> 1);
+    this.#fullRuns = 0;
+    this.#update(this.#consentMs / Math.max(this.#runMs ?? 0, 0.01));
   }
 
-  #set(ahead: number): void {
+  /** Holds as many ahead as runs fit in the wait (three per slot at most), within what the queue has. */
+  #update(share: number): void {
+    const ahead = this.#state === 'ahead' ? Math.min(this.slots * Math.min(AHEAD_PER_SLOT, Math.ceil(share)), this.#queueHas) : 0;
+    if (ahead === this.#ahead) return;
     this.#ahead = ahead;
-    this.#fullRuns = 0;
     this.hold(this.holding);
   }
 }
