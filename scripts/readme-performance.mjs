@@ -142,9 +142,31 @@ function historyTable(history) {
   return lines.join('\n');
 }
 
-/** Why the distributed targets are missed, where they are (the same for both backends). */
-const DISTRIBUTED_WHY =
-  "every job of threadloop's takes two steps raw BullMQ's does not: its producer's consent before it starts (an event from the producer through the server, so that `future.cancel()` can answer at once and truthfully), and a hand-off to the worker's thread pool and back (raw BullMQ runs the no-op on the worker's event loop, where a CPU-bound job would stop the worker). To hide the consent's round trip a worker holds three jobs ahead per run slot, and BullMQ itself slows down holding more jobs: measured apart from the bench (warm workers, alternating rounds, Redis on this machine), raw BullMQ with 32 jobs at once ran at 0.82-0.85× its own throughput with 8, and threadloop/bullmq, which holds 32 for its 8 slots, kept pace with it. The rest is CPU on a saturated 2-core machine that also runs the server and the producer: per no-op job on Redis, threadloop's worker process used about 40 µs more than raw BullMQ's (95 against 55; some 17 µs of it the hand-off, measured by replacing it with a call on the event loop) and its producer about 15 µs more. With 64 jobs in flight, latency is mostly the wait behind the others, so on Redis it follows throughput. On PostgreSQL every event is a row written, announced to every listener of the database and read back, by a server that is the bottleneck: the consents went that way too (one event per two or three jobs, read back by the worker) until they took PostgreSQL's NOTIFY instead (no row, pushed at commit: 0.45-0.69× raw BullMQ's jobs/s and 1.9-2.4× its p50 before, in full runs of the same day), but the producer still hears of each job going active by an event, and a worker holding jobs ahead fetches more (BullMQ's move_to_active about once per two jobs, once per seven for raw BullMQ's saturated worker; counted). On the Intel Xeon VM the PostgreSQL ratio read 0.44-0.56× in full runs and the section alone (1.06× in the AMD EPYC VM's last full run): threadloop/bullmq's worker used 800-900 µs of CPU per job there against raw BullMQ's 350-390, most of it in its pg client's socket writes (each query's `writev`, where the kernel also hands it to the server over loopback; 16% of the worker's time, profiled) for, per 5,500 jobs, 5,500 finish-and-claim queries, 3,700 more claims with as many 'no job' signals and 760 waits for a job; two runs of the same 4,000 jobs there read 210 and 429 jobs/s. BullMQ 6.7's event reader there can also skip an event committed out of order: a skipped result waits for the producer to look (500 ms), a consent lost with a session for the worker to ask again (250 ms), as the p99 shows. Taking the consent out was tried, and was not faster (jobs then reach the pool one at a time, a thread wake each); `cancel()` that tells the truth, and CPU-bound jobs that do not stop the worker, are what the two steps are for.";
+/**
+ * Why the distributed targets are missed, where they are: what the two steps cost, with this
+ * run's own numbers where the rows have them (`rows`: the run's distributed rows).
+ */
+function distributedWhy(rows) {
+  const pair = (backend) => ({ ours: rows.find((r) => r.backend === backend && r.id === 'threadloop'), raw: rows.find((r) => r.backend === backend && r.id === 'raw') });
+  const redis = pair('redis');
+  const postgres = pair('postgres');
+  const ms = (v) => (v === undefined ? '?' : v.toFixed(2));
+  const pct = (v) => (v === undefined ? '?' : `${(100 * v).toFixed(0)}%`);
+  const parts = [
+    "every job of threadloop's takes two steps raw BullMQ's does not: its producer's consent before it starts (so that `future.cancel()` can answer at once and truthfully), and a hand-off to the worker's thread pool and back (raw BullMQ runs the no-op on the worker's event loop, where a CPU-bound job would stop the worker).",
+  ];
+  if (redis.ours?.aloneP50Ms !== undefined && redis.raw?.aloneP50Ms !== undefined) {
+    parts.push(`The consent is a trip from the worker to the producer and back through the server (the 'active' event the producer reads, the consent the worker reads): on Redis a job alone took ${ms(redis.ours.aloneP50Ms)} ms against raw BullMQ's ${ms(redis.raw.aloneP50Ms)}${postgres.ours?.aloneP50Ms !== undefined && postgres.raw?.aloneP50Ms !== undefined ? `, on PostgreSQL ${ms(postgres.ours.aloneP50Ms)} against ${ms(postgres.raw.aloneP50Ms)}` : ''}. With many jobs in flight the trip is hidden: a worker takes jobs ahead while their consent would idle its slots.`);
+  }
+  if (redis.ours?.workerCpuUsPerJob !== undefined && redis.raw?.workerCpuUsPerJob !== undefined) {
+    parts.push(`Throughput is CPU on a saturated 2-core machine that also runs the server and the producer: per no-op job on Redis, threadloop's worker process used ${Math.round(redis.ours.workerCpuUsPerJob)} µs against raw BullMQ's ${Math.round(redis.raw.workerCpuUsPerJob)} (the hand-off some 17 µs of it, measured by replacing it with a call on the event loop).`);
+  }
+  if (postgres.ours?.slowShare !== undefined && postgres.raw?.slowShare !== undefined) {
+    parts.push(`With 64 jobs in flight, a job's latency is mostly its wait behind the others. On PostgreSQL it also follows how many of the 64 wait on a result that BullMQ 6.7's event reader skipped (it pages by id, and ids commit out of order), which each producer looks up after half a second — the p99: here ${pct(postgres.ours.slowShare)} of threadloop's jobs and ${pct(postgres.raw.slowShare)} of raw BullMQ's took over 300 ms, and the contender with fewer such jobs has more of the 64 queueing behind each other, so a higher p50.`);
+  }
+  parts.push("On PostgreSQL the server is the bottleneck, and raw BullMQ's share of it includes deleting finished jobs at each completion, by a plan that can read every job of the queue (0.7-1.5 ms of the server per completion in scratch runs, pg_stat_statements); threadloop's producer sweeps them instead (retention.ts). Taking the consent out was tried, and was not faster (jobs then reach the pool one at a time, a thread wake each); `cancel()` that tells the truth, and CPU-bound jobs that do not stop the worker, are what the two steps are for.");
+  return parts.join(' ');
+}
 
 function distributedBlock(distributed) {
   if (distributed === undefined || distributed.error || !Array.isArray(distributed.rows) || distributed.rows.length === 0) {
@@ -152,20 +174,24 @@ function distributedBlock(distributed) {
   }
   const rows = distributed.rows;
   const rounds = rows[0].rounds;
+  // (Runs before the one-at-a-time latency have no such column.)
+  const alone = rows.some((r) => r.aloneP50Ms !== undefined);
+  const aloneJobs = [...new Map(rows.map((r) => [r.backend, r.aloneJobs])).entries()].map(([backend, jobs]) => `${formatNumber(jobs)} on ${backend}`).join(', ');
   const warmups = [...new Map(rows.map((r) => [r.backend, r.warmupJobs])).entries()].map(([backend, jobs], i) => `${formatNumber(jobs)}${i === 0 ? ' untimed jobs' : ''} on ${backend}`);
   const warmup = rows[0].warmedOnce
     ? `, each contender's worker process started once per backend (on PostgreSQL, with a database of its own) and warmed up with ${warmups.join(', ')}`
     : rows[0].warmupJobs > 0 ? ', each round after a quarter as many untimed' : '';
   const lines = [
-    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}; then CPU-bound jobs on one worker process and on two.`,
+    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}${alone ? `; then ${aloneJobs} jobs one at a time, in as many rounds, for the latency a job alone sees` : ''}; then CPU-bound jobs on one worker process and on two.`,
     '',
-    '| backend | contender | no-op jobs/s | p50 ms | p99 ms | worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |',
-    '|---|---|---|---|---|---|---|',
+    `| backend | contender | no-op jobs/s | p50 ms | p99 ms |${alone ? ' p50 ms, one at a time |' : ''} worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |`,
+    `|---|---|---|---|---|${alone ? '---|' : ''}---|---|`,
   ];
   for (const r of rows) {
     const range = r.jobsPerSecRange === undefined ? '' : ` (${formatNumber(r.jobsPerSecRange[0])}–${formatNumber(r.jobsPerSecRange[1])})`;
     const cpu = r.workerCpuUsPerJob === undefined ? '—' : formatNumber(r.workerCpuUsPerJob);
-    lines.push(`| ${r.backend} | ${r.contender} | ${formatNumber(r.jobsPerSec)}${range} | ${formatNumber(r.p50Ms)} | ${formatNumber(r.p99Ms)} | ${cpu} | ${r.speedup.toFixed(2)} |`);
+    const aloneCell = alone ? ` ${r.aloneP50Ms === undefined ? '—' : r.aloneP50Ms.toFixed(2)} |` : '';
+    lines.push(`| ${r.backend} | ${r.contender} | ${formatNumber(r.jobsPerSec)}${range} | ${formatNumber(r.p50Ms)} | ${formatNumber(r.p99Ms)} |${aloneCell} ${cpu} | ${r.speedup.toFixed(2)} |`);
   }
   lines.push('');
   // The ratio said again from the rows, rounded toward a miss (older runs rounded to nearest: a 0.899 read 0.90).
@@ -175,7 +201,7 @@ function distributedBlock(distributed) {
     const raw = rows.find((r) => r.backend === backend && r.id === 'raw');
     if (ours === undefined || raw === undefined) return t.detail;
     const throughput = /throughput/.test(t.name);
-    const x = throughput ? ours.jobsPerSec / raw.jobsPerSec : ours.p50Ms / raw.p50Ms;
+    const x = throughput ? ours.jobsPerSec / raw.jobsPerSec : /alone/.test(t.name) ? ours.aloneP50Ms / raw.aloneP50Ms : ours.p50Ms / raw.p50Ms;
     return t.detail.replace(/^[\d.]+x/, `${(Math[throughput ? 'floor' : 'ceil'](x * 100) / 100).toFixed(2)}x`);
   };
   for (const t of distributed.targets) lines.push(`- ${t.pass ? '✓' : '✗'} ${t.name}: ${ratioOf(t)}.`);
@@ -185,7 +211,7 @@ function distributedBlock(distributed) {
     return ours && theirs ? [`${(ours.jobsPerSec / theirs.jobsPerSec).toFixed(1)}× its no-op jobs/s on ${backend}`] : [];
   });
   if (distributed.targets.some((t) => !t.pass)) {
-    lines.push('', `Why the misses: ${DISTRIBUTED_WHY}${sandboxed.length > 0 ? ` Against BullMQ's own way to keep work off the event loop, its sandboxed processor in worker threads, threadloop/bullmq did ${sandboxed.join(' and ')} in this run.` : ''}`);
+    lines.push('', `Why the misses: ${distributedWhy(rows)}${sandboxed.length > 0 ? ` Against BullMQ's own way to keep work off the event loop, its sandboxed processor in worker threads, threadloop/bullmq did ${sandboxed.join(' and ')} in this run.` : ''}`);
   }
   return lines.join('\n');
 }
