@@ -8,11 +8,12 @@
  * read: here the producer says its consents that way, and each worker listens on its queue's
  * channel.
  *
- * Only consents travel here — and asks: a worker that takes a job asks its producer at once,
- * on a channel of that producer's, rather than leave it to hear of the job from BullMQ's event
- * reader, which skips some. NOTIFY may lose either (a listener's session that drops misses
- * what is said meanwhile): that only delays a start — the worker asks again after
- * `askAfterMs`, on the stream, and answers to those asks go through the durable stream. Cancels, alive, bye and
+ * Only consents travel here — and asks: a worker whose consent is late (worker-consents.ts) asks
+ * its producer on a channel of that producer's, since the producer may never hear of the job
+ * from BullMQ's event reader, which skips some events. NOTIFY may lose either (a listener's
+ * session that drops misses what is said meanwhile): that only delays a start — the worker asks
+ * again after `askAfterMs`, on the stream, and answers to those asks go through the durable
+ * stream. Cancels, alive, bye and
  * probes stay on the stream, where nothing is lost; and a consent said here does not count as the
  * producer speaking (ProducerVoice), so a worker that hears nothing on the stream still counts
  * the producer gone only as the protocol allows.

@@ -135,7 +135,9 @@ export class StartConsents {
       for (const [id, waiter] of this.#waiting) {
         // (Each job once: the periodic check asks again, on the stream, askAfterMs after this.)
         if (waiter.askedAt !== waiter.since || now - waiter.since < FAST_ASK_AFTER_MS || this.#gone.has(waiter.producer)) continue;
-        late.set(waiter.producer, [...(late.get(waiter.producer) ?? []), id]);
+        const ids = late.get(waiter.producer) ?? [];
+        ids.push(id);
+        late.set(waiter.producer, ids);
         waiter.askedAt = now;
       }
       for (const [producer, ids] of late) void askNow(producer, ids).catch(() => {});
