@@ -176,13 +176,13 @@ function distributedBlock(distributed) {
   const rounds = rows[0].rounds;
   // (Runs before the one-at-a-time latency have no such column.)
   const alone = rows.some((r) => r.aloneP50Ms !== undefined);
-  const aloneJobs = [...new Map(rows.map((r) => [r.backend, r.aloneJobs])).entries()].map(([backend, jobs]) => `${formatNumber(jobs)} on ${backend}`).join(', ');
+  const aloneJobs = [...new Map(rows.map((r) => [r.backend, r.aloneJobs])).entries()].map(([backend, jobs]) => `${formatNumber(jobs)} a round on ${backend}`).join(', ');
   const warmups = [...new Map(rows.map((r) => [r.backend, r.warmupJobs])).entries()].map(([backend, jobs], i) => `${formatNumber(jobs)}${i === 0 ? ' untimed jobs' : ''} on ${backend}`);
   const warmup = rows[0].warmedOnce
     ? `, each contender's worker process started once per backend (on PostgreSQL, with a database of its own) and warmed up with ${warmups.join(', ')}`
     : rows[0].warmupJobs > 0 ? ', each round after a quarter as many untimed' : '';
   const lines = [
-    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}${alone ? `; then ${aloneJobs} jobs one at a time, in as many rounds, for the latency a job alone sees` : ''}; then CPU-bound jobs on one worker process and on two.`,
+    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}${alone ? `; then jobs one at a time (${aloneJobs}), in as many rounds, for the latency a job alone sees` : ''}; then CPU-bound jobs on one worker process and on two.`,
     '',
     `| backend | contender | no-op jobs/s | p50 ms | p99 ms |${alone ? ' p50 ms, one at a time |' : ''} worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |`,
     `|---|---|---|---|---|${alone ? '---|' : ''}---|---|`,
