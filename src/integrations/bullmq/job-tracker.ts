@@ -9,7 +9,7 @@
  */
 import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { CancelEvent } from './cancel-event.js';
-import { ProducerVoice } from './producer-voice.js';
+import { ProducerVoice, type TakeSignal } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
 import { describeConnectionError, QueueConnectionError } from './errors.js';
 import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
@@ -66,10 +66,10 @@ export class JobTracker implements JobOwner {
     this.#voice = new ProducerVoice(producer, settings.producer, settings.consentWire);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
-      for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, true);
+      for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, 'stream-ask');
     }) as never);
     // A worker's ask on a faster wire (pg-consent.ts), heard at commit: the 'active' event may come later, or never.
-    settings.consentWire?.listenAsks(settings.producer, (ids) => ids.split(',').forEach((id) => this.#onActive(id)));
+    settings.consentWire?.listenAsks(settings.producer, (ids) => ids.split(',').forEach((id) => this.#onActive(id, 'ask')));
     events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
     events.on('failed', ({ jobId, failedReason }) => void this.#onFailed(jobId, failedReason));
     events.on('removed', ({ jobId }) => this.#onRemoved(jobId));
@@ -148,12 +148,12 @@ export class JobTracker implements JobOwner {
   // ── what the queue says ────────────────────────────────────────────────────────────────
 
   /** A worker took the job (its 'active' event, or the worker's ask): it starts, or is told it was cancelled. */
-  #onActive(jobId: string, asked = false): void {
+  #onActive(jobId: string, from: TakeSignal = 'event'): void {
     const job = this.#jobs.get(jobId);
     if (job === undefined) {
       if (this.#withdrawnIds.has(jobId)) this.#tellCancelled(jobId);
       // Settled and forgotten here (failed after connectionTimeoutMs, say): it may run.
-      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId, asked);
+      else if (producerOf(jobId) === this.settings.producer) this.#voice.consent(jobId, from);
       return;
     }
     job.heardAt = this.#lastContact = Date.now();
@@ -162,7 +162,7 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    this.#voice.consent(jobId, asked);
+    this.#voice.consent(jobId, from);
     if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
     job.state = 'active';
     job.startedAt = performance.now();

@@ -42,8 +42,9 @@ interface Notification {
 const IDS_PER_NOTIFY = 200;
 
 /** A NOTIFY channel of a queue's (an identifier: hex, short): its consents, or one producer's asks. @internal */
-function channelOf(kind: 'start' | 'ask', queue: string, producer = ''): string {
-  return `threadloop_${kind}_${createHash('sha256').update(`${queue}\n${producer}`).digest('hex').slice(0, 24)}`;
+function channelOf(kind: 'start' | 'ask', queue: string, producer?: string): string {
+  // (The start channel keeps the name it had before asks: a fleet in the middle of an upgrade still hears its consents.)
+  return `threadloop_${kind}_${createHash('sha256').update(producer === undefined ? queue : `${queue}\n${producer}`).digest('hex').slice(0, 24)}`;
 }
 
 /** Sends and hears consents on one queue's channel, and asks on its producers'. @internal */

@@ -9,16 +9,19 @@ import { ALIVE_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, publish, START_EVENT } fro
 
 /** A worker counts a producer gone after PRODUCER_SILENCE_MS without a word; half is the margin. */
 const HALF_SILENCE = PRODUCER_SILENCE_MS / 2;
-/** A consent said this recently (ms) is not said again for the same job, unless asked on the stream. */
+/** Within this long (ms), a take's second signal (its event after its ask, or the reverse) gets no second consent. */
 const RECENT_MS = 1_000;
+
+/** How a producer heard that a worker took a job: its 'active' event, or the worker's ask on the wire or on the stream. @internal */
+export type TakeSignal = 'event' | 'ask' | 'stream-ask';
 
 /** One producer's voice on the control stream. @internal */
 export class ProducerVoice {
   /** Jobs whose start is consented to, to be said together: on the wire if there is one, and on the stream (answers to asks). */
   #consented: string[] = [];
   #consentedDurably: string[] = [];
-  /** Jobs consented to in the last second, with when (Date.now()): a take heard twice is answered once. */
-  readonly #recent = new Map<string, number>();
+  /** Jobs consented to in the last second: when (Date.now()), on which signal, and whether the take's other signal came since. */
+  readonly #recent = new Map<string, { readonly at: number; readonly from: TakeSignal; paired: boolean }>();
   /** What is being said right now (bye waits for it). */
   readonly #saying = new Set<Promise<void>>();
   /** Date.now() of the last word the server took, and of the first word after the last gap of HALF_SILENCE or more. */
@@ -44,20 +47,26 @@ export class ProducerVoice {
   }
 
   /**
-   * Lets a job start; the consents of one batch of events read travel together. An answer to a
-   * worker's ask (`durably`) goes on the stream: the wire may be what lost the first consent.
+   * Lets a job a worker took start; the consents of one batch of events read travel together. An
+   * answer to a worker's ask on the stream goes on the stream: the wire may be what lost the first.
    */
-  consent(jobId: string, durably = false): void {
-    // A worker's ask on the wire and the job's 'active' event tell of the same take (a take after
-    // a stall comes a lock's duration later; a worker not answered asks on the stream, durably).
+  consent(jobId: string, from: TakeSignal): void {
+    // A worker's ask on the wire and the job's 'active' event tell of the same take: the second
+    // of the pair within a second is not answered again. (Another signal of the same kind is
+    // another take — a retry, a hand-back — and a worker not answered asks on the stream.)
     const now = Date.now();
-    if (!durably && now - (this.#recent.get(jobId) ?? 0) < RECENT_MS) return;
+    const last = this.#recent.get(jobId);
+    if (from !== 'stream-ask' && last !== undefined && now - last.at < RECENT_MS && last.from !== from && !last.paired) {
+      last.paired = true;
+      return;
+    }
     this.#recent.delete(jobId);
-    this.#recent.set(jobId, now);
-    for (const [id, at] of this.#recent) {
+    this.#recent.set(jobId, { at: now, from, paired: false });
+    for (const [id, { at }] of this.#recent) {
       if (now - at < RECENT_MS) break; // in insertion order: the rest are newer
       this.#recent.delete(id);
     }
+    const durably = from === 'stream-ask';
     (durably || this.wire === undefined ? this.#consentedDurably : this.#consented).push(jobId);
     if (this.#consented.length + this.#consentedDurably.length > 1) return; // said with the others
     // After the events read together (emitted in one synchronous loop): one event for them all.

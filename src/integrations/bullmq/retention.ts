@@ -22,8 +22,6 @@ export interface SweptAges {
 /** Sweeps at most this often, and at least this often for long ages (ms). */
 const MIN_EVERY_MS = 250;
 const MAX_EVERY_MS = 5_000;
-/** Jobs removed per query (BullMQ's own batch of `clean`). */
-const PER_SWEEP = 10_000;
 
 /**
  * Splits job options into those BullMQ applies and the age-based retention swept here: an age
@@ -79,8 +77,9 @@ export class RetentionSweeper {
     for (const state of ['completed', 'failed'] as const) {
       const age = this.ages[state];
       if (age === undefined) continue;
-      // A server away now is swept next time: what is due stays due.
-      await this.queue.clean(age, PER_SWEEP, state).catch(() => {});
+      // All that is due (limit 0: BullMQ removes 10,000 a query until fewer come). A server away
+      // now is swept next time: what is due stays due.
+      await this.queue.clean(age, 0, state).catch(() => {});
     }
   }
 }

@@ -56,7 +56,7 @@ export class StartConsents {
     this.#gone.delete(producer);
     if (bye) {
       this.#byes.add(producer);
-      for (const [id, waiter] of this.#waiting) if (waiter.producer === producer) this.#go(id);
+      for (const [id, waiter] of this.#waiting) if (waiter.producer === producer) this.#go(id, false);
     }
   }
 
@@ -81,13 +81,13 @@ export class StartConsents {
    */
   probed(n: number): void {
     this.#probeAnswered = Math.max(this.#probeAnswered, n);
-    for (const [id, waiter] of this.#waiting) if (this.#gone.has(waiter.producer) && waiter.probesBefore < n) this.#go(id);
+    for (const [id, waiter] of this.#waiting) if (this.#gone.has(waiter.producer) && waiter.probesBefore < n) this.#go(id, false);
     this.#probeIfNeeded();
   }
 
   /**
-   * Resolves once `jobId` may start, with when its consent came (Date.now(); for a producer gone,
-   * when it was counted so); rejects with the stop's reason if the job is stopped first.
+   * Resolves once `jobId` may start, with when its consent came (Date.now(); NaN for a producer
+   * gone, which said nothing); rejects with the stop's reason if the job is stopped first.
    */
   wait(jobId: string, producer: string, stop: JobStop): Promise<number> {
     const early = this.#early.get(jobId);
@@ -95,7 +95,7 @@ export class StartConsents {
       this.#early.delete(jobId);
       return Promise.resolve(early);
     }
-    if (this.#byes.has(producer)) return Promise.resolve(Date.now());
+    if (this.#byes.has(producer)) return Promise.resolve(Number.NaN);
     return new Promise<number>((resolve, reject) => {
       const unhook = stop.onStop((reason) => {
         this.#waiting.delete(jobId);
@@ -134,22 +134,24 @@ export class StartConsents {
       const late = new Map<string, string[]>();
       for (const [id, waiter] of this.#waiting) {
         // (Each job once: the periodic check asks again, on the stream, askAfterMs after this.)
-        if (waiter.askedAt !== waiter.since || now - waiter.since < FAST_ASK_AFTER_MS || this.#gone.has(waiter.producer)) continue;
+        if (waiter.askedAt !== waiter.since || now - waiter.since < FAST_ASK_AFTER_MS) continue;
+        waiter.askedAt = now;
+        if (this.#gone.has(waiter.producer)) continue; // (its probe decides)
         const ids = late.get(waiter.producer) ?? [];
         ids.push(id);
         late.set(waiter.producer, ids);
-        waiter.askedAt = now;
       }
       for (const [producer, ids] of late) void askNow(producer, ids).catch(() => {});
       if ([...this.#waiting.values()].some((waiter) => waiter.askedAt === waiter.since)) this.#askSoon();
     }, FAST_ASK_AFTER_MS);
   }
 
-  #go(id: string): void {
+  /** Lets a waiting job start: on its consent, or (`consented` false) with its producer gone. */
+  #go(id: string, consented = true): void {
     const waiter = this.#waiting.get(id);
     if (waiter === undefined) return;
     this.#waiting.delete(id);
-    waiter.resolve(Date.now());
+    waiter.resolve(consented ? Date.now() : Number.NaN);
   }
 
   /** Sends a probe when a job of a producer counted gone waits for one (one probe at a time, sent again when lost). */
@@ -170,7 +172,7 @@ export class StartConsents {
       const silentFor = now - Math.max(waiter.since, this.#heard.get(waiter.producer) ?? 0);
       if (silentFor >= PRODUCER_SILENCE_MS) {
         this.#gone.add(waiter.producer);
-        this.#go(id);
+        this.#go(id, false);
       } else if (now - waiter.askedAt >= this.links.askAfterMs) {
         waiter.askedAt = now;
         ask.push(id);
@@ -254,7 +256,7 @@ const AHEAD_UNTIL = 0.1;
  */
 export class JobHolding {
   #runMs: number | undefined;
-  #consentMs = 0;
+  #consentMs: number | undefined;
   #state: 'one-per-slot' | 'ahead' = 'one-per-slot';
   /** Jobs held beyond the slots: what the wait calls for, within what the queue has (#queueHas). */
   #ahead = 0;
@@ -291,17 +293,18 @@ export class JobHolding {
   }
 
   /**
-   * A job's consent came `consentMs` after it was taken and it held its run slot `runMs`; `full`:
+   * A job's consent came `consentMs` after it was taken (NaN: none came) and it held its run slot `runMs`; `full`:
    * the worker held all it may as it finished. (From when it was taken, not from when its wait
    * began: a job held ahead finds its consent come already, and a wait measured so would read
    * near nothing while jobs are held ahead — and stop taking them, measured: holding 8 to 32 by turns.)
    */
   ran(runMs: number, consentMs: number, full: boolean): void {
     if (!this.takeAhead) return;
-    const first = this.#runMs === undefined;
-    this.#runMs = first ? runMs : this.#runMs! + 0.2 * (runMs - this.#runMs!);
-    this.#consentMs = first ? consentMs : this.#consentMs + 0.2 * (consentMs - this.#consentMs);
-    const share = this.#consentMs / Math.max(this.#runMs, 0.01);
+    const average = (mean: number | undefined, sample: number) => (mean === undefined ? sample : mean + 0.2 * (sample - mean));
+    this.#runMs = average(this.#runMs, runMs);
+    // (NaN: no consent came — its producer was counted gone — so no trip to time.)
+    if (!Number.isNaN(consentMs)) this.#consentMs = average(this.#consentMs, Math.max(0, consentMs));
+    const share = (this.#consentMs ?? 0) / Math.max(this.#runMs, 0.01);
     this.#state = share >= (this.#state === 'ahead' ? AHEAD_UNTIL : AHEAD_FROM) ? 'ahead' : 'one-per-slot';
     if (full && this.#queueHas < this.slots * AHEAD_PER_SLOT && ++this.#fullRuns >= this.slots) {
       this.#queueHas++;
@@ -315,7 +318,7 @@ export class JobHolding {
     if (!this.followQueue || this.#state !== 'ahead') return; // (holding one per slot, it says nothing of jobs ahead)
     this.#queueHas = Math.max(1, Math.min(this.#queueHas, this.#ahead) >> 1);
     this.#fullRuns = 0;
-    this.#update(this.#consentMs / Math.max(this.#runMs ?? 0, 0.01));
+    this.#update((this.#consentMs ?? 0) / Math.max(this.#runMs ?? 0, 0.01));
   }
 
   /** Holds as many ahead as runs fit in the wait (three per slot at most), within what the queue has. */
