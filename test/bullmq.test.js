@@ -3,6 +3,7 @@
 // Every backend this machine has is run; the ones it lacks are printed, never skipped silently.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { deserialize } from 'node:v8';
@@ -257,6 +258,52 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
             assert.ok(Date.now() < deadline, 'the listeners and the sender back');
           }
           assert.deepEqual(pgQueueWarnings, [], 'consents sent one query at a time');
+        });
+      }
+
+      if (kind === 'postgres') {
+        test("on PostgreSQL a job whose 'active' event its producer never reads still starts: the worker asks on the producer's NOTIFY channel", HANG_GUARD, async () => {
+          // BullMQ 6.7's event reader skips events committed out of order. Here a trigger drops
+          // this queue's 'active' events and the workers' asks on the stream, so only an ask by
+          // NOTIFY (threadloop_ask_…, pg-consent.ts) can bring the producer's consent before its
+          // periodic lookup (half a second later) — and that ask is heard here too.
+          const own = newQueueName();
+          const admin = new pg.Client({ connectionString: server.url });
+          await admin.connect();
+          const listener = new pg.Client({ connectionString: server.url });
+          await listener.connect();
+          const drop = `tl_test_drop_${process.pid}`;
+          await admin.query(`CREATE FUNCTION bullmq.${drop}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+            IF NEW.queue = '${own}' AND NEW.event IN ('active', 'threadloop:ask') THEN RETURN NULL; END IF; RETURN NEW; END $$`);
+          await admin.query(`CREATE TRIGGER ${drop} BEFORE INSERT ON bullmq.event FOR EACH ROW EXECUTE FUNCTION bullmq.${drop}()`);
+          const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
+          const producer = new QueueExecutor({ queue: own, connection: server.url });
+          const raw = rawQueue(server, own);
+          try {
+            assert.equal(await producer.submit(tasks.echo, 'first'), 'first');
+            const [first] = await raw.getJobs(['completed']);
+            const prefix = first.id.slice(0, first.id.lastIndexOf('-'));
+            const channel = `threadloop_ask_${createHash('sha256').update(`${own}\n${prefix}`).digest('hex').slice(0, 24)}`;
+            const asked = new Set();
+            listener.on('notification', (message) => {
+              if (message.channel === channel) for (const id of JSON.parse(message.payload).i.split(',')) asked.add(id);
+            });
+            await listener.query(`LISTEN ${channel}`);
+            const values = await Promise.all([1, 2, 3].map((i) => producer.submit(tasks.echo, i)));
+            assert.deepEqual(values, [1, 2, 3]);
+            const ids = (await raw.getJobs(['completed'])).map((job) => job.id).filter((id) => id !== first.id);
+            assert.equal(ids.length, 3);
+            for (const id of ids) assert.ok(asked.has(id), `job ${id} was asked for by NOTIFY (heard: ${[...asked].join(', ') || 'none'})`);
+            const [{ n }] = (await admin.query(`SELECT count(*)::int AS n FROM bullmq.event WHERE queue = $1 AND event = 'active'`, [own])).rows;
+            assert.equal(n, 0, "no 'active' event of this queue was written for the producer to read");
+          } finally {
+            await producer.shutdown({ force: true });
+            await worker.close();
+            await raw.close();
+            await admin.query(`DROP TRIGGER IF EXISTS ${drop} ON bullmq.event`);
+            await admin.query(`DROP FUNCTION IF EXISTS bullmq.${drop}()`);
+            await Promise.all([admin.end(), listener.end()]);
+          }
         });
       }
 
