@@ -106,10 +106,11 @@ export class QueueExecutor implements Executor {
     this.#maxPayloadBytes = maxPayloadBytes;
     const backend = resolveBackend(options.connection, 'QueueExecutor');
     const bullQueue = backend.newQueue(queue);
-    const retention = sweptRetention({ ...defaultJobOptions(backend.kind), ...jobOptions });
+    const merged = { ...defaultJobOptions(backend.kind), ...jobOptions };
     // Redis applies an age with a sorted set's range delete: no sweeping needed there.
-    this.#jobOptions = backend.kind === 'postgres' ? retention.options : { ...defaultJobOptions(backend.kind), ...jobOptions };
-    this.#sweeper = new RetentionSweeper(bullQueue, backend.kind === 'postgres' ? retention.ages : {});
+    const retention = backend.kind === 'postgres' ? sweptRetention(merged) : { options: merged, ages: {} };
+    this.#jobOptions = retention.options;
+    this.#sweeper = new RetentionSweeper(bullQueue, retention.ages);
     const events = backend.newQueueEvents(queue);
     const producer = backend.newEventsProducer(queue);
     const control = backend.newEventsProducer(controlQueue(queue));
