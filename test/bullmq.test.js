@@ -623,6 +623,110 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
+      test('a job sent with nothing else in flight, to a fleet that took the last one at once, is committed: running from the submit', HANG_GUARD, async () => {
+        const own = newQueueName();
+        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 2 });
+        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        const careful = new QueueExecutor({ queue: own, connection: server.url, commitWhenIdle: false });
+        try {
+          // Before it has heard one of its jobs taken, a producer knows nothing of the fleet's room.
+          const first = producer.submit(tasks.echo, 0);
+          assert.equal(first.state, 'pending');
+          assert.equal(await first, 0);
+          // One at a time, each taken at once (within 10 ms) by the idle worker: the next is committed.
+          let committed;
+          for (let i = 1; i <= 50 && committed === undefined; i++) {
+            const future = producer.submit(tasks.echo, i);
+            if (future.state === 'running') committed = { future, i };
+            else assert.equal(await future, i);
+          }
+          assert.ok(committed !== undefined, 'one of 50 jobs sent one at a time to an idle worker was committed');
+          assert.equal(producer.stats().running, 1, 'it counts as running');
+          assert.equal(committed.future.cancel(), false, 'a committed job is not taken back');
+          assert.equal(await committed.future, committed.i);
+          // In flight, a job is not committed: the next one waits for its consent.
+          const held = producer.submit(tasks.echo, 'a');
+          const next = producer.submit(tasks.echo, 'b');
+          assert.equal(next.state, 'pending');
+          assert.deepEqual(await Promise.all([held, next]), ['a', 'b']);
+          // commitWhenIdle: false commits none, however fast its jobs are taken.
+          for (let i = 0; i < 5; i++) {
+            const future = careful.submit(tasks.echo, i);
+            assert.equal(future.state, 'pending');
+            assert.equal(await future, i);
+          }
+          assert.throws(() => new QueueExecutor({ queue: own, connection: server.url, commitWhenIdle: 'yes' }), /commitWhenIdle must be a boolean, got "yes"/);
+        } finally {
+          await worker.close();
+          await producer.shutdown({ force: true });
+          await careful.shutdown({ force: true });
+        }
+      });
+
+      test('a committed job starts without its producer\'s consent; any other waits for it', HANG_GUARD, async () => {
+        // Jobs of a producer that never speaks, as a QueueExecutor would send them: one committed (g: 1), one not.
+        const own = newQueueName();
+        const raw = rawQueue(server, own);
+        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 2 });
+        try {
+          await raw.add('fx.echo', { v: 1, a: '~["asks"]', p: 'silentproducer' }, { jobId: 'silentproducer-1' });
+          await eventuallyAsync(async () => (await raw.getJobState('silentproducer-1')) === 'active', 'the worker to take the first job');
+          await raw.add('fx.echo', { v: 1, a: '~["committed"]', p: 'silentproducer', g: 1 }, { jobId: 'silentproducer-2' });
+          await eventuallyAsync(async () => (await raw.getJobState('silentproducer-2')) === 'completed', 'the committed job to complete');
+          assert.equal(storedArgs((await raw.getJob('silentproducer-2')).returnvalue.r), 'committed');
+          // (It runs after PRODUCER_SILENCE_MS, 10 s: the producer counted gone.)
+          assert.equal(await raw.getJobState('silentproducer-1'), 'active', 'the other still waits for its consent');
+          assert.equal(worker.stats().running, 0, 'held, not started');
+        } finally {
+          await worker.close({ graceMs: 0 });
+          await raw.close();
+        }
+      });
+
+      test('a committed job its signal aborts while it waits in the queue is taken out, and never starts', HANG_GUARD, async () => {
+        // One run slot and no take-ahead; another producer's job holds the slot while ours waits.
+        const own = newQueueName();
+        const gate = gates();
+        const raw = rawQueue(server, own);
+        const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1, concurrency: 1, takeAhead: false });
+        const producer = new QueueExecutor({ queue: own, connection: server.url });
+        const other = new QueueExecutor({ queue: own, connection: server.url });
+        const controller = new AbortController();
+        try {
+          let waiting;
+          for (let attempt = 1; waiting === undefined; attempt++) {
+            assert.ok(attempt <= 10, 'one of 10 jobs sent after a quick take was committed');
+            for (let i = 0; i < 3; i++) assert.equal(await producer.submit(tasks.echo, i), i);
+            const busy = other.submit(tasks.hold, gate.dir, `busy${attempt}`);
+            await eventually(() => gate.startedBy(`busy${attempt}`).length === 1, { what: 'the other job to start', timeoutMs: 10_000 });
+            const future = producer.submit(tasks.hold.with({ signal: controller.signal }), gate.dir, 'aborted');
+            if (future.state === 'running') waiting = { future, busy, name: `busy${attempt}` };
+            else {
+              assert.equal(future.cancel(), true); // its last take was not at once (a slow machine): again
+              gate.open(`busy${attempt}`);
+              await busy;
+            }
+          }
+          await eventuallyAsync(async () => (await raw.getJobCounts('waiting')).waiting === 1, 'the committed job to wait in the queue');
+          controller.abort(new Error('user hit stop'));
+          // (Settled by the take-out: the job's slot stays busy until the gate opens below.)
+          const error = await within(rejectsWith(waiting.future, AbortError), 10_000, 'the abort to settle the committed job');
+          assert.match(error.message, /aborted/);
+          assert.equal((await raw.getJobCounts('waiting')).waiting, 0, 'taken out of the queue');
+          gate.open(waiting.name);
+          await waiting.busy;
+          assert.equal(await producer.submit(tasks.echo, 'next'), 'next');
+          assert.deepEqual(gate.startedBy('aborted'), [], 'the aborted job never started');
+        } finally {
+          gate.open('aborted');
+          await worker.close();
+          await producer.shutdown({ force: true });
+          await other.shutdown({ force: true });
+          await raw.close();
+          gate.remove();
+        }
+      });
+
       test('shutdown({ force: true }) ends every job at once, even one handed back with no worker left', HANG_GUARD, async () => {
         // It ignored force and waited for running jobs: for ever, for one a stopping worker had
         // handed back (still running, as its future goes) with no other worker to take it.

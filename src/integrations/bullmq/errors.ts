@@ -18,3 +18,8 @@ export function describeConnectionError(error: unknown): string {
   const messages = parts.filter((part): part is Error => part instanceof Error && part.message !== '').map((part) => part.message);
   return messages.length > 0 ? `: ${messages.join('; ')}` : '';
 }
+
+/** An abort's reason as a cancel event carries it: an error's message, or the reason as a string. @internal */
+export function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

@@ -11,8 +11,10 @@ import type { Job, Queue, QueueEvents, QueueEventsProducer } from 'bullmq';
 import type { CancelEvent } from './cancel-event.js';
 import { ProducerVoice, type TakeSignal } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
-import { describeConnectionError, QueueConnectionError } from './errors.js';
-import { AbortError, CancelledError, Samples, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
+import { describeConnectionError, describeReason, QueueConnectionError } from './errors.js';
+import { IdleCommit } from './idle-commit.js';
+import { AbortError, CancelledError, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
+import { JobTally, type TallyWait } from './job-tally.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob, type JobOwner } from './queued-job.js';
 
@@ -28,23 +30,15 @@ export interface TrackerSettings {
   /** How often the server's health and our silent jobs are checked. */
   readonly checkEveryMs: number;
   readonly consentWire?: import('./pg-consent.js').ConsentWire; // where consents go first, if set
+  /** Commit a job sent while the fleet has room (idle-commit.ts). */
+  readonly commitWhenIdle: boolean;
 }
-
-type Waiter = { readonly until: 'room' | 'drained' | 'idle'; readonly resolve: () => void };
 
 /** The futures of one QueueExecutor and the events that settle them. @internal */
 export class JobTracker implements JobOwner {
   readonly #jobs = new Map<string, QueuedJob>();
   readonly #workerOf = new WeakMap<Future<unknown>, WorkerId>();
-  #queued = 0;
-  #running = 0;
-  #completed = 0;
-  #failed = 0;
-  #cancelled = 0;
-  #workers = 0;
-  readonly #runTime = new Samples();
-  readonly #waitTime = new Samples();
-  #waiters: Waiter[] = [];
+  readonly #tally: JobTally;
   #lastContact = Date.now();
   /** Whether the server ever answered, and the last connection error: what a failure says. */
   #everReached = false;
@@ -54,6 +48,7 @@ export class JobTracker implements JobOwner {
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
   readonly #voice: ProducerVoice;
+  readonly #commit: IdleCommit;
 
   constructor(
     private readonly queue: Queue,
@@ -61,9 +56,11 @@ export class JobTracker implements JobOwner {
     /** Publishes on the control stream (start-consent.ts), which workers read. */
     private readonly producer: QueueEventsProducer,
     private readonly settings: TrackerSettings,
-    private readonly roomFor: (queued: number) => boolean,
+    roomFor: (queued: number) => boolean,
   ) {
+    this.#tally = new JobTally(roomFor);
     this.#voice = new ProducerVoice(producer, settings.producer, settings.consentWire);
+    this.#commit = new IdleCommit(settings.commitWhenIdle);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
       for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, 'stream-ask');
@@ -79,10 +76,19 @@ export class JobTracker implements JobOwner {
 
   // ── submitting ─────────────────────────────────────────────────────────────────────────
 
-  /** Starts tracking a job about to be added. */
-  track(job: QueuedJob): void {
+  /** Whether to commit a job submitted now (idle-commit.ts); a delayed one never is. */
+  commits(delayed: boolean): boolean {
+    return this.#commit.commits(this.#tally.inFlight, delayed);
+  }
+
+  /** Starts tracking a job about to be added: pending, or `committed` (running from now on). */
+  track(job: QueuedJob, committed: boolean): void {
     this.#jobs.set(job.id, job);
-    this.#queued++;
+    if (committed) {
+      job.state = 'committing';
+      job.startedAt = performance.now();
+    }
+    this.#tally.submitted(committed);
     if (this.#timer === undefined) {
       this.#lastContact = Date.now(); // the silence while nothing was in flight does not count
       this.#timer = setInterval(() => void this.#check(), this.settings.checkEveryMs).unref();
@@ -95,6 +101,7 @@ export class JobTracker implements JobOwner {
     job.heardAt = Date.now();
     this.#lastContact = job.heardAt;
     if (job.state === 'adding') job.state = 'waiting';
+    else if (job.state === 'committing') job.state = 'committed';
   }
 
   /** The server refused the job (or could not be reached). */
@@ -112,7 +119,22 @@ export class JobTracker implements JobOwner {
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
       void this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) });
+    } else if (job.running) {
+      // Committed: a worker may run it already (told, it ends it, and its AbortError comes back),
+      // or it still waits in the queue — taken out, it fails here with this error.
+      job.abortError = error;
+      this.#voice.track(this.#takeBack(job, reason));
     }
+  }
+
+  async #takeBack(job: QueuedJob, reason: unknown): Promise<void> {
+    await job.added;
+    if (job.sentAt === 0) return this.#settle(job, 'failed', job.abortError); // never sent
+    const [, removed] = await Promise.all([
+      this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) }),
+      this.queue.remove(job.id).catch(() => 0),
+    ]);
+    if (removed === 1) this.#settle(job, 'failed', job.abortError);
   }
 
   /**
@@ -138,10 +160,10 @@ export class JobTracker implements JobOwner {
     if (!job.queued) return false;
     if (!this.#voice.canPromise(job.sentAt)) return false; // a worker may have counted this producer gone
     // The future settles itself as cancelled when this returns true.
-    this.#count(job, 'cancelled');
+    this.#tally.ended(job, 'cancelled');
     job.state = 'withdrawn';
     this.#remove(job, { jobId: job.id, why: 'cancel', reason: 'the future was cancelled' });
-    this.#wake();
+    this.#tally.wake();
     return true;
   }
 
@@ -162,14 +184,15 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    this.#voice.consent(jobId, from);
-    if (!job.queued) return; // a retry after a stall: still running, as far as the future goes
+    const committed = job.state === 'committing' || job.state === 'committed';
+    // A committed job starts without consent; a worker that asks all the same (one that does not read `g`) is answered.
+    if (!committed || from !== 'event') this.#voice.consent(jobId, from);
+    if (!job.queued && !committed) return; // a retry after a stall: still running, as far as the future goes
+    const wasQueued = job.queued;
     job.state = 'active';
     job.startedAt = performance.now();
-    this.#waitTime.add(job.startedAt - job.submittedAt);
-    this.#queued--;
-    this.#running++;
-    this.#wake();
+    this.#tally.taken(wasQueued, job.startedAt - job.submittedAt);
+    this.#commit.taken(job.startedAt - job.submittedAt);
   }
 
   #onCompleted(jobId: string, returnvalue: unknown): void {
@@ -218,7 +241,8 @@ export class JobTracker implements JobOwner {
     const job = this.#jobs.get(jobId);
     if (job?.state === 'withdrawn') this.#forget(job);
     if (job === undefined || job.state === 'settled') return;
-    this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
+    if (job.abortError !== undefined) this.#settle(job, 'failed', job.abortError); // a committed job aborted, taken out (#takeBack)
+    else this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
   }
 
   /** Resolves when a job may be sent: after a word on the control stream, if none for a second (see ProducerVoice.canPromise). */
@@ -245,26 +269,14 @@ export class JobTracker implements JobOwner {
 
   #settle(job: QueuedJob, outcome: 'completed' | 'failed' | 'cancelled', valueOrError: unknown, next: 'settled' | 'withdrawn' = 'settled'): void {
     if (job.state === 'settled' || job.future.done()) return;
-    if (job.state !== 'withdrawn') this.#count(job, outcome);
+    if (job.state !== 'withdrawn') this.#tally.ended(job, outcome);
     job.state = next;
     if (next === 'settled') this.#jobs.delete(job.id);
     job.unlisten?.();
     if (outcome === 'completed') job.future.resolve(valueOrError);
     else if (outcome === 'failed') job.future.reject(valueOrError);
     else job.future.cancelWith(valueOrError);
-    this.#wake();
-  }
-
-  /** Moves a job out of the queued/running counts into an outcome's. */
-  #count(job: QueuedJob, outcome: 'completed' | 'failed' | 'cancelled'): void {
-    if (job.queued) this.#queued--;
-    else if (job.state === 'active') {
-      this.#running--;
-      this.#runTime.add(performance.now() - job.startedAt);
-    }
-    if (outcome === 'completed') this.#completed++;
-    else if (outcome === 'failed') this.#failed++;
-    else this.#cancelled++;
+    this.#tally.wake();
   }
 
   /**
@@ -309,36 +321,17 @@ export class JobTracker implements JobOwner {
 
   // ── waiting for room, drained, idle ────────────────────────────────────────────────────
 
-  waitFor(until: Waiter['until']): Promise<void> {
-    if (this.#reached(until)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ until, resolve }));
-  }
-
-  #reached(until: Waiter['until']): boolean {
-    if (until === 'room') return this.roomFor(this.#queued);
-    if (until === 'drained') return this.#queued === 0;
-    return this.#queued === 0 && this.#running === 0;
-  }
-
-  #wake(): void {
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (this.#reached(waiter.until)) waiter.resolve();
-      else still.push(waiter);
-    }
-    this.#waiters = still;
+  waitFor(until: TallyWait): Promise<void> {
+    return this.#tally.waitFor(until);
   }
 
   /** Lets room waiters re-check (the executor closed). */
   wakeAll(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    this.#tally.wakeAll();
   }
 
   get queued(): number {
-    return this.#queued;
+    return this.#tally.queued;
   }
 
   /** Waiting futures, for `shutdown({ cancelFutures: true })`. */
@@ -351,17 +344,7 @@ export class JobTracker implements JobOwner {
   }
 
   stats(): ExecutorStats {
-    return {
-      workers: this.#workers,
-      busy: Math.min(this.#workers, this.#running),
-      queued: this.#queued,
-      running: this.#running,
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
-      runTime: this.#runTime.summary(),
-      waitTime: this.#waitTime.summary(),
-    };
+    return this.#tally.stats();
   }
 
   stop(): void {
@@ -384,7 +367,7 @@ export class JobTracker implements JobOwner {
         if (now - this.#lastContact >= this.settings.connectionTimeoutMs) this.#failAll();
         return;
       }
-      this.#workers = reachable;
+      this.#tally.workers = reachable;
       this.#everReached = true;
       this.#lastError = undefined; // an error before this contact is no reason for a later failure
       this.#lastContact = now;
@@ -400,7 +383,7 @@ export class JobTracker implements JobOwner {
 
   /** Asks the server about jobs not heard of for a while: their events may have been missed. */
   async #reconcile(now: number): Promise<void> {
-    const silent = [...this.#jobs.values()].filter((job) => job.state !== 'adding' && job.state !== 'settled' && now - job.heardAt > this.settings.reconcileAfterMs).slice(0, 100);
+    const silent = [...this.#jobs.values()].filter((job) => !job.sending && job.state !== 'settled' && now - job.heardAt > this.settings.reconcileAfterMs).slice(0, 100);
     await Promise.all(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);
@@ -414,7 +397,7 @@ export class JobTracker implements JobOwner {
       } else if (stored.finishedOn !== undefined && stored.finishedOn > 0) {
         if (stored.failedReason !== undefined && stored.failedReason !== null && stored.returnvalue === null) await this.#onFailed(job.id, stored.failedReason, stored);
         else this.#onCompleted(job.id, stored.returnvalue);
-      } else if (stored.processedOn !== undefined && stored.processedOn > 0 && job.queued) {
+      } else if (stored.processedOn !== undefined && stored.processedOn > 0 && (job.queued || job.state === 'committed')) {
         this.#onActive(job.id);
       }
     }));
@@ -430,10 +413,6 @@ export class JobTracker implements JobOwner {
       this.#settle(job, 'failed', new QueueConnectionError(`${server} (connectionTimeoutMs)${why}; job ${job.id} ('${job.name}'): ${fate}`, { cause: this.#lastError }));
     }
   }
-}
-
-function describeReason(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -24,6 +24,8 @@ export interface JobData {
   readonly a: string;
   /** The producer (a QueueExecutor) whose consent the job waits for before it starts (start-consent.ts). */
   readonly p?: string;
+  /** Committed at submit (idle-commit.ts): the worker starts it without waiting for its producer's consent. */
+  readonly g?: 1;
   /** The producer can abort it (its task had a signal): the worker runs it abortable. */
   readonly s?: 1;
   /** The task's `timeoutMs`, counted from when a worker starts it. */

@@ -52,9 +52,17 @@ export interface QueueExecutorOptions {
   jobOptions?: JobsOptions;
   /** `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future nobody looked at. Default `'warn'`. */
   unobservedFailures?: UnobservedFailures;
+  /**
+   * Commit a job sent while nothing else of this executor is in flight and its last job was taken
+   * at once (a fleet with room): it starts without waiting for this producer's consent, a round
+   * trip through the server, and its future is running from the submit (`cancel()` false), as
+   * with an idle pool. `false`: every job waits for its consent, so `cancel()` can take it back
+   * until a worker takes it. Default true.
+   */
+  commitWhenIdle?: boolean;
 }
 
-const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions', 'unobservedFailures']);
+const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions', 'unobservedFailures', 'commitWhenIdle']);
 
 /**
  * Finished jobs are kept long enough for a producer that missed an event to ask for the outcome.
@@ -95,11 +103,12 @@ export class QueueExecutor implements Executor {
   constructor(options: QueueExecutorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`QueueExecutor options must be an object, got ${describe(options)}`);
     for (const key of Object.keys(options)) if (!keys.has(key)) throw new TypeError(`QueueExecutor: unknown option '${key}'`);
-    const { queue, maxQueue = Infinity, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, connectionTimeoutMs = 30_000, jobOptions = {} } = options;
+    const { queue, maxQueue = Infinity, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, connectionTimeoutMs = 30_000, jobOptions = {}, commitWhenIdle = true } = options;
     if (typeof queue !== 'string' || queue === '') throw new TypeError(`QueueExecutor: queue must be a non-empty string, got ${describe(queue)}`);
     if (!(maxQueue === Infinity || (Number.isInteger(maxQueue) && maxQueue >= 0))) throw new RangeError(`QueueExecutor: maxQueue must be an integer >= 0, got ${describe(maxQueue)}`);
     if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)) throw new RangeError(`QueueExecutor: maxPayloadBytes must be an integer > 0, got ${describe(maxPayloadBytes)}`);
     checkTimeout(connectionTimeoutMs, 'connectionTimeoutMs');
+    if (typeof commitWhenIdle !== 'boolean') throw new TypeError(`QueueExecutor: commitWhenIdle must be a boolean, got ${describe(commitWhenIdle)}`);
     this.#unobservedFailures = checkUnobservedFailures('QueueExecutor', options.unobservedFailures);
     this.#queueName = queue;
     this.#maxQueue = maxQueue;
@@ -124,6 +133,7 @@ export class QueueExecutor implements Executor {
       // the producer asks about its silent jobs sooner there.
       reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
+      commitWhenIdle,
       ...(consentWire === undefined ? {} : { consentWire }),
     }, (queued) => queued < this.#maxQueue);
     this.#ready = eventsListening(events, producer, () => this.#state !== 'open');
@@ -160,7 +170,7 @@ export class QueueExecutor implements Executor {
           .then(() => this.#tracker.speaking())
           .then(() => {
             // Cancelled before it was sent, or failed (connectionTimeoutMs, saying it was never sent): it never will be.
-            if (job.state !== 'adding') return;
+            if (!job.sending) return;
             job.sentAt ||= Date.now();
             return bullQueue.add(job.name, data, { ...opts, jobId: job.id });
           })
@@ -170,11 +180,11 @@ export class QueueExecutor implements Executor {
               addSettled();
             },
             (error: unknown) => {
-              if (job.state === 'adding' && performance.now() - job.submittedAt < connectionTimeoutMs) {
+              if (job.sending && performance.now() - job.submittedAt < connectionTimeoutMs) {
                 setTimeout(attempt, 250);
                 return;
               }
-              if (job.state === 'adding') this.#tracker.addFailed(job, error);
+              if (job.sending) this.#tracker.addFailed(job, error);
               addSettled();
             },
           );
@@ -206,10 +216,13 @@ export class QueueExecutor implements Executor {
   #submit(task: Task, args: unknown[], chunk: boolean): Future<unknown> {
     this.#checkOpen();
     const name = portableName(task);
+    const opts = { ...this.#jobOptions, ...jobOptionsOf(task) };
+    const committed = this.#tracker.commits((opts.delay ?? 0) > 0);
     const data: JobData = {
       v: 1,
       a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
       p: this.#idPrefix,
+      ...(committed ? { g: 1 as const } : {}),
       ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
       ...(task.options.signal === undefined ? {} : { s: 1 as const }),
       ...(chunk ? { c: 1 as const } : {}),
@@ -230,8 +243,8 @@ export class QueueExecutor implements Executor {
       signal.addEventListener('abort', onAbort, { once: true });
       job.unlisten = () => signal.removeEventListener('abort', onAbort);
     }
-    this.#tracker.track(job);
-    this.#add(job, data, { ...this.#jobOptions, ...jobOptionsOf(task) });
+    this.#tracker.track(job, committed);
+    this.#add(job, data, opts);
     return future;
   }
 

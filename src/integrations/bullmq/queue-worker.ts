@@ -222,10 +222,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (stop.stopped) throw stop.reason;
       const task = lookup(job.name);
       const args = unpackArgs(data, job.name);
-      // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts).
+      // Not before its producer consents: a future cancelled meanwhile must never start (start-consent.ts)
+      // — unless it committed the job at submit (idle-commit.ts): then there is no trip to time (NaN).
       // (processedOn: the worker's own Date.now() as BullMQ took the job.)
       const takenAt = job.processedOn ?? Date.now();
-      const consentMs = (data.p === undefined ? takenAt : await consents.wait(job.id!, data.p, stop)) - takenAt;
+      const consentMs = (data.p === undefined ? takenAt : data.g === 1 ? Number.NaN : await consents.wait(job.id!, data.p, stop)) - takenAt;
       await runSlots.acquire(stop); // (a free slot comes at once, stopped or not: checked below)
       entry.started = true;
       const startedAt = performance.now();

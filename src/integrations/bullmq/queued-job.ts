@@ -8,10 +8,15 @@ import { DeadlockError, type Future, type FutureLink, type UnobservedFailures } 
 /**
  * Where a job is, as far as its producer knows:
  *
- *     adding ──▶ waiting ──▶ active ──▶ settled
- *        └──────────┴──▶ withdrawn (cancelled here; removing it from the queue) ──▶ settled
+ *     adding ─────▶ waiting ────▶ active ──▶ settled
+ *     committing ─▶ committed ──▶ ┘
+ *        └─────────────┴──────────────▶ withdrawn (cancelled here; removing it from the queue) ──▶ settled
+ *
+ * `adding`/`committing`: the add is on its way to the server. A committed job (idle-commit.ts)
+ * starts without waiting for consent: running as far as its future goes, though no worker may
+ * have taken it yet.
  */
-export type QueuedJobState = 'adding' | 'waiting' | 'active' | 'withdrawn' | 'settled';
+export type QueuedJobState = 'adding' | 'waiting' | 'committing' | 'committed' | 'active' | 'withdrawn' | 'settled';
 
 /** What a job's link asks of the executor that tracks it. @internal */
 export interface JobOwner {
@@ -30,6 +35,8 @@ export class QueuedJob implements FutureLink {
   heardAt = Date.now();
   /** Settles once the add is done (or given up): a withdrawal removes the job only after. */
   added: Promise<void> = Promise.resolve();
+  /** What a committed job that its signal aborted fails with if it is taken out of the queue (never started). */
+  abortError: Error | undefined = undefined;
   /** Removes the abort listener from the task's signal. */
   unlisten: (() => void) | undefined = undefined;
 
@@ -41,9 +48,19 @@ export class QueuedJob implements FutureLink {
     readonly unobservedFailures: UnobservedFailures,
   ) {}
 
-  /** Whether the job still counts as waiting in the queue. */
+  /** Whether the job still counts as waiting in the queue (pending: cancel() can take it back). */
   get queued(): boolean {
     return this.state === 'adding' || this.state === 'waiting';
+  }
+
+  /** Whether the job counts as running: taken by a worker, or committed to start without consent. */
+  get running(): boolean {
+    return this.state === 'active' || this.state === 'committing' || this.state === 'committed';
+  }
+
+  /** Whether its add is still to reach the server (until then, no worker can have it, nor the server know it). */
+  get sending(): boolean {
+    return this.state === 'adding' || this.state === 'committing';
   }
 
   withdraw(): boolean {
@@ -51,7 +68,7 @@ export class QueuedJob implements FutureLink {
   }
 
   hasStarted(): boolean {
-    return this.state === 'active';
+    return this.running;
   }
 
   waitSync(): void {

@@ -14,6 +14,9 @@
  * producer says `threadloop:bye` when it closes. For that to stay safe, a producer promises a
  * cancel only for a job it sent while speaking without a gap of half that silence (and says
  * something before it sends a job after such a gap): a worker cannot have counted it gone.
+ *
+ * A job its producer committed at submit (idle-commit.ts: a fleet with room, nothing else in
+ * flight) carries a go-ahead instead, and starts without this wait: its future is running already.
  */
 import type { QueueEventsProducer } from 'bullmq';
 
