@@ -4,7 +4,7 @@
 // (redis-server, PostgreSQL): jobs/s, p50/p99 submit-to-result latency and CPU per job of no-op
 // jobs with a bounded window (medians of alternating rounds on long-running worker processes,
 // each warmed up first), the p50 latency of no-op jobs sent one at a time, and the speed-up of
-// CPU jobs from one worker process to two. Standalone: `node bench/distributed.js [--quick] [--json]` (JSON on the last
+// CPU jobs from one worker process to two. Standalone: `node bench/distributed.js [--quick] [--backend=redis|postgres] [--json]` (JSON on the last
 // stdout line, the shape bench/lib/distributed-suite.js reads).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -314,8 +314,10 @@ const { found, missing } = backendsAvailable();
 if (missing.length > 0) log(`distributed: not available here: ${missing.map((m) => `${m.kind} (${m.why})`).join('; ')}`);
 const rows = [];
 const targets = [];
-// --quick measures Redis only (PostgreSQL, whose server takes seconds to set up, in the full run).
-for (const backend of quick && found.includes('redis') ? ['redis'] : found) {
+// --quick measures Redis only (PostgreSQL, whose server takes seconds to set up, in the full run);
+// --backend=<kind> measures that one alone.
+const only = process.argv.find((arg) => arg.startsWith('--backend='))?.slice('--backend='.length);
+for (const backend of only !== undefined ? found.filter((kind) => kind === only) : quick && found.includes('redis') ? ['redis'] : found) {
   const server = backend === 'redis' ? await startRedis() : await startPostgres();
   try {
     const measured = await measureBackend(server);

@@ -90,6 +90,11 @@ export class JobTally {
     for (const waiter of waiters) waiter.resolve();
   }
 
+  /** The median of the recent jobs' run (from heard taken to settled), in ms; 0 before any. */
+  medianRunMs(): number {
+    return this.#runTime.summary().p50;
+  }
+
   stats(): ExecutorStats {
     return {
       workers: this.workers,

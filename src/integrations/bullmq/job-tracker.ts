@@ -13,6 +13,7 @@ import { ProducerVoice, type TakeSignal } from './producer-voice.js';
 import { ASK_EVENT, producerOf } from './start-consent.js';
 import { describeConnectionError, describeReason, QueueConnectionError } from './errors.js';
 import { IdleCommit } from './idle-commit.js';
+import { LOOK_EVERY_MS, Silence } from './silence.js';
 import { AbortError, CancelledError, WorkerCrashedError, type ExecutorStats, type Future } from './internals.js';
 import { JobTally, type TallyWait } from './job-tally.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
@@ -29,6 +30,8 @@ export interface TrackerSettings {
   readonly reconcileAfterMs: number;
   /** How often the server's health and our silent jobs are checked. */
   readonly checkEveryMs: number;
+  /** Whether BullMQ's event reader can skip events (PostgreSQL): running jobs are asked about sooner (silence.ts). */
+  readonly eventsMaySkip: boolean;
   readonly consentWire?: import('./pg-consent.js').ConsentWire; // where consents go first, if set
   /** Commit a job sent while the fleet has room (idle-commit.ts). */
   readonly commitWhenIdle: boolean;
@@ -44,11 +47,14 @@ export class JobTracker implements JobOwner {
   #everReached = false;
   #lastError: unknown;
   #timer: NodeJS.Timeout | undefined;
+  #lookTimer: NodeJS.Timeout | undefined;
   #checking = false;
+  #looking = false;
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
   readonly #voice: ProducerVoice;
   readonly #commit: IdleCommit;
+  readonly #silence: Silence;
 
   constructor(
     private readonly queue: Queue,
@@ -61,6 +67,7 @@ export class JobTracker implements JobOwner {
     this.#tally = new JobTally(roomFor);
     this.#voice = new ProducerVoice(producer, settings.producer, settings.consentWire);
     this.#commit = new IdleCommit(settings.commitWhenIdle);
+    this.#silence = new Silence(settings.reconcileAfterMs, settings.eventsMaySkip);
     events.on('active', ({ jobId }) => this.#onActive(jobId));
     events.on(ASK_EVENT as 'active', (({ ids }: { ids: string }) => {
       for (const id of ids.split(',')) if (producerOf(id) === settings.producer) this.#onActive(id, 'stream-ask');
@@ -92,6 +99,7 @@ export class JobTracker implements JobOwner {
     if (this.#timer === undefined) {
       this.#lastContact = Date.now(); // the silence while nothing was in flight does not count
       this.#timer = setInterval(() => void this.#check(), this.settings.checkEveryMs).unref();
+      if (this.#silence.eventsMaySkip) this.#lookTimer = setInterval(() => void this.#look(), LOOK_EVERY_MS).unref();
     }
   }
 
@@ -349,7 +357,8 @@ export class JobTracker implements JobOwner {
 
   stop(): void {
     clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearInterval(this.#lookTimer);
+    this.#timer = this.#lookTimer = undefined;
   }
 
   // ── the periodic check ─────────────────────────────────────────────────────────────────
@@ -381,9 +390,22 @@ export class JobTracker implements JobOwner {
     }
   }
 
+  /** Between checks, where events can be skipped: asks about running jobs silent for long (silence.ts). */
+  async #look(): Promise<void> {
+    if (this.#checking || this.#looking) return;
+    this.#looking = true;
+    try {
+      await this.#reconcile(Date.now());
+    } catch {
+      // The server: the next check counts its silence.
+    } finally {
+      this.#looking = false;
+    }
+  }
+
   /** Asks the server about jobs not heard of for a while: their events may have been missed. */
   async #reconcile(now: number): Promise<void> {
-    const silent = [...this.#jobs.values()].filter((job) => !job.sending && job.state !== 'settled' && now - job.heardAt > this.settings.reconcileAfterMs).slice(0, 100);
+    const silent = this.#silence.due(this.#jobs.values(), now, this.#silence.eventsMaySkip ? this.#tally.medianRunMs() : 0);
     await Promise.all(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);

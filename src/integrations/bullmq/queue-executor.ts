@@ -133,6 +133,7 @@ export class QueueExecutor implements Executor {
       // the producer asks about its silent jobs sooner there.
       reconcileAfterMs: backend.kind === 'postgres' ? 500 : 5_000,
       checkEveryMs: backend.kind === 'postgres' ? 250 : 1_000,
+      eventsMaySkip: backend.kind === 'postgres',
       commitWhenIdle,
       ...(consentWire === undefined ? {} : { consentWire }),
     }, (queued) => queued < this.#maxQueue);
