@@ -11,13 +11,17 @@
  * local pool, whose thread picks a call up at once (CPython's executors turn such a future
  * running as soon as it is handed on).
  *
- * So a producer with nothing else in flight, whose last job was taken at once and lately, commits
- * the next one: the job carries a go-ahead (`JobData.g`), its worker starts it without waiting
- * for consent, and its future is running from the submit: `cancel()` is false, and its signal or
- * `timeoutMs` aborts it as a running job's. Any job sent while others are in flight waits for its
- * consent as before — with jobs in flight a worker's take-ahead hides the trip (JobHolding), and
- * jobs queued behind others are the ones a cancel() can still take back. `commitWhenIdle: false`
- * commits none.
+ * So a producer with nothing else in flight, whose last job was taken at once and lately, and
+ * whose last check found workers on the queue, commits the next: the job carries a go-ahead
+ * (`JobData.g`), its worker starts it without waiting for consent, and its future is running from
+ * the submit (`cancel()` false; `timeoutMs` counts from its start on the worker, as any job's).
+ * Any job sent while others are in flight waits for its consent as before — with jobs in flight a
+ * worker's take-ahead hides the trip (JobHolding), and jobs queued behind others are the ones a
+ * cancel() can still take back. So does a job whose task has a signal: its abort must be able to
+ * take it back while it waits (a committed job's could only ask BullMQ to remove it, which on
+ * Redis also removes a job finished a moment ago and on PostgreSQL one a worker has just taken),
+ * and a delayed job. `commitWhenIdle: false` commits none. The go-ahead is also answered with a
+ * consent, off the job's path, for a worker of an older version that waits for one.
  */
 
 /** A take heard this soon (ms) after its submit counts as one at once: a worker had a free slot. */
@@ -39,8 +43,8 @@ export class IdleCommit {
     this.#lastWaitMs = waitMs;
   }
 
-  /** Whether to commit a job submitted now, with `inFlight` jobs of this producer unsettled; a delayed job never is. */
-  commits(inFlight: number, delayed: boolean): boolean {
-    return this.enabled && inFlight === 0 && !delayed && this.#lastWaitMs <= AT_ONCE_MS && Date.now() - this.#lastTakeAt <= LATELY_MS;
+  /** Whether to commit a job submitted now, with `inFlight` jobs of this producer unsettled and `workers` on the queue at the last check. */
+  commits(inFlight: number, workers: number): boolean {
+    return this.enabled && inFlight === 0 && workers > 0 && this.#lastWaitMs <= AT_ONCE_MS && Date.now() - this.#lastTakeAt <= LATELY_MS;
   }
 }

@@ -49,7 +49,7 @@ export class JobTracker implements JobOwner {
   #timer: NodeJS.Timeout | undefined;
   #lookTimer: NodeJS.Timeout | undefined;
   #checking = false;
-  #looking = false;
+  #reconciling = false;
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
   readonly #voice: ProducerVoice;
@@ -83,9 +83,9 @@ export class JobTracker implements JobOwner {
 
   // ── submitting ─────────────────────────────────────────────────────────────────────────
 
-  /** Whether to commit a job submitted now (idle-commit.ts); a delayed one never is. */
-  commits(delayed: boolean): boolean {
-    return this.#commit.commits(this.#tally.inFlight, delayed);
+  /** Whether to commit a job submitted now (idle-commit.ts), if it may be (no signal, no delay). */
+  commits(eligible: boolean): boolean {
+    return eligible && this.#commit.commits(this.#tally.inFlight, this.#tally.workers);
   }
 
   /** Starts tracking a job about to be added: pending, or `committed` (running from now on). */
@@ -127,22 +127,8 @@ export class JobTracker implements JobOwner {
     } else if (job.state === 'active') {
       // The worker running it ends the task; its AbortError comes back as the job's failure.
       void this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) });
-    } else if (job.running) {
-      // Committed: a worker may run it already (told, it ends it, and its AbortError comes back),
-      // or it still waits in the queue — taken out, it fails here with this error.
-      job.abortError = error;
-      this.#voice.track(this.#takeBack(job, reason));
     }
-  }
-
-  async #takeBack(job: QueuedJob, reason: unknown): Promise<void> {
-    await job.added;
-    if (job.sentAt === 0) return this.#settle(job, 'failed', job.abortError); // never sent
-    const [, removed] = await Promise.all([
-      this.#voice.cancel({ jobId: job.id, why: 'abort', reason: describeReason(reason) }),
-      this.queue.remove(job.id).catch(() => 0),
-    ]);
-    if (removed === 1) this.#settle(job, 'failed', job.abortError);
+    // (A job with a signal is never committed: idle-commit.ts.)
   }
 
   /**
@@ -193,8 +179,8 @@ export class JobTracker implements JobOwner {
       return;
     }
     const committed = job.state === 'committing' || job.state === 'committed';
-    // A committed job starts without consent; a worker that asks all the same (one that does not read `g`) is answered.
-    if (!committed || from !== 'event') this.#voice.consent(jobId, from);
+    // A committed job's worker starts it without one, but a worker that does not read `g` (an older version) waits for it.
+    this.#voice.consent(jobId, from);
     if (!job.queued && !committed) return; // a retry after a stall: still running, as far as the future goes
     const wasQueued = job.queued;
     job.state = 'active';
@@ -249,8 +235,7 @@ export class JobTracker implements JobOwner {
     const job = this.#jobs.get(jobId);
     if (job?.state === 'withdrawn') this.#forget(job);
     if (job === undefined || job.state === 'settled') return;
-    if (job.abortError !== undefined) this.#settle(job, 'failed', job.abortError); // a committed job aborted, taken out (#takeBack)
-    else this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
+    this.#settle(job, 'cancelled', new CancelledError(`job ${jobId} ('${job.name}') was removed from the queue`));
   }
 
   /** Resolves when a job may be sent: after a word on the control stream, if none for a second (see ProducerVoice.canPromise). */
@@ -392,20 +377,16 @@ export class JobTracker implements JobOwner {
 
   /** Between checks, where events can be skipped: asks about running jobs silent for long (silence.ts). */
   async #look(): Promise<void> {
-    if (this.#checking || this.#looking) return;
-    this.#looking = true;
-    try {
-      await this.#reconcile(Date.now());
-    } catch {
-      // The server: the next check counts its silence.
-    } finally {
-      this.#looking = false;
-    }
+    if (this.#checking) return;
+    // (A server that does not answer: the next check counts its silence.)
+    await this.#reconcile(Date.now(), true).catch(() => {});
   }
 
   /** Asks the server about jobs not heard of for a while: their events may have been missed. */
-  async #reconcile(now: number): Promise<void> {
-    const silent = this.#silence.due(this.#jobs.values(), now, this.#silence.eventsMaySkip ? this.#tally.medianRunMs() : 0);
+  async #reconcile(now: number, runningOnly = false): Promise<void> {
+    if (this.#reconciling) return;
+    this.#reconciling = true;
+    const silent = this.#silence.due(this.#jobs.values(), now, this.#silence.eventsMaySkip ? this.#tally.medianRunMs() : 0, runningOnly);
     await Promise.all(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);
@@ -422,7 +403,7 @@ export class JobTracker implements JobOwner {
       } else if (stored.processedOn !== undefined && stored.processedOn > 0 && (job.queued || job.state === 'committed')) {
         this.#onActive(job.id);
       }
-    }));
+    })).finally(() => (this.#reconciling = false));
   }
 
   /** The server has not answered for connectionTimeoutMs: every future fails, saying where, why, and what may still happen. */

@@ -56,8 +56,8 @@ export interface QueueExecutorOptions {
    * Commit a job sent while nothing else of this executor is in flight and its last job was taken
    * at once (a fleet with room): it starts without waiting for this producer's consent, a round
    * trip through the server, and its future is running from the submit (`cancel()` false), as
-   * with an idle pool. `false`: every job waits for its consent, so `cancel()` can take it back
-   * until a worker takes it. Default true.
+   * with an idle pool. A task with a signal, or a delayed job, is never committed. `false`: every
+   * job waits for its consent, so `cancel()` can take it back until a worker takes it. Default true.
    */
   commitWhenIdle?: boolean;
 }
@@ -203,7 +203,8 @@ export class QueueExecutor implements Executor {
 
   /**
    * Adds a job running `task(...args)` on some worker, and returns its Future: `pending` while it
-   * waits in the queue, `running` once a worker has started it. Throws at once — nothing is
+   * waits in the queue, `running` once a worker has taken it — or at once, for a job committed to
+   * a fleet with room (`commitWhenIdle`). Throws at once — nothing is
    * added — for a task without a portable name or arguments that cannot be sent
    * (`TaskSerializationError`), a full `maxQueue` (`QueueFullError`), or a shut-down executor.
    *
@@ -218,7 +219,8 @@ export class QueueExecutor implements Executor {
     this.#checkOpen();
     const name = portableName(task);
     const opts = { ...this.#jobOptions, ...jobOptionsOf(task) };
-    const committed = this.#tracker.commits((opts.delay ?? 0) > 0);
+    // A delayed job or one with a signal is never committed: its signal may take it back (idle-commit.ts).
+    const committed = this.#tracker.commits((opts.delay ?? 0) <= 0 && task.options.signal === undefined);
     const data: JobData = {
       v: 1,
       a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
@@ -325,7 +327,8 @@ export class QueueExecutor implements Executor {
 
   /**
    * Stops taking tasks. With `wait` (default) resolves once this executor's jobs have settled
-   * and its connections are closed; `cancelFutures` withdraws the jobs no worker has started.
+   * and its connections are closed; `cancelFutures` withdraws the pending jobs (not those running,
+   * committed ones included: a committed job waits for a worker, as one a stopping worker handed back does).
    * Jobs already running on workers are not stopped (abort their signals for that) — unless
    * `force`: then every job ends now, the waiting ones withdrawn, the running ones aborted where
    * they run, and their futures reject with `CancelledError` at once.
@@ -354,14 +357,14 @@ export class QueueExecutor implements Executor {
   }
 
   /**
-   * This executor's jobs: `queued` (waiting in the queue), `running` (started by a worker),
+   * This executor's jobs: `queued` (pending in the queue), `running` (taken by a worker, or committed),
    * outcomes, wait and run times; `workers` is the number of workers connected to the queue.
    */
   stats(): ExecutorStats {
     return this.#tracker.stats();
   }
 
-  /** Resolves when none of this executor's jobs waits in the queue. */
+  /** Resolves when none of this executor's jobs is pending (a committed one counts as running). */
   drained(): Promise<void> {
     return this.#tracker.waitFor('drained');
   }

@@ -35,8 +35,6 @@ export class QueuedJob implements FutureLink {
   heardAt = Date.now();
   /** Settles once the add is done (or given up): a withdrawal removes the job only after. */
   added: Promise<void> = Promise.resolve();
-  /** What a committed job that its signal aborted fails with if it is taken out of the queue (never started). */
-  abortError: Error | undefined = undefined;
   /** Removes the abort listener from the task's signal. */
   unlisten: (() => void) | undefined = undefined;
 
