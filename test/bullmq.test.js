@@ -695,15 +695,16 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           const first = producer.submit(tasks.echo, 0);
           assert.equal(first.state, 'pending');
           assert.equal(await first, 0);
-          await eventually(() => producer.stats().workers === 1, { what: 'the producer to count the worker', timeoutMs: 10_000 });
+          await eventually(() => producer.stats().workers >= 1, { what: 'the producer to count the worker', timeoutMs: 10_000 });
           // One at a time, each taken at once (within 10 ms) by the idle worker: the next is committed.
+          // (A loaded machine may take some longer: 200 of a few milliseconds each.)
           let committed;
-          for (let i = 1; i <= 50 && committed === undefined; i++) {
+          for (let i = 1; i <= 200 && committed === undefined; i++) {
             const future = producer.submit(tasks.echo, i);
             if (future.state === 'running') committed = { future, i };
             else assert.equal(await future, i);
           }
-          assert.ok(committed !== undefined, 'one of 50 jobs sent one at a time to an idle worker was committed');
+          assert.ok(committed !== undefined, 'one of 200 jobs sent one at a time to an idle worker was committed');
           assert.equal(producer.stats().running, 1, 'it counts as running');
           assert.equal(committed.future.cancel(), false, 'a committed job is not taken back');
           assert.equal(await committed.future, committed.i);
