@@ -43,6 +43,15 @@ const WINDOW = 64;
  * a time measures what each step adds to a job's trip.
  */
 const ALONE_JOBS = { redis: quick ? 150 : 300, postgres: 150 };
+/**
+ * The latency at a steady load: half raw BullMQ's no-op jobs/s in this run's rounds, the same for
+ * every contender, for PACED_SECONDS a round, PACED_ROUNDS rounds alternating. With 64 in flight
+ * (the rounds above) a job's latency is its wait behind the others, in flight / throughput; at a
+ * steady load below what either can do, it is what each adds to a job's trip where jobs overlap
+ * (the take-ahead and the consent, which a job alone skips, at work).
+ */
+const PACED_SECONDS = quick ? 1 : 2;
+const PACED_ROUNDS = 3;
 const CPU_JOBS = quick ? 16 : 48;
 const FIB = quick ? 30 : 32; // quick: the same speed-up, in a third of the time
 const CONCURRENCY = 8;
@@ -170,6 +179,27 @@ async function windowed(producer, name, data, jobs, window) {
 }
 
 /**
+ * `jobs` jobs sent at a steady `rate` (jobs/s), each when it is due whether or not earlier ones
+ * have come back (an open loop, as requests come to a service): the latency a job sees at that
+ * load, counted from when it was due, so that a send held up counts against the contender. Sends
+ * due within the same millisecond go together (a timer's resolution).
+ */
+async function paced(producer, name, data, jobs, rate) {
+  const latencies = [];
+  const sent = [];
+  const started = performance.now();
+  for (let i = 0; i < jobs; i++) {
+    const due = started + (i * 1000) / rate;
+    const early = due - performance.now();
+    if (early >= 1) await new Promise((resolve) => setTimeout(resolve, early));
+    sent.push(producer.run(name, data).then(() => latencies.push(performance.now() - due)));
+  }
+  await Promise.all(sent);
+  latencies.sort((a, b) => a - b);
+  return { p50Ms: latencies[Math.floor(jobs * 0.5)], p99Ms: latencies[Math.floor(jobs * 0.99)] };
+}
+
+/**
  * The server as one contender sees it. On PostgreSQL, a database of its own: BullMQ announces
  * every job and event of every queue of a database to every listener there (one channel each,
  * filtered by queue name on arrival), so contenders idle between their rounds would otherwise
@@ -210,6 +240,8 @@ async function startContender(server, kind, { workers, concurrency }) {
       const producerUs = process.cpuUsage(producer0);
       return { ...result, workerCpuUsPerJob: ((started.cpuMs() - worker0) * 1000) / jobs, producerCpuUsPerJob: (producerUs.user + producerUs.system) / jobs };
     },
+    /** `jobs` jobs at a steady `rate`: the latency at that load (paced). */
+    paced: (name, data, jobs, rate) => paced(producer, name, data, jobs, rate),
     async stop() {
       await producer.close();
       await started.stop();
@@ -242,6 +274,8 @@ async function measureBackend(server) {
   const jobs = NOOP_JOBS[server.kind];
   const samples = new Map(CONTENDERS.map((c) => [c.id, []]));
   const alone = new Map(CONTENDERS.map((c) => [c.id, []]));
+  const steady = new Map(CONTENDERS.map((c) => [c.id, []]));
+  let pacedRate = 0;
   const running = new Map();
   try {
     for (const { id, label } of CONTENDERS) {
@@ -265,6 +299,16 @@ async function measureBackend(server) {
         const r = await running.get(id).measure('noop', 0, ALONE_JOBS[server.kind], 1);
         alone.get(id).push(r.p50Ms);
         log(`  ${server.kind} one at a time, round ${round + 1} ${label}: p50 ${r.p50Ms.toFixed(2)} ms`);
+      }
+    }
+    // A steady load, the same for every contender: half raw BullMQ's jobs/s.
+    pacedRate = Math.round(median(samples.get('raw').map((r) => r.jobsPerSec)) / 2);
+    for (let round = 0; round < PACED_ROUNDS; round++) {
+      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]);
+      for (const { id, label } of order) {
+        const r = await running.get(id).paced('noop', 0, Math.round(pacedRate * PACED_SECONDS), pacedRate);
+        steady.get(id).push(r);
+        log(`  ${server.kind} ${pacedRate} jobs/s steady, round ${round + 1} ${label}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
       }
     }
   } finally {
@@ -295,6 +339,10 @@ async function measureBackend(server) {
       /** p50 of jobs sent one at a time (ALONE_JOBS per round), median of the rounds. */
       aloneP50Ms: median(alone.get(id)),
       aloneJobs: ALONE_JOBS[server.kind],
+      /** p50 and p99 of jobs sent at a steady `pacedRate` jobs/s (half raw BullMQ's), medians of PACED_ROUNDS. */
+      pacedRate,
+      pacedP50Ms: median(steady.get(id).map((r) => r.p50Ms)),
+      pacedP99Ms: median(steady.get(id).map((r) => r.p99Ms)),
       workerCpuUsPerJob: pick('workerCpuUsPerJob'),
       producerCpuUsPerJob: pick('producerCpuUsPerJob'),
       /** This contender's jobs/s in each round, in round order (raw BullMQ's row has the same rounds' own). */

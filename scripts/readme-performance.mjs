@@ -158,6 +158,9 @@ function distributedWhy(rows) {
   if (redis.ours?.aloneP50Ms !== undefined && redis.raw?.aloneP50Ms !== undefined) {
     parts.push(`The consent is a trip from the worker to the producer and back through the server (the 'active' event the producer reads, the consent the worker reads), which a job sent alone to an idle worker skips: it is committed at submit. On Redis a job alone took ${ms(redis.ours.aloneP50Ms)} ms against raw BullMQ's ${ms(redis.raw.aloneP50Ms)}${postgres.ours?.aloneP50Ms !== undefined && postgres.raw?.aloneP50Ms !== undefined ? `, on PostgreSQL ${ms(postgres.ours.aloneP50Ms)} against ${ms(postgres.raw.aloneP50Ms)}` : ''}: what is left is the hand-off, a thread woken each way. With many jobs in flight the consent's trip is hidden: a worker takes jobs ahead while their consent would idle its slots.`);
   }
+  if (redis.ours?.pacedP50Ms !== undefined && redis.raw?.pacedP50Ms !== undefined) {
+    parts.push(`At a steady half of raw BullMQ's jobs/s, which the targets do not cover, jobs overlap: on Redis threadloop's p50 was ${ms(redis.ours.pacedP50Ms)} ms against raw BullMQ's ${ms(redis.raw.pacedP50Ms)}${postgres.ours?.pacedP50Ms !== undefined && postgres.raw?.pacedP50Ms !== undefined ? `, on PostgreSQL ${ms(postgres.ours.pacedP50Ms)} against ${ms(postgres.raw.pacedP50Ms)}` : ''}. There a job waits for its consent, and the worker takes jobs ahead to hide that wait, which raises its BullMQ concurrency, and BullMQ's fetch loop takes jobs one after another, up to its concurrency, before it starts them. In scratch runs on Redis at that load, \`takeAhead: false\` gave a p50 of 2.2-2.6 ms against raw BullMQ's 2.4-2.8, and committing every job 3 ms, but of four signals tried for stopping the take-ahead at such a load (the queue found empty, fewer jobs held than run slots, jobs mostly committed, the queue's waiting count read every 100 ms), three also fired with 64 in flight, costing 15-40% of the throughput there, and the last did not fire at half load.`);
+  }
   if (redis.ours?.workerCpuUsPerJob !== undefined && redis.raw?.workerCpuUsPerJob !== undefined) {
     parts.push(`Throughput is CPU on a saturated 2-core machine that also runs the server and the producer: per no-op job on Redis, threadloop's worker process used ${Math.round(redis.ours.workerCpuUsPerJob)} µs against raw BullMQ's ${Math.round(redis.raw.workerCpuUsPerJob)} (the hand-off some 17 µs of it, measured by replacing it with a call on the event loop; the rest spread over the consent, the run slots and the result's packing, and the producer's side likewise, 1.3-1.5x raw BullMQ's CPU in profiles, with no one hot spot).`);
   }
@@ -176,22 +179,25 @@ function distributedBlock(distributed) {
   const rounds = rows[0].rounds;
   // (Runs before the one-at-a-time latency have no such column.)
   const alone = rows.some((r) => r.aloneP50Ms !== undefined);
+  const steady = rows.some((r) => r.pacedP50Ms !== undefined);
+  const steadyRates = [...new Map(rows.filter((r) => r.pacedRate !== undefined).map((r) => [r.backend, r.pacedRate])).entries()].map(([backend, rate]) => `${formatNumber(rate)} jobs/s on ${backend}`).join(', ');
   const aloneJobs = [...new Map(rows.map((r) => [r.backend, r.aloneJobs])).entries()].map(([backend, jobs]) => `${formatNumber(jobs)} a round on ${backend}`).join(', ');
   const warmups = [...new Map(rows.map((r) => [r.backend, r.warmupJobs])).entries()].map(([backend, jobs], i) => `${formatNumber(jobs)}${i === 0 ? ' untimed jobs' : ''} on ${backend}`);
   const warmup = rows[0].warmedOnce
     ? `, each contender's worker process started once per backend (on PostgreSQL, with a database of its own) and warmed up with ${warmups.join(', ')}`
     : rows[0].warmupJobs > 0 ? ', each round after a quarter as many untimed' : '';
   const lines = [
-    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}${alone ? `; then jobs one at a time (${aloneJobs}), in as many rounds, for the latency a job alone sees` : ''}; then CPU-bound jobs on one worker process and on two.`,
+    `**Beyond one machine** (\`bench/distributed.js\`, in the same run): no-op jobs through a private server, 64 in flight${warmup}, one worker process with one thread and 8 jobs at once${rounds === undefined ? '' : `, median of ${rounds} alternating rounds (lowest and highest in brackets)`}${alone ? `; then jobs one at a time (${aloneJobs}), in as many rounds, for the latency a job alone sees` : ''}${steady ? `; then jobs sent at a steady half of raw BullMQ's jobs/s (${steadyRates}), three rounds, for the latency at that load (counted from when each was due)` : ''}; then CPU-bound jobs on one worker process and on two.`,
     '',
-    `| backend | contender | no-op jobs/s | p50 ms | p99 ms |${alone ? ' p50 ms, one at a time |' : ''} worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |`,
-    `|---|---|---|---|---|${alone ? '---|' : ''}---|---|`,
+    `| backend | contender | no-op jobs/s | p50 ms | p99 ms |${alone ? ' p50 ms, one at a time |' : ''}${steady ? ' p50 / p99 ms, half load |' : ''} worker CPU per job, µs | CPU-bound speed-up, 1 → 2 processes |`,
+    `|---|---|---|---|---|${alone ? '---|' : ''}${steady ? '---|' : ''}---|---|`,
   ];
   for (const r of rows) {
     const range = r.jobsPerSecRange === undefined ? '' : ` (${formatNumber(r.jobsPerSecRange[0])}–${formatNumber(r.jobsPerSecRange[1])})`;
     const cpu = r.workerCpuUsPerJob === undefined ? '—' : formatNumber(r.workerCpuUsPerJob);
     const aloneCell = alone ? ` ${r.aloneP50Ms === undefined ? '—' : r.aloneP50Ms.toFixed(2)} |` : '';
-    lines.push(`| ${r.backend} | ${r.contender} | ${formatNumber(r.jobsPerSec)}${range} | ${formatNumber(r.p50Ms)} | ${formatNumber(r.p99Ms)} |${aloneCell} ${cpu} | ${r.speedup.toFixed(2)} |`);
+    const steadyCell = steady ? ` ${r.pacedP50Ms === undefined ? '—' : `${r.pacedP50Ms.toFixed(2)} / ${formatNumber(r.pacedP99Ms)}`} |` : '';
+    lines.push(`| ${r.backend} | ${r.contender} | ${formatNumber(r.jobsPerSec)}${range} | ${formatNumber(r.p50Ms)} | ${formatNumber(r.p99Ms)} |${aloneCell}${steadyCell} ${cpu} | ${r.speedup.toFixed(2)} |`);
   }
   lines.push('');
   // The ratio said again from the rows, rounded toward a miss (older runs rounded to nearest: a 0.899 read 0.90).
