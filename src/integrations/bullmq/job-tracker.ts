@@ -49,7 +49,8 @@ export class JobTracker implements JobOwner {
   #timer: NodeJS.Timeout | undefined;
   #lookTimer: NodeJS.Timeout | undefined;
   #checking = false;
-  #reconciling = false;
+  /** The lookup pass under way (#reconcile), if any. */
+  #pass: Promise<void> | undefined;
   /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
   readonly #withdrawnIds = new Map<string, number>();
   readonly #voice: ProducerVoice;
@@ -382,12 +383,30 @@ export class JobTracker implements JobOwner {
     await this.#reconcile(Date.now(), true).catch(() => {});
   }
 
-  /** Asks the server about jobs not heard of for a while: their events may have been missed. */
+  /**
+   * Asks the server about jobs not heard of for a while: their events may have been missed. One
+   * pass at a time: a look (running jobs only) skips while one is under way; a check's full pass
+   * waits for it, then makes its own. A pass waits for its lookups at most twice the check's
+   * period: one the server never answers (a connection gone half-open) must not stop every later
+   * pass, nor hold the check past its `connectionTimeoutMs`.
+   */
   async #reconcile(now: number, runningOnly = false): Promise<void> {
-    if (this.#reconciling) return;
-    this.#reconciling = true;
+    if (this.#pass !== undefined) {
+      if (runningOnly) return;
+      await this.#pass;
+    }
+    const pass = withTimeout(this.#lookUp(now, runningOnly), Math.max(1_000, this.settings.checkEveryMs * 2)).then(() => {});
+    this.#pass = pass;
+    try {
+      await pass;
+    } finally {
+      if (this.#pass === pass) this.#pass = undefined;
+    }
+  }
+
+  async #lookUp(now: number, runningOnly: boolean): Promise<void> {
     const silent = this.#silence.due(this.#jobs.values(), now, this.#silence.eventsMaySkip ? this.#tally.medianRunMs() : 0, runningOnly);
-    await Promise.all(silent.map(async (job) => {
+    await Promise.allSettled(silent.map(async (job) => {
       job.heardAt = now;
       const stored = await this.queue.getJob(job.id);
       if (job.state === 'withdrawn') {
@@ -403,7 +422,7 @@ export class JobTracker implements JobOwner {
       } else if (stored.processedOn !== undefined && stored.processedOn > 0 && (job.queued || job.state === 'committed')) {
         this.#onActive(job.id);
       }
-    })).finally(() => (this.#reconciling = false));
+    }));
   }
 
   /** The server has not answered for connectionTimeoutMs: every future fails, saying where, why, and what may still happen. */

@@ -22,17 +22,19 @@ export class Silence {
   ) {}
 
   /**
-   * The jobs to ask about now, running ones first (at most AT_ONCE; the next pass takes the next,
-   * since those asked about are heard of), given the median of the jobs' recent runs;
-   * `runningOnly` for the passes between checks.
+   * The jobs to ask about now, at most AT_ONCE (the next pass takes the next: those asked about
+   * are heard of), given the median of the jobs' recent runs: running ones only for the looks
+   * between checks (`runningOnly`); at a check pending and withdrawn ones first, which the looks
+   * leave to it, then running ones.
    *
    * A running job whose completion the reader skipped would wait out the whole
    * `reconcileAfterMs` (on PostgreSQL 9-13% of no-op jobs with 64 in flight, each holding its
    * place in the window half a second: most of the window's time, measured). Where events can be
    * skipped, a running job (taken, or committed: idle-commit.ts) is asked about once silent for
    * 20 times the median run (at least 100 ms) — and, as it runs on, for half as long as it has run
-   * (a long job is asked about at 100, 200, 400 ms … of its run, then every LONG_QUIET_MS). A job
-   * still pending needs no such haste: its worker asks for its consent, which says it was taken.
+   * (a long job is asked about at 100, 200, 400 ms … of its run, then every LONG_QUIET_MS, not
+   * `reconcileAfterMs`). A job still pending needs no such haste: its worker asks for its
+   * consent, which says it was taken.
    */
   due(jobs: Iterable<QueuedJob>, now: number, medianRunMs: number, runningOnly: boolean): QueuedJob[] {
     const soon = Math.max(100, 20 * medianRunMs);
@@ -46,8 +48,8 @@ export class Silence {
       const quiet = quick ? Math.min(LONG_QUIET_MS, Math.max(soon, (clock - job.startedAt) / 2)) : this.reconcileAfterMs;
       if (now - job.heardAt <= quiet) continue;
       (job.running ? running : others).push(job);
-      if (running.length === AT_ONCE) break;
+      if (runningOnly && running.length === AT_ONCE) break;
     }
-    return [...running, ...others].slice(0, AT_ONCE);
+    return [...others, ...running].slice(0, AT_ONCE);
   }
 }
