@@ -179,11 +179,10 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    const committed = job.state === 'committing' || job.state === 'committed';
-    // A committed job's worker starts it without one, but a worker that does not read `g` (an older version) waits for it.
+    // (A committed job's worker starts it without one, but a worker that does not read `g`, of an older version, waits for it.)
     this.#voice.consent(jobId, from);
-    if (!job.queued && !committed) return; // a retry after a stall: still running, as far as the future goes
-    const wasQueued = job.queued;
+    if (job.state === 'active') return; // a retry after a stall: still running, as far as the future goes
+    const wasQueued = job.queued; // (else committed: running already)
     job.state = 'active';
     job.startedAt = performance.now();
     this.#tally.taken(wasQueued, job.startedAt - job.submittedAt);
