@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { deserialize } from 'node:v8';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Queue, QueueEvents, withBackend, createPostgresBackend } from 'bullmq';
+import { Queue, QueueEvents, QueueEventsProducer, withBackend, createPostgresBackend } from 'bullmq';
 import pg from 'pg';
 import { AbortError, CancelledError, DeadlockError, QueueFullError, TaskNotFoundError, TaskSerializationError, TimeoutError, taskModule, wait } from 'threadloop';
 import { QueueConnectionError, QueueExecutor, startQueueWorker } from 'threadloop/bullmq';
@@ -66,6 +66,16 @@ function storedArgs(a) {
   return a.startsWith('~') ? JSON.parse(a.slice(1)) : deserialize(Buffer.from(a, 'base64'));
 }
 
+/** A BullMQ QueueEventsProducer on `name`'s own event stream, as a worker asks for consents there. */
+function rawEventsProducer(server, name) {
+  if (server.kind === 'redis') {
+    const { port } = new URL(server.url);
+    return new QueueEventsProducer(name, { connection: { host: '127.0.0.1', port: Number(port) } });
+  }
+  const { QueueEventsProducer: PgProducer } = withBackend(createPostgresBackend);
+  return new PgProducer(name, { connection: { connectionString: server.url, migrate: true } });
+}
+
 function rawQueue(server, name) {
   if (server.kind === 'redis') {
     const { port } = new URL(server.url);
@@ -76,8 +86,8 @@ function rawQueue(server, name) {
 }
 
 /**
- * Listens to the start consents producers say on `queue` (their control stream on Redis, their
- * NOTIFY channel on PostgreSQL: start-consent.ts, pg-consent.ts); `heard(ids)` for each. Resolves
+ * Listens to the start consents producers say on `queue` (their control stream; on PostgreSQL
+ * also their NOTIFY channel: start-consent.ts, pg-consent.ts); `heard(ids)` for each. Resolves
  * once listening, with a function that stops.
  */
 async function hearConsents(server, queue, heard) {
@@ -93,7 +103,12 @@ async function hearConsents(server, queue, heard) {
   const channel = `threadloop_start_${createHash('sha256').update(queue).digest('hex').slice(0, 24)}`;
   client.on('notification', (message) => message.channel === channel && heard(JSON.parse(message.payload).i.split(',')));
   await client.query(`LISTEN ${channel}`);
-  return () => client.end();
+  // (Answers to asks on the stream go on the stream: the wire may be what lost the first.)
+  const { QueueEvents: PgQueueEvents } = withBackend(createPostgresBackend);
+  const events = new PgQueueEvents(`${queue}-threadloop`, { connection: { connectionString: server.url, migrate: true } });
+  events.on('threadloop:start', ({ ids }) => heard(ids.split(',')));
+  await events.waitUntilReady();
+  return () => Promise.all([client.end(), events.close()]);
 }
 
 /**
@@ -687,7 +702,7 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         const producer = new QueueExecutor({ queue: own, connection: server.url });
         const careful = new QueueExecutor({ queue: own, connection: server.url, commitWhenIdle: false });
         const raw = rawQueue(server, own);
-        // The consents said, as a worker of an older version (which does not read the go-ahead) waits for them.
+        // The consents said: a worker of an older version, which does not read the go-ahead, asks for one.
         const said = new Set();
         const stopHearing = await hearConsents(server, own, (ids) => ids.forEach((id) => said.add(id)));
         try {
@@ -727,7 +742,11 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.throws(() => new QueueExecutor({ queue: own, connection: server.url, commitWhenIdle: 'yes' }), /commitWhenIdle must be a boolean, got "yes"/);
           const go = (await raw.getJobs(['completed'])).filter((job) => job.data.g === 1 && storedArgs(job.data.a)[0] === committed.i);
           assert.equal(go.length, 1, 'the committed job carried the go-ahead');
-          await eventually(() => said.has(go[0].id), { what: `a consent said for the committed job ${go[0].id}`, timeoutMs: 10_000 });
+          // Asked as such a worker asks (on the queue's own stream), the producer answers.
+          const asker = rawEventsProducer(server, own);
+          await asker.publishEvent({ eventName: 'threadloop:ask', ids: go[0].id });
+          await eventually(() => said.has(go[0].id), { what: `a consent said for the committed job ${go[0].id}, asked for`, timeoutMs: 10_000 });
+          await asker.close();
         } finally {
           await stopHearing();
           await raw.close();

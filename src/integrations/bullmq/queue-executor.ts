@@ -168,7 +168,8 @@ export class QueueExecutor implements Executor {
       job.added = new Promise((resolve) => (addSettled = resolve));
       const attempt = (): void => {
         void this.#ready
-          .then(() => this.#tracker.speaking())
+          // (A committed job needs no word before it: no worker waits for this producer to start it.)
+          .then(() => (job.state === 'committing' ? undefined : this.#tracker.speaking()))
           .then(() => {
             // Cancelled before it was sent, or failed (connectionTimeoutMs, saying it was never sent): it never will be.
             if (!job.sending) return;
