@@ -88,27 +88,44 @@ function rawQueue(server, name) {
 /**
  * Listens to the start consents producers say on `queue` (their control stream; on PostgreSQL
  * also their NOTIFY channel: start-consent.ts, pg-consent.ts); `heard(ids)` for each. Resolves
- * once listening, with a function that stops.
+ * once listening, with `{ mark, stop }`: `mark(id)` says a consent for `id` (a marker, of no
+ * producer's) where a producer says them unasked, and resolves once it is heard — after all said
+ * there before it.
  */
 async function hearConsents(server, queue, heard) {
+  const marks = new Map();
+  const hear = (ids) => {
+    heard(ids);
+    for (const id of ids) marks.get(id)?.();
+  };
+  const marked = (id) => new Promise((resolve) => marks.set(id, resolve));
   if (server.kind === 'redis') {
     const { port } = new URL(server.url);
-    const events = new QueueEvents(`${queue}-threadloop`, { connection: { host: '127.0.0.1', port: Number(port) } });
-    events.on('threadloop:start', ({ ids }) => heard(ids.split(',')));
+    const connection = { host: '127.0.0.1', port: Number(port) };
+    const events = new QueueEvents(`${queue}-threadloop`, { connection });
+    events.on('threadloop:start', ({ ids }) => hear(ids.split(',')));
     await events.waitUntilReady();
-    return () => events.close();
+    const marker = new QueueEventsProducer(`${queue}-threadloop`, { connection });
+    return {
+      mark: (id) => Promise.all([marked(id), marker.publishEvent({ eventName: 'threadloop:start', producer: 'marker', ids: id })]),
+      stop: () => Promise.all([events.close(), marker.close()]),
+    };
   }
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
   const channel = `threadloop_start_${createHash('sha256').update(queue).digest('hex').slice(0, 24)}`;
-  client.on('notification', (message) => message.channel === channel && heard(JSON.parse(message.payload).i.split(',')));
+  client.on('notification', (message) => message.channel === channel && hear(JSON.parse(message.payload).i.split(',')));
   await client.query(`LISTEN ${channel}`);
   // (Answers to asks on the stream go on the stream: the wire may be what lost the first.)
   const { QueueEvents: PgQueueEvents } = withBackend(createPostgresBackend);
   const events = new PgQueueEvents(`${queue}-threadloop`, { connection: { connectionString: server.url, migrate: true } });
-  events.on('threadloop:start', ({ ids }) => heard(ids.split(',')));
+  events.on('threadloop:start', ({ ids }) => hear(ids.split(',')));
   await events.waitUntilReady();
-  return () => Promise.all([client.end(), events.close()]);
+  return {
+    // Unasked consents go by NOTIFY, delivered in commit order.
+    mark: (id) => Promise.all([marked(id), client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ p: 'marker', i: id })])]),
+    stop: () => Promise.all([client.end(), events.close()]),
+  };
 }
 
 /**
@@ -704,7 +721,8 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         const raw = rawQueue(server, own);
         // The consents said: a worker of an older version, which does not read the go-ahead, asks for one.
         const said = new Set();
-        const stopHearing = await hearConsents(server, own, (ids) => ids.forEach((id) => said.add(id)));
+        const hearing = await hearConsents(server, own, (ids) => ids.forEach((id) => said.add(id)));
+        const asker = rawEventsProducer(server, own);
         try {
           // Before it has heard one of its jobs taken, and its check has found the worker, a producer knows nothing of the fleet's room.
           const first = producer.submit(tasks.echo, 0);
@@ -742,13 +760,16 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
           assert.throws(() => new QueueExecutor({ queue: own, connection: server.url, commitWhenIdle: 'yes' }), /commitWhenIdle must be a boolean, got "yes"/);
           const go = (await raw.getJobs(['completed'])).filter((job) => job.data.g === 1 && storedArgs(job.data.a)[0] === committed.i);
           assert.equal(go.length, 1, 'the committed job carried the go-ahead');
-          // Asked as such a worker asks (on the queue's own stream), the producer answers.
-          const asker = rawEventsProducer(server, own);
+          // No consent was said for it unasked (one would have been said as the producer heard it
+          // taken, before it heard it finished: before this marker, said after its future settled)…
+          await hearing.mark('marker-1');
+          assert.ok(!said.has(go[0].id), `no consent said unasked for the committed job ${go[0].id}`);
+          // … but asked as a worker that does not read the go-ahead asks (on the queue's own stream), the producer answers.
           await asker.publishEvent({ eventName: 'threadloop:ask', ids: go[0].id });
           await eventually(() => said.has(go[0].id), { what: `a consent said for the committed job ${go[0].id}, asked for`, timeoutMs: 10_000 });
-          await asker.close();
         } finally {
-          await stopHearing();
+          await asker.close();
+          await hearing.stop();
           await raw.close();
           await worker.close();
           await producer.shutdown({ force: true });

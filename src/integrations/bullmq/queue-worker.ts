@@ -314,7 +314,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         } finally {
           giveUp.clear();
           timer.clear();
-          begun.clear(); // (a job begun that BullMQ never processed: its lock lapses, and it runs again)
+          // A job begun that BullMQ's loop never processed (its close() gave up on the server): it
+          // goes back like one held at close, its wait for consent or run ended, not left pending.
+          for (const job of begun.keys()) {
+            const entry = running.get(job.id!);
+            if (entry?.job === job) markHandBack(entry);
+          }
+          begun.clear();
           consents.close();
           await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close(), consentWire?.close()].map((p) => p?.catch(() => {})));
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
