@@ -179,10 +179,8 @@ export class JobTracker implements JobOwner {
       this.#tellCancelled(jobId);
       return;
     }
-    // A committed job's worker starts it without one. (One of an older version, which does not
-    // read the go-ahead, asks, and is answered. Said unasked, the consent cost a job alone a tenth
-    // of its trip: this producer, the server and the worker's reader busy just as its task starts.
-    // A committed job taken again — after a stall — is 'active' here, and gets one it does not need.)
+    // A committed job starts without one (a worker that does not read the go-ahead asks). Said
+    // unasked, it cost a job alone a tenth of its trip. (Taken again after a stall: 'active', one more.)
     if (from !== 'event' || (job.state !== 'committing' && job.state !== 'committed')) this.#voice.consent(jobId, from);
     if (job.state === 'active') return; // a retry after a stall: still running, as far as the future goes
     const wasQueued = job.queued; // (else committed: running already)
