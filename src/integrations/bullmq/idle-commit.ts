@@ -20,8 +20,8 @@
  * cancel() can still take back. So does a job whose task has a signal: its abort must be able to
  * take it back while it waits (a committed job's could only ask BullMQ to remove it, which on
  * Redis also removes a job finished a moment ago and on PostgreSQL one a worker has just taken),
- * and a delayed job. `commitWhenIdle: false` commits none. The go-ahead is also answered with a
- * consent, off the job's path, for a worker of an older version that waits for one.
+ * and a delayed job. `commitWhenIdle: false` commits none. No consent is said for a committed
+ * job unless a worker asks (one of an older version, which does not read the go-ahead, does).
  */
 
 /** A take heard this soon (ms) after its submit counts as one at once: a worker had a free slot. */
