@@ -66,24 +66,18 @@ function storedArgs(a) {
   return a.startsWith('~') ? JSON.parse(a.slice(1)) : deserialize(Buffer.from(a, 'base64'));
 }
 
-/** A BullMQ QueueEventsProducer on `name`'s own event stream, as a worker asks for consents there. */
-function rawEventsProducer(server, name) {
+/** A plain BullMQ `Queue` or `QueueEventsProducer` (`part`) on `name`, on the server's backend. */
+function rawPart(server, part, name) {
   if (server.kind === 'redis') {
     const { port } = new URL(server.url);
-    return new QueueEventsProducer(name, { connection: { host: '127.0.0.1', port: Number(port) } });
+    return new { Queue, QueueEventsProducer }[part](name, { connection: { host: '127.0.0.1', port: Number(port) } });
   }
-  const { QueueEventsProducer: PgProducer } = withBackend(createPostgresBackend);
-  return new PgProducer(name, { connection: { connectionString: server.url, migrate: true } });
+  return new (withBackend(createPostgresBackend)[part])(name, { connection: { connectionString: server.url, migrate: true } });
 }
 
-function rawQueue(server, name) {
-  if (server.kind === 'redis') {
-    const { port } = new URL(server.url);
-    return new Queue(name, { connection: { host: '127.0.0.1', port: Number(port) } });
-  }
-  const { Queue: PgQueue } = withBackend(createPostgresBackend);
-  return new PgQueue(name, { connection: { connectionString: server.url, migrate: true } });
-}
+const rawQueue = (server, name) => rawPart(server, 'Queue', name);
+/** On `name`'s own event stream, where a worker asks for consents. */
+const rawEventsProducer = (server, name) => rawPart(server, 'QueueEventsProducer', name);
 
 /**
  * Listens to the start consents producers say on `queue` (their control stream; on PostgreSQL
