@@ -66,11 +66,11 @@ function storedArgs(a) {
   return a.startsWith('~') ? JSON.parse(a.slice(1)) : deserialize(Buffer.from(a, 'base64'));
 }
 
-/** A plain BullMQ `Queue` or `QueueEventsProducer` (`part`) on `name`, on the server's backend. */
+/** A plain BullMQ `Queue`, `QueueEvents` or `QueueEventsProducer` (`part`) on `name`, on the server's backend. */
 function rawPart(server, part, name) {
   if (server.kind === 'redis') {
     const { port } = new URL(server.url);
-    return new { Queue, QueueEventsProducer }[part](name, { connection: { host: '127.0.0.1', port: Number(port) } });
+    return new { Queue, QueueEvents, QueueEventsProducer }[part](name, { connection: { host: '127.0.0.1', port: Number(port) } });
   }
   return new (withBackend(createPostgresBackend)[part])(name, { connection: { connectionString: server.url, migrate: true } });
 }
@@ -93,13 +93,13 @@ async function hearConsents(server, queue, heard) {
     for (const id of ids) marks.get(id)?.();
   };
   const marked = (id) => new Promise((resolve) => marks.set(id, resolve));
+  // (On PostgreSQL answers to asks go on the stream too: the wire may be what lost the first.)
+  const control = `${queue}-threadloop`;
+  const events = rawPart(server, 'QueueEvents', control);
+  events.on('threadloop:start', ({ ids }) => hear(ids.split(',')));
+  await events.waitUntilReady();
   if (server.kind === 'redis') {
-    const { port } = new URL(server.url);
-    const connection = { host: '127.0.0.1', port: Number(port) };
-    const events = new QueueEvents(`${queue}-threadloop`, { connection });
-    events.on('threadloop:start', ({ ids }) => hear(ids.split(',')));
-    await events.waitUntilReady();
-    const marker = new QueueEventsProducer(`${queue}-threadloop`, { connection });
+    const marker = rawPart(server, 'QueueEventsProducer', control);
     return {
       mark: (id) => Promise.all([marked(id), marker.publishEvent({ eventName: 'threadloop:start', producer: 'marker', ids: id })]),
       stop: () => Promise.all([events.close(), marker.close()]),
@@ -110,11 +110,6 @@ async function hearConsents(server, queue, heard) {
   const channel = `threadloop_start_${createHash('sha256').update(queue).digest('hex').slice(0, 24)}`;
   client.on('notification', (message) => message.channel === channel && hear(JSON.parse(message.payload).i.split(',')));
   await client.query(`LISTEN ${channel}`);
-  // (Answers to asks on the stream go on the stream: the wire may be what lost the first.)
-  const { QueueEvents: PgQueueEvents } = withBackend(createPostgresBackend);
-  const events = new PgQueueEvents(`${queue}-threadloop`, { connection: { connectionString: server.url, migrate: true } });
-  events.on('threadloop:start', ({ ids }) => hear(ids.split(',')));
-  await events.waitUntilReady();
   return {
     // Unasked consents go by NOTIFY, delivered in commit order.
     mark: (id) => Promise.all([marked(id), client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ p: 'marker', i: id })])]),

@@ -54,9 +54,9 @@ export interface QueueExecutorOptions {
   unobservedFailures?: UnobservedFailures;
   /**
    * Commit a job sent while nothing else of this executor is in flight, its last job was taken at
-   * once and its last check found workers on the queue (a fleet with room): it starts without waiting for this producer's consent, a round
-   * trip through the server, and its future is running from the submit (`cancel()` false), as
-   * with an idle pool. A task with a signal, or a delayed job, is never committed. `false`: every
+   * once and its last check found workers on the queue (a fleet with room): it starts without
+   * waiting for this producer's consent, a round trip through the server, and its future is
+   * running from the submit (`cancel()` false), as with an idle pool. A task with a signal, or a delayed job, is never committed. `false`: every
    * job waits for its consent, so `cancel()` can take it back until a worker takes it. Default true.
    */
   commitWhenIdle?: boolean;
