@@ -24,28 +24,3 @@ export interface CancelEvent {
 export function publishCancel(producer: QueueEventsProducer, event: CancelEvent): Promise<void> {
   return producer.publishEvent({ eventName: CANCEL_EVENT, ...event }, EVENTS_MAX_LEN);
 }
-
-/**
- * Cancels a worker remembers for a while, for a cancel that arrives before its job has started
- * here (the job was being handed over as the producer sent it).
- */
-export class RecentCancels {
-  readonly #ids = new Map<string, { event: CancelEvent; at: number }>();
-
-  constructor(private readonly keepMs: number) {}
-
-  add(event: CancelEvent): void {
-    const now = Date.now();
-    this.#ids.set(event.jobId, { event, at: now });
-    for (const [id, entry] of this.#ids) {
-      if (now - entry.at < this.keepMs) break; // in insertion order: the rest are newer
-      this.#ids.delete(id);
-    }
-  }
-
-  take(jobId: string): CancelEvent | undefined {
-    const entry = this.#ids.get(jobId);
-    this.#ids.delete(jobId);
-    return entry?.event;
-  }
-}

@@ -18,6 +18,7 @@ import { AbortError, CancelledError, WorkerCrashedError, type ExecutorStats, typ
 import { JobTally, type TallyWait } from './job-tally.js';
 import { isJobResult, unpack, unpackError, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob, type JobOwner } from './queued-job.js';
+import { RecentIds } from './recent-ids.js';
 
 /** Settings of a tracker. @internal */
 export interface TrackerSettings {
@@ -51,8 +52,8 @@ export class JobTracker implements JobOwner {
   #checking = false;
   /** The lookup pass under way (#reconcile), if any. */
   #pass: Promise<void> | undefined;
-  /** Jobs withdrawn and forgotten, with when (Date.now()), for ten minutes. */
-  readonly #withdrawnIds = new Map<string, number>();
+  /** Jobs withdrawn and forgotten, for ten minutes. */
+  readonly #withdrawnIds = new RecentIds<true>(600_000);
   readonly #voice: ProducerVoice;
   readonly #commit: IdleCommit;
   readonly #silence: Silence;
@@ -301,12 +302,7 @@ export class JobTracker implements JobOwner {
     if (job.state !== 'withdrawn') return;
     job.state = 'settled';
     this.#jobs.delete(job.id);
-    const now = Date.now();
-    this.#withdrawnIds.set(job.id, now);
-    for (const [id, at] of this.#withdrawnIds) {
-      if (now - at < 600_000) break; // in insertion order: the rest are newer
-      this.#withdrawnIds.delete(id);
-    }
+    this.#withdrawnIds.set(job.id, true);
   }
 
   #tellCancelled(jobId: string): void {

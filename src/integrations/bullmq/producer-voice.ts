@@ -5,6 +5,7 @@
 import type { QueueEventsProducer } from 'bullmq';
 import { publishCancel, type CancelEvent } from './cancel-event.js';
 import type { ConsentWire } from './pg-consent.js';
+import { RecentIds } from './recent-ids.js';
 import { ALIVE_EVENT, BYE_EVENT, PRODUCER_SILENCE_MS, publish, START_EVENT } from './start-consent.js';
 
 /** A worker counts a producer gone after PRODUCER_SILENCE_MS without a word; half is the margin. */
@@ -20,8 +21,8 @@ export class ProducerVoice {
   /** Jobs whose start is consented to, to be said together: on the wire if there is one, and on the stream (answers to asks). */
   #consented: string[] = [];
   #consentedDurably: string[] = [];
-  /** Jobs consented to in the last second: when (Date.now()), on which signal, and whether the take's other signal came since. */
-  readonly #recent = new Map<string, { readonly at: number; readonly from: TakeSignal; paired: boolean }>();
+  /** Jobs consented to in the last second: on which signal, and whether the take's other signal came since. */
+  readonly #recent = new RecentIds<{ readonly from: TakeSignal; paired: boolean }>(RECENT_MS);
   /** What is being said right now (bye waits for it). */
   readonly #saying = new Set<Promise<void>>();
   /** Date.now() of the last word the server took, and of the first word after the last gap of HALF_SILENCE or more. */
@@ -55,17 +56,12 @@ export class ProducerVoice {
     // of the pair within a second is not answered again. (Another signal of the same kind is
     // another take — a retry, a hand-back — and a worker not answered asks on the stream.)
     const now = Date.now();
-    const last = this.#recent.get(jobId);
-    if (from !== 'stream-ask' && last !== undefined && now - last.at < RECENT_MS && last.from !== from && !last.paired) {
+    const last = this.#recent.get(jobId, now);
+    if (from !== 'stream-ask' && last !== undefined && last.from !== from && !last.paired) {
       last.paired = true;
       return;
     }
-    this.#recent.delete(jobId);
-    this.#recent.set(jobId, { at: now, from, paired: false });
-    for (const [id, { at }] of this.#recent) {
-      if (now - at < RECENT_MS) break; // in insertion order: the rest are newer
-      this.#recent.delete(id);
-    }
+    this.#recent.set(jobId, { from, paired: false }, now);
     const durably = from === 'stream-ask';
     (durably || this.wire === undefined ? this.#consentedDurably : this.#consented).push(jobId);
     if (this.#consented.length + this.#consentedDurably.length > 1) return; // said with the others

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import * as bullmq from 'bullmq';
 import type { Job } from 'bullmq';
 import { reachable, resolveBackend } from './backend.js';
-import { CANCEL_EVENT, RecentCancels, type CancelEvent } from './cancel-event.js';
+import { CANCEL_EVENT, type CancelEvent } from './cancel-event.js';
 import { JobStop } from './job-stop.js';
+import { RecentIds } from './recent-ids.js';
 import { ALIVE_EVENT, ASK_EVENT, BYE_EVENT, controlQueue, PROBE_EVENT, publish, START_EVENT } from './start-consent.js';
 import { JobHolding, RunSlots, StartConsents } from './worker-consents.js';
 import { abortableJob, cancelError, checkOptions, unpackArgs, type QueueWorkerOptions } from './worker-options.js';
@@ -99,7 +100,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     throw error;
   }
   const running = new Map<string, Running>();
-  const recent = new RecentCancels(60_000);
+  /** Cancels heard for jobs not held here (yet): one may come before its job, handed over as the producer sent it. */
+  const recent = new RecentIds<CancelEvent>(60_000);
   const counts = { completed: 0, failed: 0 };
   /** Ids of the jobs handed back: a job BullMQ takes again while it stops is handed back again, and counted once. */
   const handedBack = new Set<string>();
@@ -248,7 +250,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   events.on(CANCEL_EVENT as 'added', ((event: CancelEvent) => {
     // A job not taken here yet is remembered: it may be on its way to this worker.
     const entry = running.get(event.jobId);
-    if (entry === undefined) recent.add(event);
+    if (entry === undefined) recent.set(event.jobId, event);
     else entry.stop.stop(cancelError(event));
   }) as never);
   events.on(START_EVENT as 'added', (({ producer, ids }: { producer: string; ids: string }) => consents.started(producer, ids)) as never);

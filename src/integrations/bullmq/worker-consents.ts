@@ -3,6 +3,7 @@
  * their producer's word, and the run slots that bound how many of them run at once.
  */
 import type { JobStop } from './job-stop.js';
+import { RecentIds } from './recent-ids.js';
 import { PRODUCER_SILENCE_MS } from './start-consent.js';
 
 interface Waiter {
@@ -32,8 +33,11 @@ export interface ConsentLinks {
 /** The jobs a worker holds that wait for their producer's consent. @internal */
 export class StartConsents {
   readonly #waiting = new Map<string, Waiter>();
-  /** Consents that came before their job's wait began. */
-  readonly #early = new Map<string, number>();
+  /**
+   * Consents that came before their job's wait began, and when. Every worker hears every consent:
+   * one for a job not held here is forgotten after ten seconds.
+   */
+  readonly #early = new RecentIds<number>(10_000);
   /** Producers' last word (Date.now()). */
   readonly #heard = new Map<string, number>();
   /** Producers that said bye. */
@@ -66,12 +70,7 @@ export class StartConsents {
     const now = Date.now();
     for (const id of ids.split(',')) {
       if (this.#waiting.has(id)) this.#go(id);
-      else this.#early.set(id, now);
-    }
-    // Every worker hears every consent; one for a job not held here is forgotten after a while.
-    for (const [id, at] of this.#early) {
-      if (now - at < 10_000) break; // in insertion order: the rest are newer
-      this.#early.delete(id);
+      else this.#early.set(id, now, now);
     }
   }
 
@@ -90,11 +89,8 @@ export class StartConsents {
    * gone, which said nothing); rejects with the stop's reason if the job is stopped first.
    */
   wait(jobId: string, producer: string, stop: JobStop): Promise<number> {
-    const early = this.#early.get(jobId);
-    if (early !== undefined) {
-      this.#early.delete(jobId);
-      return Promise.resolve(early);
-    }
+    const early = this.#early.take(jobId);
+    if (early !== undefined) return Promise.resolve(early);
     if (this.#byes.has(producer)) return Promise.resolve(Number.NaN);
     return new Promise<number>((resolve, reject) => {
       const unhook = stop.onStop((reason) => {
