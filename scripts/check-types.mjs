@@ -6,8 +6,8 @@
 //     node scripts/check-types.mjs            # dist/ must be built; @types/node 20, 22, 24, 26
 //     node scripts/check-types.mjs 26         # one major
 //
-// @types/node and fastify (for threadloop/fastify) are installed outside the repository's
-// dependencies, cached under $HOME/.cache/threadloop-types-node<major>.
+// @types/node, fastify (for threadloop/fastify) and bullmq (for threadloop/bullmq) are installed
+// outside the repository's dependencies, cached under $HOME/.cache/threadloop-types-node<major>.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -20,7 +20,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 const npm = process.env.npm_execpath?.endsWith('.js') ? [process.execPath, process.env.npm_execpath] : ['npm'];
 const majors = process.argv.length > 2 ? process.argv.slice(2) : ['20', '22', '24', '26'];
-const fastifyVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'fastify', 'package.json'), 'utf8')).version;
+const repoVersion = (name) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+const fastifyVersion = repoVersion('fastify');
+const bullmqVersion = repoVersion('bullmq');
 
 const versionOf = (dir) => {
   try {
@@ -30,13 +32,14 @@ const versionOf = (dir) => {
   }
 };
 
-/** The cached node_modules holding @types/node@<major> and this repository's fastify. */
+/** The cached node_modules holding @types/node@<major> and this repository's fastify and bullmq. */
 async function typesFor(major) {
   const prefix = join(homedir(), '.cache', `threadloop-types-node${major}`);
   const modules = join(prefix, 'node_modules');
-  const ready = () => versionOf(join(modules, '@types', 'node'))?.startsWith(`${major}.`) && versionOf(join(modules, 'fastify')) === fastifyVersion;
+  const ready = () =>
+    versionOf(join(modules, '@types', 'node'))?.startsWith(`${major}.`) && versionOf(join(modules, 'fastify')) === fastifyVersion && versionOf(join(modules, 'bullmq')) === bullmqVersion;
   if (!ready()) {
-    const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `@types/node@${major}`, `fastify@${fastifyVersion}`];
+    const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `@types/node@${major}`, `fastify@${fastifyVersion}`, `bullmq@${bullmqVersion}`];
     await run(npm[0], [...npm.slice(1), ...args], { maxBuffer: 16 << 20 });
     if (!ready()) throw new Error(`installing @types/node@${major} into ${prefix} did not give the expected versions`);
   }
@@ -58,7 +61,7 @@ try {
     const modules = join(project, 'node_modules');
     mkdirSync(join(modules, 'threadloop'), { recursive: true });
     await run('tar', ['-xzf', tarball, '-C', join(modules, 'threadloop'), '--strip-components=1']);
-    for (const name of ['@types', 'undici-types', 'fastify']) {
+    for (const name of ['@types', 'undici-types', 'fastify', 'bullmq']) {
       if (existsSync(join(installed[i].modules, name))) symlinkSync(join(installed[i].modules, name), join(modules, name), 'dir');
     }
     const label = `@types/node ${installed[i].version}`;

@@ -22,7 +22,7 @@ export { ThreadPoolExecutor } from './api/thread-pool.js';
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './api/process-pool.js';
 export { taskModule, moduleTask, type Task, type TaskModule, type TaskModuleOptions, type TaskOptions, type Runnable, type AnyFunction } from './core/task.js';
 export { toThread, runInExecutor, getDefaultExecutor, setDefaultExecutor } from './api/to-thread.js';
-export { wait, asCompleted, type ReturnWhen, type WaitResult } from './api/wait.js';
+export { wait, asCompleted, type DoneFuture, type ReturnWhen, type WaitResult } from './api/wait.js';
 export { currentTask, type TaskContext } from './runtime/current-task.js';
 export { currentThread, type ThreadInfo } from './runtime/current-thread.js';
 export { ContextVar, shareContext } from './core/context.js';

@@ -28,6 +28,7 @@ const expected = {
   liftoff: 'liftoff',
   doubled: 42,
   traced: true,
+  completed: ['eight=21', 'seven=13'],
 };
 
 let project;
@@ -42,8 +43,9 @@ before(async () => {
   const manifest = JSON.parse(readFileSync(join(consumer, 'package.json'), 'utf8'));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ ...manifest, dependencies: { threadloop: `file:./${filename}` } }));
   await run(npm[0], [...npm.slice(1), 'install', '--offline', '--no-audit', '--no-fund'], { cwd: project });
-  // The tools (and fastify, for src/web.ts), from this repository (after `npm install`, which would remove them as extraneous).
-  for (const name of ['typescript', 'tsx', '@types/node', 'fastify']) {
+  // The tools (and fastify for src/web.ts, bullmq for src/fleet.ts), from this repository (after
+  // `npm install`, which would remove them as extraneous).
+  for (const name of ['typescript', 'tsx', '@types/node', 'fastify', 'bullmq']) {
     mkdirSync(join(project, 'node_modules', name, '..'), { recursive: true });
     symlinkSync(join(root, 'node_modules', name), join(project, 'node_modules', name), 'dir');
   }

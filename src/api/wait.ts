@@ -75,18 +75,30 @@ export function wait<T>(
 }
 
 /**
+ * A future as `asCompleted` yields it: the Future itself, done, typed so that TypeScript does not
+ * read it as its result. (TypeScript types a `for await` loop's value as what awaiting it would
+ * give, and a Future is a Promise: typed `Future<T>`, the loop's value would read as a `T` — one
+ * that adds up, compiled, as an object.) It is a `Future<T>` wherever one is expected, a Map's key
+ * or `wait`; its outcome is `result()`, `exception()`, `cancelled()`.
+ *
+ * @example
+ * for await (const f of asCompleted(futures)) console.log(urlOf.get(f), await f.result());
+ */
+export type DoneFuture<T> = Future<T> & { readonly then: never };
+
+/**
  * Yields the futures as they finish (cancelled ones included). Throws `TimeoutError` if they are
  * not all done within `timeoutMs`.
  *
  * (Not an async generator: `yield` in one would await the future and yield its value instead.)
  *
  * @example
- * for await (const f of asCompleted(futures)) console.log(await f);
+ * for await (const f of asCompleted(futures)) console.log(await f.result());
  */
 export function asCompleted<T>(
   futures: Iterable<Future<T>>,
   options: { timeoutMs?: number } = {},
-): AsyncIterableIterator<Future<T>> {
+): AsyncIterableIterator<DoneFuture<T>> {
   const timeoutMs = checkTimeout(options.timeoutMs);
   const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   const all = [...new Set(futures)];
@@ -99,7 +111,7 @@ export function asCompleted<T>(
       wake?.();
     });
   }
-  const next = async (): Promise<IteratorResult<Future<T>, undefined>> => {
+  const next = async (): Promise<IteratorResult<DoneFuture<T>, undefined>> => {
     if (yielded === all.length) return { done: true, value: undefined };
     while (finished.length === 0) {
       const remaining = deadline - performance.now();
@@ -117,7 +129,7 @@ export function asCompleted<T>(
       timer?.clear();
     }
     yielded++;
-    return { done: false, value: finished.shift()! };
+    return { done: false, value: finished.shift()! as DoneFuture<T> };
   };
   return {
     next,

@@ -51,7 +51,7 @@ export interface FutureLink {
   /** What a warning calls the work: its task's name. */
   readonly name: string;
   /** Whether its failure is reported if nobody looks at it (its owner's option). Default `'warn'`. */
-  readonly unobservedFailures?: UnobservedFailures;
+  readonly unobservedFailures?: UnobservedFailures | undefined; // (so for exactOptionalPropertyTypes: Call's getter returns undefined)
 }
 
 /** A function `addDoneCallback` calls with the future once it is done. */
