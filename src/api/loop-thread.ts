@@ -29,28 +29,28 @@ import type { StreamChunk, StreamReturn, TaskStream } from '../core/stream.js';
 /** Options of `startLoopThread`. */
 export interface LoopThreadOptions {
   /** The thread's name. Default `loop-<n>`. */
-  name?: string;
+  name?: string | undefined;
   /** Environment of the thread. Default: a copy of `process.env`. */
   env?: Record<string, string | undefined>;
   /** Node.js flags of the thread. */
-  execArgv?: string[];
+  execArgv?: string[] | undefined;
   /** Heap limits of the thread. */
-  resourceLimits?: ResourceLimits;
+  resourceLimits?: ResourceLimits | undefined;
   /** How long `stop()` lets calls in flight finish after aborting them. Default 1,000 ms. */
-  stopGraceMs?: number;
+  stopGraceMs?: number | undefined;
   /**
    * How long an aborted (or timed-out) call may run on before its future settles anyway, with
    * a `THREADLOOP_ABORT_IGNORED` warning naming the task: a loop thread is never ended for one
    * call. Default 1,000 ms.
    */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /** The worker runtime's entry script (bundled apps). */
-  workerEntry?: URL | string;
+  workerEntry?: URL | string | undefined;
   /**
    * `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future of this loop that
    * nobody looked at (see `ExecutorOptions.unobservedFailures`). Default `'warn'`.
    */
-  unobservedFailures?: UnobservedFailures;
+  unobservedFailures?: UnobservedFailures | undefined;
 }
 
 let loopCount = 0;

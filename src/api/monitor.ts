@@ -21,13 +21,13 @@ export interface LoopBlockedInfo {
 /** Options of `monitorLoopBlocking`. */
 export interface LoopMonitorOptions {
   /** Report blocks longer than this many milliseconds. Default 100 (asyncio's `slow_callback_duration`). */
-  thresholdMs?: number;
+  thresholdMs?: number | undefined;
   /**
    * Called for each block. Default: `process.emitWarning` with the code
    * `THREADLOOP_LOOP_BLOCKED`. It runs in a timer callback, so an error it throws is an
    * uncaught exception, like any other.
    */
-  onBlocked?: (info: LoopBlockedInfo) => void;
+  onBlocked?: ((info: LoopBlockedInfo) => void) | undefined;
 }
 
 /** A running monitor: stop it with `stop()`, or `using` it. */

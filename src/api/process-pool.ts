@@ -11,9 +11,9 @@ import { defaultProcessEntry, processTransport } from '../runtime/process-transp
 /** Options of ProcessPoolExecutor. */
 export interface ProcessPoolOptions extends ExecutorOptions {
   /** Working directory of the children. Default: the parent's. */
-  cwd?: string;
+  cwd?: string | undefined;
   /** The child runtime's entry script, for bundled apps that move threadloop's files. */
-  processEntry?: URL | string;
+  processEntry?: URL | string | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import { AbortError, CancelledError } from '../wire/errors.js';
 /** Options of a TaskGroup. */
 export interface TaskGroupOptions {
   /** Aborting it aborts the group, as `abort()` does. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** `open`: takes tasks; `aborted`: takes none, its tasks are being stopped; `joined`: finished. */

@@ -35,7 +35,7 @@ function failed<T>(future: Future<T>): boolean {
  */
 export function wait<T>(
   futures: Iterable<Future<T>>,
-  options: { timeoutMs?: number; returnWhen?: ReturnWhen } = {},
+  options: { timeoutMs?: number | undefined; returnWhen?: ReturnWhen | undefined } = {},
 ): Promise<WaitResult<T>> {
   const timeoutMs = checkTimeout(options.timeoutMs);
   const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
@@ -97,7 +97,7 @@ export type DoneFuture<T> = Future<T> & { readonly then: never };
  */
 export function asCompleted<T>(
   futures: Iterable<Future<T>>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number | undefined } = {},
 ): AsyncIterableIterator<DoneFuture<T>> {
   const timeoutMs = checkTimeout(options.timeoutMs);
   const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;

@@ -14,27 +14,27 @@ import type { UnobservedFailures } from './unobserved.js';
 /** Options of `executor.map`. */
 export interface MapOptions {
   /** Items sent to a worker per task (the task still gets one item per call). Default 1. */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** One deadline for the whole map; when it passes, what is left is cancelled. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Yield results in input order (default) or as they finish. */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /** Most tasks in flight at once. Default: 32 per worker (never more than `maxQueue` allows). */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /** Options of `executor.shutdown`. */
 export interface ShutdownOptions {
   /** Resolve only when running and queued work has finished and workers have exited. Default true. */
-  wait?: boolean;
+  wait?: boolean | undefined;
   /** Cancel tasks that have not started. Default false. */
-  cancelFutures?: boolean;
+  cancelFutures?: boolean | undefined;
   /**
    * End everything now (Python 3.14's `terminate_workers()`): cancel the queue, fire every running
    * task's signal and end every worker at once; running futures reject with `CancelledError`.
    * Resolves when all workers are gone. Default false.
    */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 /** What `submitAsync` resolves to once the task is queued. */
@@ -91,32 +91,32 @@ export interface Executor extends AsyncDisposable {
 /** Options shared by ThreadPoolExecutor and ProcessPoolExecutor. */
 export interface ExecutorOptions {
   /** Most workers at once: a finite integer >= 1. Default `os.availableParallelism()`. */
-  maxWorkers?: number;
+  maxWorkers?: number | undefined;
   /** Workers kept alive when idle (started lazily). Default 0. */
-  minWorkers?: number;
+  minWorkers?: number | undefined;
   /** Idle workers above `minWorkers` exit after this long (`Infinity`: never). Default 30,000 ms. */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** Most tasks waiting for a worker; `submit` beyond it throws `QueueFullError`. Default `Infinity` (unbounded). */
-  maxQueue?: number;
+  maxQueue?: number | undefined;
   /** Run once in each worker before its first task; if it fails the executor is broken. */
-  initializer?: Runnable<AnyFunction>;
+  initializer?: Runnable<AnyFunction> | undefined;
   /** Arguments of the initializer. */
-  initArgs?: unknown[];
+  initArgs?: unknown[] | undefined;
   /** A name for the workers (thread names, error messages). */
-  name?: string;
+  name?: string | undefined;
   /** Environment of the workers. Default: a copy of `process.env`. */
   env?: Record<string, string | undefined>;
   /** Node.js flags of the workers. */
-  execArgv?: string[];
+  execArgv?: string[] | undefined;
   /** How long an aborted or timed-out task may take to stop before its worker is terminated. Default 1,000 ms. */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /** Replace a worker after it has run this many tasks (for leaky native code). Default `Infinity` (never). */
-  maxTasksPerWorker?: number;
+  maxTasksPerWorker?: number | undefined;
   /**
    * Append the submitting call's stack to a task's error stack. It costs a stack capture on
    * every submit (~3 µs), so it is off by default; turn it on while debugging.
    */
-  callerStacks?: boolean;
+  callerStacks?: boolean | undefined;
   /**
    * A future of this executor that failed and is garbage-collected (or still alive at exit)
    * without anyone having looked at its error — awaited it, `then`/`catch`, `result()`,
@@ -124,15 +124,15 @@ export interface ExecutorOptions {
    * the error (`'warn'`, the default), or nothing (`'ignore'`). Cancelled and aborted futures
    * never warn. For every future of the process: `node --disable-warning=THREADLOOP_UNOBSERVED_FAILURE`.
    */
-  unobservedFailures?: UnobservedFailures;
+  unobservedFailures?: UnobservedFailures | undefined;
 }
 
 /** Options only thread pools take. */
 export interface ThreadPoolOptions extends ExecutorOptions {
   /** Heap limits of each worker thread; overflowing fails its tasks with `WorkerCrashedError`. */
-  resourceLimits?: ResourceLimits;
+  resourceLimits?: ResourceLimits | undefined;
   /** The worker thread's entry script, for bundled apps that move threadloop's files. */
-  workerEntry?: URL | string;
+  workerEntry?: URL | string | undefined;
   /**
    * How long an idle worker spins, watching for its next call, before it sleeps in its event
    * loop: waking a sleeping thread costs tens of microseconds (far more on a VM), so back-to-back
@@ -140,7 +140,7 @@ export interface ThreadPoolOptions extends ExecutorOptions {
    * most one worker per core but one spins at a time. `0` turns it off, for instance where CPU
    * time is metered. Default 0.1 ms, at most 1.
    */
-  idleSpinMs?: number;
+  idleSpinMs?: number | undefined;
 }
 
 /** Options after validation, with defaults filled in. @internal */

@@ -31,7 +31,7 @@ export type FutureState = 'pending' | 'running' | 'finished' | 'cancelled';
 /** Options of the waits on a future. */
 export interface WaitOptions {
   /** Give up after this many milliseconds with a `TimeoutError`; the work is not cancelled. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /**

@@ -16,26 +16,26 @@ export type AnyFunction = (...args: never[]) => unknown;
 /** Per-call options, attached with `task.with(...)`. */
 export interface TaskOptions {
   /** Aborting it cancels a queued call, or fires `currentTask().signal` in a running one. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Ends the call with a `TimeoutError` if it runs longer than this (queue time excluded). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** ArrayBuffers (and other transferables) among the arguments to move instead of copy. */
-  transfer?: readonly Transferable[];
+  transfer?: readonly Transferable[] | undefined;
   /** Streams only (`executor.stream`, `loop.stream`): most chunks unread before the producer pauses. Default 16. */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
   /**
    * QueueExecutor only (`threadloop/bullmq`): how many times the job may run when its task
    * throws (default 1: a task error is final). Local executors and loops refuse it with a
    * `TypeError` at the call: they run each call once.
    */
-  attempts?: number;
+  attempts?: number | undefined;
   /**
    * QueueExecutor only: the wait before another attempt, in milliseconds (`1000`), or
    * `{ type: 'exponential', delayMs: 1000 }` to double it each time. Refused by local executors.
    */
-  backoff?: number | { readonly type: 'fixed' | 'exponential'; readonly delayMs: number };
+  backoff?: number | { readonly type: 'fixed' | 'exponential'; readonly delayMs: number } | undefined;
   /** QueueExecutor only: the job's priority in the queue, 1 (highest) to 2,097,152; jobs without one go first. Refused by local executors. */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 /** The options only a queue honours (`threadloop/bullmq`): a local executor or loop runs a call once, in order. */
@@ -118,7 +118,7 @@ export interface TaskModuleOptions {
    * A portable name for the module, so its tasks can be sent where its URL means nothing (to
    * another machine, through `threadloop/bullmq`): its tasks are named `'<name>.<export>'`.
    */
-  name?: string;
+  name?: string | undefined;
 }
 
 /**

@@ -40,11 +40,11 @@ export interface ThreadloopFastifyOptions extends ThreadPoolOptions {
    * down, and its `maxQueue` decides when requests get 503 (none, if it is unbounded). Pool
    * options cannot be combined with it.
    */
-  executor?: Executor;
+  executor?: Executor | undefined;
   /** The `Retry-After` header, in seconds, of a 503 answered for a full queue. Default 1. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /** Serve `fastify.threadloop.stats()` as JSON at this path (e.g. `'/threadloop/stats'`). Off by default. */
-  statsRoute?: string;
+  statsRoute?: string | undefined;
 }
 
 /** How many tasks an owned executor queues per worker before answering 503. */

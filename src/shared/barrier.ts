@@ -81,9 +81,9 @@ export interface BarrierOptions {
    * error, the others `BrokenBarrierError`. It runs synchronously; in `wait()` a promise it
    * returns is awaited, in `waitSync()` it is an error.
    */
-  action?: (() => unknown) | { readonly ref: object };
+  action?: (() => unknown) | { readonly ref: object } | undefined;
   /** The `timeoutMs` of every wait that does not give its own. Default: none. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 

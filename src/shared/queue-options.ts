@@ -28,21 +28,21 @@ export interface ThreadQueueOptions {
    * (`queue.LifoQueue`), `'priority'` the one put with the lowest `priority`, the oldest of equals
    * (`queue.PriorityQueue`). Every order keeps every other guarantee of the queue.
    */
-  order?: QueueOrder;
+  order?: QueueOrder | undefined;
   /** Most items the queue holds; a put waits while it is full. Default 1024, max 2^24. */
-  capacity?: number;
+  capacity?: number | undefined;
   /**
    * Largest encoded item, in bytes (UTF-8 for strings, v8 serialization for objects; numbers,
    * booleans, null and undefined take none). A larger item is refused with a RangeError.
    * Default 64 KiB.
    */
-  maxItemBytes?: number;
+  maxItemBytes?: number | undefined;
   /**
    * Size of the shared byte ring holding encoded items; a put also waits while the ring cannot
    * take its item. At least `maxItemBytes`, so any allowed item fits once the queue drains.
    * Default: max(maxItemBytes, min(capacity × 256, 64 MiB)).
    */
-  byteCapacity?: number;
+  byteCapacity?: number | undefined;
 }
 
 /** Result of `tryGet`. */
@@ -72,7 +72,7 @@ export function totalBytes(capacity: number, byteCapacity: number, order: number
 /** Options of a put: the item's priority, for a queue with `order: 'priority'`. */
 export interface PutOptions {
   /** Lower comes out first; equal priorities come out in the order they were put. Default 0. */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 /**

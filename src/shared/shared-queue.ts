@@ -349,7 +349,7 @@ export class ThreadQueue<T = unknown> implements Shareable, AsyncIterable<T> {
    * q.close({ immediate: true }); // or: stop now, drop what is left
    * ```
    */
-  close(options?: { immediate?: boolean }): void {
+  close(options?: { immediate?: boolean | undefined }): void {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw new TypeError('ThreadQueue.close: options must be an object');
     }

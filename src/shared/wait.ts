@@ -33,15 +33,15 @@ const atomicsWaitAsync = (
 /** Options of an async wait. */
 export interface WaitOptions {
   /** Give up after this many milliseconds with a `TimeoutError`. Default: wait forever. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Give up when this signal aborts, with an `AbortError` whose `cause` is the abort reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of a blocking (`…Sync`) wait. */
 export interface SyncWaitOptions {
   /** Give up after this many milliseconds with a `TimeoutError`. Default: wait forever. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** Returned by an attempt that could not complete yet. */

@@ -43,15 +43,15 @@ export interface QueueExecutorOptions {
   /** `redis://…` or `postgres://…` (the scheme picks BullMQ's backend), or BullMQ connection options. */
   connection: QueueConnection;
   /** Most of this executor's jobs waiting in the queue; `submit` beyond it throws `QueueFullError`. Default unbounded. */
-  maxQueue?: number;
+  maxQueue?: number | undefined;
   /** Largest serialized arguments (and results, on the worker) in bytes. Default 1 MiB. */
-  maxPayloadBytes?: number;
+  maxPayloadBytes?: number | undefined;
   /** Fail the waiting futures once the server has been unreachable this long. Default 30,000 ms. */
-  connectionTimeoutMs?: number;
+  connectionTimeoutMs?: number | undefined;
   /** BullMQ job options for every job (`removeOnComplete`, `priority`, …); per task: `task.with({ attempts, backoff, priority })`. */
-  jobOptions?: JobsOptions;
+  jobOptions?: JobsOptions | undefined;
   /** `'ignore'`: no `THREADLOOP_UNOBSERVED_FAILURE` warning for a failed future nobody looked at. Default `'warn'`. */
-  unobservedFailures?: UnobservedFailures;
+  unobservedFailures?: UnobservedFailures | undefined;
   /**
    * Commit a job sent while nothing else of this executor is in flight, its last job was taken at
    * once and its last check found workers on the queue (a fleet with room): it starts without
@@ -59,7 +59,7 @@ export interface QueueExecutorOptions {
    * running from the submit (`cancel()` false), as with an idle pool. A task with a signal, or a delayed job, is never committed. `false`: every
    * job waits for its consent, so `cancel()` can take it back until a worker takes it. Default true.
    */
-  commitWhenIdle?: boolean;
+  commitWhenIdle?: boolean | undefined;
 }
 
 const keys = new Set(['queue', 'connection', 'maxQueue', 'maxPayloadBytes', 'connectionTimeoutMs', 'jobOptions', 'unobservedFailures', 'commitWhenIdle']);

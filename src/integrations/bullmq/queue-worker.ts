@@ -55,7 +55,7 @@ export interface QueueWorker {
    * `Infinity`: as long as they take), hands the rest back, and closes the connections (and the
    * worker's own pool).
    */
-  close(options?: { graceMs?: number }): Promise<void>;
+  close(options?: { graceMs?: number | undefined }): Promise<void>;
 }
 
 /** One job this worker holds: waiting for its consent or a run slot, or running. */

@@ -22,43 +22,43 @@ export interface QueueWorkerOptions {
    * whose job is handed back at `close()` is let go of, and may finish there). Default: a
    * ThreadPoolExecutor of `threads` threads.
    */
-  executor?: Executor;
+  executor?: Executor | undefined;
   /** Threads of the worker's own pool. Default `os.availableParallelism()`. */
-  threads?: number;
+  threads?: number | undefined;
   /** Run jobs on a ProcessPoolExecutor of this many child processes instead of threads. */
-  processes?: number;
+  processes?: number | undefined;
   /**
    * Jobs running at once. Default: the pool's size (`threads` or `processes`). A job waits for its
    * producer's consent to start (a trip through the server): while that trip is a fifth of its
    * jobs' run or more, the worker takes up to three times as many more ahead, so the wait does not
    * leave its pool idle; for longer jobs it takes none, which another worker can start meanwhile.
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * Take jobs ahead of free run slots while jobs are short (default true). With `false` a worker
    * takes a job only when a run slot is free, so a job its producer sees `running` starts at once
    * and one still waiting stays `pending` (cancellable) — at the cost, for short jobs, of an idle
    * slot during each job's wait for its producer's consent.
    */
-  takeAhead?: boolean;
+  takeAhead?: boolean | undefined;
   /** On `close()`, how long running jobs may take to finish before they go back to the queue. Default 30,000 ms; `Infinity`: as long as they take. */
-  graceMs?: number;
+  graceMs?: number | undefined;
   /** How long an aborted task may take to stop before its thread is ended (the own pool's `abortGraceMs`). Default 1,000 ms. */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /** BullMQ `lockDuration`: a job whose worker stops renewing its lock this long is stalled. Default 30,000 ms. */
-  lockDurationMs?: number;
+  lockDurationMs?: number | undefined;
   /** BullMQ `stalledInterval`: how often stalled jobs are looked for. Default 30,000 ms. */
-  stalledIntervalMs?: number;
+  stalledIntervalMs?: number | undefined;
   /** BullMQ `maxStalledCount`: how many times a stalled job runs again before it fails. Default 1. */
-  maxStalledCount?: number;
+  maxStalledCount?: number | undefined;
   /** Largest serialized result in bytes. Default 1 MiB. */
-  maxPayloadBytes?: number;
+  maxPayloadBytes?: number | undefined;
   /**
    * How long to wait at start — for the queue server (`startQueueWorker` then rejects with a
    * `QueueConnectionError` saying where and why), and for each task module's import (a
    * `TaskNotFoundError` naming it). Default 30,000 ms; `Infinity` waits for ever.
    */
-  connectionTimeoutMs?: number;
+  connectionTimeoutMs?: number | undefined;
 }
 
 const keys = new Set([
