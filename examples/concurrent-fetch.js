@@ -20,7 +20,7 @@ const started = performance.now();
 const futures = urls.map((url) => toThread(blocking.fetchStatus, url, 100));
 let ok = 0;
 for await (const future of asCompleted(futures)) {
-  const status = await future;
+  const status = await future.result();
   if (status === 200) ok++;
   console.log(`done: ${status}`);
 }

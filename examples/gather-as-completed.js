@@ -21,7 +21,7 @@ const futures = [
 ];
 const order = [];
 for await (const future of asCompleted(futures)) {
-  const { name, ms } = await future; // asCompleted yields futures; await one for its value
+  const { name, ms } = await future.result(); // asCompleted yields the futures: result() is its value
   order.push(name);
   console.log(`finished: ${name} (${ms} ms)`);
 }

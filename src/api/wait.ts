@@ -79,7 +79,9 @@ export function wait<T>(
  * read it as its result. (TypeScript types a `for await` loop's value as what awaiting it would
  * give, and a Future is a Promise: typed `Future<T>`, the loop's value would read as a `T` — one
  * that adds up, compiled, as an object.) It is a `Future<T>` wherever one is expected, a Map's key
- * or `wait`; its outcome is `result()`, `exception()`, `cancelled()`.
+ * or `wait`; its outcome is `result()`, `exception()`, `cancelled()`. The price: TypeScript does
+ * not await it either — `await f` is typed as the future and `Promise.all` of them as `never[]`,
+ * though both give values — so read it with `result()`, or widen it to `Future<T>` first.
  *
  * @example
  * for await (const f of asCompleted(futures)) console.log(urlOf.get(f), await f.result());
