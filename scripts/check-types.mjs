@@ -6,10 +6,15 @@
 //     node scripts/check-types.mjs            # dist/ must be built; @types/node 20, 22, 24, 26
 //     node scripts/check-types.mjs 26         # one major
 //
+// The project is also compiled, with the newest @types/node of the list, by the newest TypeScript
+// — what `npm install typescript` gives a new project (7.0 when this was written, where the
+// repository builds with 5.9).
+//
 // @types/node, fastify (for threadloop/fastify) and bullmq (for threadloop/bullmq) are installed
-// outside the repository's dependencies, cached under $HOME/.cache/threadloop-types-node<major>.
+// outside the repository's dependencies, cached under $HOME/.cache/threadloop-types-node<major>;
+// the newest TypeScript under $HOME/.cache/threadloop-typescript-latest, looked up again weekly.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +51,19 @@ async function typesFor(major) {
   return { modules, version: versionOf(join(modules, '@types', 'node')) };
 }
 
+/** The newest TypeScript's tsc and version, installed (again, after a week) under $HOME/.cache. */
+async function newestTypeScript() {
+  const prefix = join(homedir(), '.cache', 'threadloop-typescript-latest');
+  const dir = join(prefix, 'node_modules', 'typescript');
+  const age = existsSync(join(dir, 'package.json')) ? Date.now() - statSync(join(dir, 'package.json')).mtimeMs : Infinity;
+  if (age > 7 * 24 * 3600_000) {
+    const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, 'typescript@latest'];
+    await run(npm[0], [...npm.slice(1), ...args], { maxBuffer: 16 << 20 });
+    utimesSync(join(dir, 'package.json'), new Date(), new Date()); // (npm keeps the published time)
+  }
+  return { tsc: join(dir, 'bin', 'tsc'), version: versionOf(dir) };
+}
+
 if (!existsSync(join(root, 'dist', 'index.d.ts'))) throw new Error('dist/ is not built: run `npm run build` first');
 const work = mkdtempSync(join(tmpdir(), 'threadloop-types-'));
 let failed = 0;
@@ -54,7 +72,7 @@ try {
   const { stdout } = await run(npm[0], [...npm.slice(1), 'pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root });
   const tarball = join(work, JSON.parse(stdout)[0].filename);
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const installed = await Promise.all(majors.map(typesFor));
+  const [installed, newest] = await Promise.all([Promise.all(majors.map(typesFor)), newestTypeScript()]);
   for (const [i, major] of majors.entries()) {
     const project = join(work, `node${major}`);
     cpSync(join(root, 'test', 'fixtures', 'consumer'), project, { recursive: true });
@@ -79,6 +97,15 @@ try {
       failed++;
       console.log(`FAIL  README snippets with ${label}:\n${problems.join('\n')}`);
     }
+  }
+  // The newest TypeScript, on the project of the newest @types/node (a new project has both).
+  const label = `TypeScript ${newest.version}, @types/node ${installed.at(-1).version}`;
+  try {
+    await run(process.execPath, [newest.tsc, '-p', '.', '--noEmit'], { cwd: join(work, `node${majors.at(-1)}`), maxBuffer: 16 << 20 });
+    console.log(`ok    published types with ${label}`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL  published types with ${label}:\n${error.stdout || error.message}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
