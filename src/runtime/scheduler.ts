@@ -235,7 +235,9 @@ export class Scheduler implements CallPolicy {
   #onWorkerIdle(worker: PoolWorker): void {
     if (worker.state === 'retiring') worker.retire(true);
     if (!worker.serving) return;
-    if (this.#queue.size === 0) this.#steal(worker);
+    // Not in a sweep: a worker whose calls were just cancelled would take the unstarted calls of
+    // one the sweep has yet to reach, and they would run after the shutdown that cancelled them.
+    if (this.#queue.size === 0 && this.#holdDispatch === 0) this.#steal(worker);
     const spare = () => this.#workers.live() > this.options.minWorkers;
     if (worker.inflight === 0 && spare()) worker.endWhenIdleFor(this.options.idleTimeoutMs, spare);
   }
@@ -308,6 +310,8 @@ export class Scheduler implements CallPolicy {
     });
     this.#holdDispatch--;
     this.#queue.requeue(requeued);
+    // Shut down with cancelFutures (or force): what had not started is cancelled, never run.
+    if (this.#state === 'closed') this.#cancelPending();
     // Its calls still waiting would each take three more workers to fail: they fail with it.
     if (doomed !== undefined) {
       const { url, error } = doomed;

@@ -887,6 +887,26 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.equal(ex.stats().cancelled, 2);
       });
 
+      test('{ cancelFutures: true } and { force: true } cancel every call not started, on every worker', async () => {
+        // Calls spread over two workers, none started: as the shutdown cancels one worker's calls,
+        // that worker must not take (steal) the other's, which would then run after the shutdown.
+        for (const options of [{ cancelFutures: true }, { force: true }]) {
+          const ex = make({ maxWorkers: 2 });
+          const futures = Array.from({ length: 50 }, (_, i) => ex.submit(t.add, i, 1));
+          // (A process pool counts a call it sent as started: the child has no cell to withdraw it from.)
+          const started = futures.filter((f) => f.state === 'running');
+          const notStarted = futures.filter((f) => f.state !== 'running');
+          const done = ex.shutdown(options);
+          const notCancelled = () => notStarted.filter((f) => !f.cancelled()).map((f) => f.state);
+          assert.deepEqual(notCancelled(), [], JSON.stringify(options));
+          await done;
+          assert.deepEqual(notCancelled(), [], JSON.stringify(options));
+          assert.ok(started.every((f) => f.done()));
+          assert.equal(ex.stats().completed, options.force ? 0 : started.length);
+          assert.equal(ex.stats().workers, 0);
+        }
+      });
+
       test('[Symbol.asyncDispose] shuts the executor down', async () => {
         const ex = make({ maxWorkers: 1 });
         assert.equal(typeof ex[Symbol.asyncDispose], 'function');
