@@ -135,6 +135,28 @@ describe('loop threads', () => {
   });
 });
 
+describe('calls through a loop handle sent to another thread settle when the loop ends', () => {
+  for (const [how, end] of [['stopped', (loop) => loop.stop()], ['crashed', (loop) => loop.submit(() => process.exit(3)).catch(() => {})]]) {
+    for (const blocking of [false, true]) {
+      test(`loop ${how}, the worker ${blocking ? 'blocked in resultSync' : 'awaiting'}: LoopClosedError; a later call through the handle too`, async () => {
+        const loop = await startLoopThread({ stopGraceMs: 50 });
+        const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+        try {
+          const cell = new Int32Array(new SharedArrayBuffer(4));
+          const waiting = pool.submit(state.waitOnLoop, loop, cell, blocking);
+          while (Atomics.load(cell, 0) === 0) await Atomics.waitAsync(cell, 0, 0).value; // the worker's call runs on the loop
+          await end(loop);
+          assert.match(await waiting, /^LoopClosedError: loop/);
+          assert.equal(await pool.submit(state.callKeptLoop), 'LoopClosedError');
+        } finally {
+          await pool.shutdown({ force: true });
+          await loop.stop();
+        }
+      });
+    }
+  }
+});
+
 describe('a loop thread that dies while this thread blocks in resultSync', () => {
   const tasks = taskModule(new URL('./fixtures/tasks.js', import.meta.url));
 

@@ -20,7 +20,7 @@ import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '..
 import { prepareArgs } from '../wire/args.js';
 import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
-import type { AttachedLoopState } from '../runtime/loops.js';
+import { LoopEnd, type AttachedLoopState } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
@@ -75,6 +75,8 @@ export class LoopThread extends EventEmitter implements Loop {
   readonly #stopGraceMs: number;
   readonly #exited: Promise<WorkerExit>;
   #stopping: Promise<void> | undefined = undefined;
+  /** How the thread ended (LoopEnd), for the handles sent to other threads: one cell for them all. */
+  readonly #end = new Int32Array(new SharedArrayBuffer(4));
 
   /** @internal use startLoopThread() */
   constructor(name: string, options: LoopThreadOptions, ready: (error?: unknown) => void) {
@@ -126,6 +128,7 @@ export class LoopThread extends EventEmitter implements Loop {
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {
       this.#spawned.onExit((exit) => {
+        Atomics.store(this.#end, 0, this.#stopping !== undefined ? LoopEnd.stopped : LoopEnd.died);
         const error = this.#lostError(exit);
         this.#client.close(error);
         ready(error);
@@ -200,8 +203,9 @@ export class LoopThread extends EventEmitter implements Loop {
     const { port1, port2 } = new MessageChannel();
     const wake = new Wake();
     const slots = new Slots().buffer;
-    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer, slots } satisfies AttachedLoopState, [port2]);
-    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer, slots } satisfies AttachedLoopState, transfer: [port1] };
+    const end = this.#end.buffer as SharedArrayBuffer;
+    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer, slots, end } satisfies AttachedLoopState, [port2]);
+    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer, slots, end } satisfies AttachedLoopState, transfer: [port1] };
   }
 
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */

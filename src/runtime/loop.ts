@@ -215,11 +215,15 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     });
   }
 
-  /** The loop is gone: every call not settled fails with `error` (LoopClosedError, WorkerCrashedError…). */
-  close(error: Error): void {
+  /**
+   * The loop is gone: every call not settled fails with `error` (LoopClosedError, WorkerCrashedError…).
+   * `portClosed`: the channel's port is closed, and nothing can be read from it any more (Node.js
+   * 20 crashes reading a closed port).
+   */
+  close(error: Error, portClosed = false): void {
     // Replies the loop sent before it went may still wait in the channel: a call that finished
     // is not lost with the thread.
-    this.endpoint.sender.receivePending();
+    if (!portClosed) this.endpoint.sender.receivePending();
     this.#closed ??= error;
     for (const call of this.#waiting.drain()) this.#table.drop(call, error, false);
     this.#table.lost(this.endpoint, () => error);

@@ -13,6 +13,7 @@ import { Wake } from '../wire/wake.js';
 import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
+import { LoopClosedError } from '../wire/errors.js';
 
 // Per thread, not per copy of threadloop: task code may have loaded another copy than the worker
 // runtime that set the main loop (wire/thread-state.ts).
@@ -87,11 +88,23 @@ export interface AttachedLoopState {
   wake: SharedArrayBuffer;
   /** Start/withdraw cells of the calls sent on `port`. */
   slots: SharedArrayBuffer;
+  /** The loop's end, as its owner saw it (LoopEnd): one cell shared by every handle of the loop. */
+  end: SharedArrayBuffer;
 }
+
+/** How a loop thread ended, as its owner writes it for the handles sent to other threads. @internal */
+export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
 
 /** On the receiving thread: a Loop over the port that came with a loop handle. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {
   const channel = portChannel(state.port, workerDepth());
+  const end = new Int32Array(state.end);
+  const endError = (): LoopClosedError => {
+    const how = Atomics.load(end, 0);
+    if (how === LoopEnd.stopped) return new LoopClosedError(`loop '${state.name}' was stopped before the call finished`);
+    if (how === LoopEnd.died) return new LoopClosedError(`loop thread '${state.name}' is gone: it crashed or was ended before the call finished`);
+    return new LoopClosedError(`loop '${state.name}' is stopped, or its thread is gone`);
+  };
   const client: LoopClient = new LoopClient({
     name: state.name,
     where: 'worker thread',
@@ -99,8 +112,14 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     slots: new Slots(state.slots),
     wake: new Wake(state.wake),
     keepAlive: channel,
+    // A thread blocked in resultSync hears no 'close': it asks the cell its owner writes.
+    probe: () => (Atomics.load(end, 0) === LoopEnd.running ? undefined : {}),
+    lostError: endError,
     report: (error) => reportUncaught(error, `loop '${state.name}'`),
   });
+  // The loop's thread ended (stopped, crashed, terminated): its end of the port closes with it,
+  // and the calls sent here settle instead of waiting for an answer that cannot come.
+  state.port.once('close', () => client.close(endError(), true));
   state.port.unref();
   return new ClientLoop(client);
 }
