@@ -990,6 +990,36 @@ for (const kind of found) {
   });
 }
 
+// On each backend this machine has: its own server, which the test takes away.
+for (const kind of found) {
+  test(`SIGTERM of a worker whose server is gone: it exits after the grace, ending the task it let go of (${kind})`, HANG_GUARD, async () => {
+    const server = kind === 'redis' ? await startRedis() : await startPostgres();
+    const queue = newQueueName();
+    const gate = gates();
+    let worker;
+    let stopped;
+    const producer = new QueueExecutor({ queue, connection: server.url });
+    try {
+      worker = await startWorker(server, queue, ['--grace-ms', '500']);
+      void producer.submit(tasks.hold, gate.dir, 'forever').catch(() => {}); // (its outcome is lost with the server)
+      await eventually(() => gate.startedBy('forever').length === 1, { what: 'the job to start', timeoutMs: 10_000 });
+      stopped = server.stop();
+      await stopped;
+      worker.kill('SIGTERM');
+      // It waited on the server for ever: for the job's hand-back, then for BullMQ's close. Now
+      // it gives up on the server 5 s after the grace and ends its pool's threads, and the task
+      // that never ends with them (the job goes back by the stall check once the server is back).
+      const { code, stderr } = await within(worker.exited, 60_000, 'the worker to exit');
+      assert.equal(code, 0, stderr);
+    } finally {
+      await producer.shutdown({ force: true });
+      if (worker !== undefined) await stopWorker(worker);
+      await (stopped ?? server.stop());
+      gate.remove();
+    }
+  });
+}
+
 test('a worker whose server cannot be reached fails to start after connectionTimeoutMs, saying where', HANG_GUARD, async () => {
   const port = await freePort(); // nothing listens there
   const connection = `redis://127.0.0.1:${port}`;

@@ -109,6 +109,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   let state: 'taking' | 'closing' = 'taking';
   /** A task of a job handed back was let go of, and may still run on the pool. */
   let letGo = false;
+  /** Settles once close() gives up on a server that does not answer (then no hand-back is waited for). */
+  let giveUpOnServer!: () => void;
+  const gaveUpOnServer = new Promise<void>((resolve) => (giveUpOnServer = resolve));
   /**
    * Marks a job to go back to the queue and stops it; its processor's catch moves it back. A job
    * stopped already (its producer's cancel or abort, its timeout) is left to fail as it is: handed
@@ -191,8 +194,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       if (entry.handBack && token !== undefined) {
         if (entry.started && !abortableJob(data)) letGo = true;
         try {
-          await job.moveToWait(token);
-          handedBack.add(job.id!);
+          // A server that is away holds the command until it is back: once close() gives up on
+          // it, the hand-back is not waited for (its BullMQ close, and the pool's end, wait on it).
+          const moved = job.moveToWait(token);
+          moved.catch(() => {});
+          if (await Promise.race([moved.then(() => true), gaveUpOnServer.then(() => false)])) handedBack.add(job.id!);
         } catch {
           // The server refused or is gone: BullMQ, closing, leaves a job whose processor threw
           // WaitingError as it is and stops renewing its lock, so its stall check puts it back.
@@ -309,12 +315,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         // BullMQ's close() waits for the server: one that is gone is given up on after the grace.
         const giveUp = after(graceMs + 5_000, () => {
           backend.giveUp();
+          giveUpOnServer();
           for (const part of [worker, events, speakers.asker, speakers.prober]) part?.disconnect().catch(() => {});
         });
         try {
-          await worker.close();
+          // Nor is BullMQ's close() waited for once given up on: with the server away it may
+          // never end (its loop waits on a command the disconnected client holds), and the pool's
+          // threads, ended below, must not run on past the grace.
+          const closed = worker.close();
+          closed.catch(() => {});
+          await Promise.race([closed, gaveUpOnServer]);
         } finally {
-          giveUp.clear();
           timer.clear();
           // A job begun that BullMQ's loop never processed (its close() gave up on the server): it
           // goes back like one held at close, its wait for consent or run ended, not left pending.
@@ -324,7 +335,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           }
           begun.clear();
           consents.close();
-          await Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close(), consentWire?.close()].map((p) => p?.catch(() => {})));
+          const rest = Promise.all([events.close(), speakers.asker?.close(), speakers.prober?.close(), consentWire?.close()].map((p) => p?.catch(() => {})));
+          await Promise.race([rest, gaveUpOnServer]); // (the same: given up on, not waited for)
+          giveUp.clear();
           // A task let go of at hand-back may still run on the own pool: its threads are ended.
           if (ownPool) await executor.shutdown({ force: letGo });
         }
