@@ -204,6 +204,9 @@ describe('stopping a loop', () => {
     assert.throws(() => startLoopThread({ stopGraceMs: -1 }), (e) => e instanceof RangeError && /stopGraceMs/.test(e.message));
     assert.throws(() => startLoopThread({ abortGraceMs: NaN }), (e) => e instanceof TypeError && /abortGraceMs/.test(e.message));
     assert.throws(() => startLoopThread({ nmae: 'x' }), /unknown option 'nmae'/);
+    // As the executors check them: refused at the call, not by Node.js as the thread starts (or never).
+    assert.throws(() => startLoopThread({ execArgv: 5 }), (e) => e instanceof TypeError && /startLoopThread: execArgv must be an array of strings/.test(e.message));
+    assert.throws(() => startLoopThread({ env: 5 }), (e) => e instanceof TypeError && /startLoopThread: env must be an object/.test(e.message));
     assert.throws(() => runCoroutineThreadsafe(() => 1, {}), TypeError);
   });
 });

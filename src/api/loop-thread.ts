@@ -10,7 +10,7 @@ import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { crashError } from '../core/endpoint.js';
 import { LoopClosedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
-import { checkUnobservedFailures, duration } from '../core/executor.js';
+import { checkEnvAndFlags, checkUnobservedFailures, duration } from '../core/executor.js';
 import type { UnobservedFailures } from '../core/unobserved.js';
 import { checkResourceLimits } from './thread-pool.js';
 import { defaultWorkerEntry, threadTransport } from '../runtime/thread-transport.js';
@@ -309,6 +309,7 @@ function checkLoopOptions(options: LoopThreadOptions): void {
   const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry', 'unobservedFailures'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
+  checkEnvAndFlags('startLoopThread', options.env, options.execArgv);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');
   duration('startLoopThread', 'stopGraceMs', options.stopGraceMs, 0);
   duration('startLoopThread', 'abortGraceMs', options.abortGraceMs, 0);

@@ -191,12 +191,7 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
   }
   if (!Array.isArray(initArgs)) throw new TypeError(`${kind}: initArgs must be an array, got ${describe(initArgs)}`);
   if (name !== undefined && typeof name !== 'string') throw new TypeError(`${kind}: name must be a string, got ${describe(name)}`);
-  if (env !== undefined && (typeof env !== 'object' || env === null)) {
-    throw new TypeError(`${kind}: env must be an object of strings, got ${describe(env)}`);
-  }
-  if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
-    throw new TypeError(`${kind}: execArgv must be an array of strings`);
-  }
+  checkEnvAndFlags(kind, env, execArgv);
   if (typeof callerStacks !== 'boolean') throw new TypeError(`${kind}: callerStacks must be a boolean`);
   const unobservedFailures = checkUnobservedFailures(kind, options.unobservedFailures);
   return {
@@ -251,4 +246,14 @@ export function duration(kind: string, name: string, value: unknown, fallback: n
   }
   if (value < 0) throw new RangeError(`${kind}: ${name} must be >= 0, got ${value}`);
   return value; // any length: threadloop's timers (core/timers.ts) honour 2^31 ms and more; Infinity is never
+}
+
+/** Throws unless `env` is an object (of strings) and `execArgv` an array of strings, where given. @internal */
+export function checkEnvAndFlags(kind: string, env: unknown, execArgv: unknown): void {
+  if (env !== undefined && (typeof env !== 'object' || env === null)) {
+    throw new TypeError(`${kind}: env must be an object of strings, got ${describe(env)}`);
+  }
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== 'string'))) {
+    throw new TypeError(`${kind}: execArgv must be an array of strings`);
+  }
 }

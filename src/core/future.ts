@@ -183,8 +183,8 @@ export class Future<T> extends Promise<T> {
    * const hash = executor.submit(hashFile, path).resultSync({ timeoutMs: 5000 });
    */
   resultSync(options: WaitOptions = {}): T {
+    const timeoutMs = checkTimeout(options.timeoutMs); // checked whether or not it waits: a mistake is not a matter of timing
     if (!this.done()) {
-      const timeoutMs = checkTimeout(options.timeoutMs);
       if (this.link === undefined) {
         throw new DeadlockError(
           'resultSync() would block forever: this future is settled by code on this same thread',

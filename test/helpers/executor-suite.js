@@ -142,13 +142,19 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         await rejectsWith(queued.result(), CancelledError);
       });
 
-      test('result/exception reject bad timeouts', async () => {
+      test('result/exception/resultSync reject bad timeouts, settled or not', async () => {
         const ex = make({ maxWorkers: 1 });
         const f = ex.submit(t.add, 1, 1);
         await failsWith(() => f.result({ timeoutMs: -1 }), RangeError, /timeoutMs/);
         await failsWith(() => f.result({ timeoutMs: 'soon' }), TypeError, /timeoutMs/);
         await failsWith(() => f.exception({ timeoutMs: Number.NaN }), TypeError, /timeoutMs/);
         assert.equal(await f, 2);
+        // Settled, the same mistakes are refused all the same: not only when the call would wait.
+        await failsWith(() => f.result({ timeoutMs: -1 }), RangeError, /timeoutMs/);
+        assert.throws(() => f.resultSync({ timeoutMs: -1 }), RangeError);
+        assert.throws(() => f.resultSync({ timeoutMs: Number.NaN }), TypeError);
+        assert.throws(() => f.resultSync({ timeoutMs: '5' }), TypeError);
+        assert.equal(f.resultSync({ timeoutMs: 0 }), 2);
       });
 
       test('addDoneCallback runs once, with the future, and at once when already done', async () => {
