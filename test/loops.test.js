@@ -259,6 +259,16 @@ describe('mainLoop and currentLoop', () => {
     assert.equal(await f, 42);
   });
 
+  test("a loop thread given its own handle: blocking on it is a DeadlockError, awaiting it works", async () => {
+    const loop = await startLoopThread();
+    try {
+      // It had blocked for ever: only the loop's own thread could answer, and it was blocked.
+      assert.deepEqual(await loop.submit(state.blockThenAwaitOwnLoop, loop), ['DeadlockError', 42]);
+    } finally {
+      await loop.stop();
+    }
+  });
+
   test('currentLoop keeps calls from one thread in order', async () => {
     const seen = [];
     globalThis.__seen = seen;

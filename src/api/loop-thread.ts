@@ -75,8 +75,8 @@ export class LoopThread extends EventEmitter implements Loop {
   readonly #stopGraceMs: number;
   readonly #exited: Promise<WorkerExit>;
   #stopping: Promise<void> | undefined = undefined;
-  /** How the thread ended (LoopEnd), for the handles sent to other threads: one cell for them all. */
-  readonly #end = new Int32Array(new SharedArrayBuffer(4));
+  /** How the thread ended (LoopEnd), for the handles sent to other threads: cells they all share (AttachedLoopState.end). */
+  readonly #end = new Int32Array(new SharedArrayBuffer(8));
 
   /** @internal use startLoopThread() */
   constructor(name: string, options: LoopThreadOptions, ready: (error?: unknown) => void) {

@@ -88,7 +88,10 @@ export interface AttachedLoopState {
   wake: SharedArrayBuffer;
   /** Start/withdraw cells of the calls sent on `port`. */
   slots: SharedArrayBuffer;
-  /** The loop's end, as its owner saw it (LoopEnd): one cell shared by every handle of the loop. */
+  /**
+   * Two cells shared by every handle of the loop: [0] how it ended, as its owner saw it (LoopEnd);
+   * [1] the loop's threadId + 1, written by the loop's thread as it serves its first handle.
+   */
   end: SharedArrayBuffer;
 }
 
@@ -99,6 +102,9 @@ export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
 function attachedLoop(state: AttachedLoopState): ClientLoop {
   const channel = portChannel(state.port, workerDepth());
   const end = new Int32Array(state.end);
+  // A handle of the loop this very thread runs (a task given its own loop): only this thread
+  // could answer its calls, so blocking on one throws DeadlockError, as on currentLoop().
+  const servedHere = Atomics.load(end, 1) === threadId + 1;
   const endError = (): LoopClosedError => {
     const how = Atomics.load(end, 0);
     if (how === LoopEnd.stopped) return new LoopClosedError(`loop '${state.name}' was stopped before the call finished`);
@@ -110,7 +116,7 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     where: 'worker thread',
     sender: new Connection(channel, { result: (id, ok, value) => client.result(id, ok, value) }),
     slots: new Slots(state.slots),
-    wake: new Wake(state.wake),
+    wake: servedHere ? undefined : new Wake(state.wake),
     keepAlive: channel,
     // A thread blocked in resultSync hears no 'close': it asks the cell its owner writes.
     probe: () => (Atomics.load(end, 0) === LoopEnd.running ? undefined : {}),
@@ -126,6 +132,7 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
+  Atomics.store(new Int32Array(state.end), 1, threadId + 1);
   // The caller may be a main thread, which rebuilds less deeply nested values than a worker sends.
   new Connection(portChannel(state.port, MAX_DEPTH.mainThread), { result: () => {} }, new Slots(state.slots), new Wake(state.wake));
   state.port.unref();
