@@ -121,6 +121,21 @@ describe('loop threads', () => {
     }
   });
 
+  test('a handle received from another thread is sent on: the third thread calls the loop directly', async () => {
+    const other = await startLoopThread({ name: 'other' });
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    try {
+      // main -> pool worker (gets both handles) -> 'other' (gets this loop's handle, sent on) -> this loop.
+      const forwarded = pool.submit((loop, other) => other.submit((loop) => loop.submit((x) => x * 2, 21), loop), loop, other);
+      assert.equal(await forwarded, 42);
+      // mainLoop() and currentLoop() are not sent: each thread calls them itself.
+      assert.throws(() => loop.submit((l) => l, currentLoop()), (e) => e instanceof TaskSerializationError && /mainLoop\(\) and currentLoop\(\) are reached by calling them/.test(e.message));
+    } finally {
+      await pool.shutdown();
+      await other.stop();
+    }
+  });
+
   test("a handle with listeners of its own ('error', 'exit') is sent all the same", async () => {
     const listened = await startLoopThread();
     listened.on('error', () => {});

@@ -6,7 +6,7 @@
  * A loop thread runs the same worker runtime as a pool worker; it just has no queue in front.
  */
 import { EventEmitter } from 'node:events';
-import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import { crashError } from '../core/endpoint.js';
 import { LoopClosedError } from '../wire/errors.js';
 import { describe, type Future } from '../core/future.js';
@@ -20,7 +20,7 @@ import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '..
 import { prepareArgs } from '../wire/args.js';
 import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
-import { LoopEnd, type AttachedLoopState } from '../runtime/loops.js';
+import { attachment, LoopEnd } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
@@ -200,12 +200,7 @@ export class LoopThread extends EventEmitter implements Loop {
    */
   [toShared](): SharedDescriptor {
     if (this.isClosed()) throw new LoopClosedError(`loop '${this.name}' is stopped and cannot be sent to another thread`);
-    const { port1, port2 } = new MessageChannel();
-    const wake = new Wake();
-    const slots = new Slots().buffer;
-    const end = this.#end.buffer as SharedArrayBuffer;
-    this.#conn.control(Op.Attach, { port: port2, name: this.name, wake: wake.buffer, slots, end } satisfies AttachedLoopState, [port2]);
-    return { kind: 'Loop', state: { port: port1, name: this.name, wake: wake.buffer, slots, end } satisfies AttachedLoopState, transfer: [port1] };
+    return attachment(this.name, this.#end.buffer as SharedArrayBuffer, (attached, transfer) => this.#conn.control(Op.Attach, attached, transfer));
   }
 
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */

@@ -13,8 +13,9 @@ import { describe, type Future } from '../core/future.js';
 import { openStream, type StreamChunk, type StreamReturn, type TaskStream } from '../core/stream.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
 import { prepareArgs } from '../wire/args.js';
-import { LoopClosedError } from '../wire/errors.js';
+import { LoopClosedError, TaskSerializationError } from '../wire/errors.js';
 import { CallFlag } from '../wire/protocol.js';
+import { toShared, type SharedDescriptor } from '../wire/shareable.js';
 import type { Slots } from '../wire/slots.js';
 import type { Wake } from '../wire/wake.js';
 import type { UnobservedFailures } from '../core/unobserved.js';
@@ -232,7 +233,23 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
 
 /** A Loop whose calls go through a LoopClient. @internal */
 export class ClientLoop implements Loop {
-  constructor(readonly client: LoopClient) {}
+  constructor(
+    readonly client: LoopClient,
+    /** How it is sent to another thread (a new port to the loop's thread); undefined: it cannot be. */
+    private readonly share?: () => SharedDescriptor,
+  ) {}
+
+  /** Sent to another thread: a handle of a loop thread gets a port of its own there. */
+  [toShared](): SharedDescriptor {
+    if (this.isClosed()) throw new LoopClosedError(`loop '${this.name}' is stopped and cannot be sent to another thread`);
+    if (this.share === undefined) {
+      throw new TaskSerializationError(
+        `loop '${this.name}' cannot be sent to another thread: only a LoopThread (or a handle of one) can; ` +
+          'mainLoop() and currentLoop() are reached by calling them on the thread that needs them',
+      );
+    }
+    return this.share();
+  }
 
   get name(): string {
     return this.client.name;

@@ -7,7 +7,9 @@
 import { MessageChannel, isMainThread, resourceLimits, threadId, type MessagePort } from 'node:worker_threads';
 import { MAX_DEPTH } from '../wire/clone-check.js';
 import { perThread } from '../wire/thread-state.js';
-import { registerShareable } from '../wire/shareable.js';
+import { noteShareableCreated, registerShareable, type SharedDescriptor } from '../wire/shareable.js';
+import { Op } from '../wire/protocol.js';
+import type { Transferable } from '../wire/transferable.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { portChannel, workerDepth } from './channels.js';
@@ -98,6 +100,18 @@ export interface AttachedLoopState {
 /** How a loop thread ended, as its owner writes it for the handles sent to other threads. @internal */
 export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
 
+/**
+ * A handle of a loop thread for another thread: a new port to the loop's thread, whose end
+ * `tell` sends there (over a connection that thread serves, as an ATTACH control op). @internal
+ */
+export function attachment(name: string, end: SharedArrayBuffer, tell: (state: AttachedLoopState, transfer: Transferable[]) => void): SharedDescriptor {
+  const { port1, port2 } = new MessageChannel();
+  const wake = new Wake().buffer;
+  const slots = new Slots().buffer;
+  tell({ port: port2, name, wake, slots, end }, [port2]);
+  return { kind: 'Loop', state: { port: port1, name, wake, slots, end } satisfies AttachedLoopState, transfer: [port1] };
+}
+
 /** On the receiving thread: a Loop over the port that came with a loop handle. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {
   const channel = portChannel(state.port, workerDepth());
@@ -111,10 +125,11 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     if (how === LoopEnd.died) return new LoopClosedError(`loop thread '${state.name}' is gone: it crashed or was ended before the call finished`);
     return new LoopClosedError(`loop '${state.name}' is stopped, or its thread is gone`);
   };
+  const sender = new Connection(channel, { result: (id, ok, value) => client.result(id, ok, value) });
   const client: LoopClient = new LoopClient({
     name: state.name,
     where: 'worker thread',
-    sender: new Connection(channel, { result: (id, ok, value) => client.result(id, ok, value) }),
+    sender,
     slots: new Slots(state.slots),
     wake: servedHere ? undefined : new Wake(state.wake),
     keepAlive: channel,
@@ -127,14 +142,17 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
   // and the calls sent here settle instead of waiting for an answer that cannot come.
   state.port.once('close', () => client.close(endError(), true));
   state.port.unref();
-  return new ClientLoop(client);
+  noteShareableCreated(); // it can be sent on: to a third thread, with a port of its own
+  return new ClientLoop(client, () => attachment(state.name, state.end, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
 }
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
   Atomics.store(new Int32Array(state.end), 1, threadId + 1);
   // The caller may be a main thread, which rebuilds less deeply nested values than a worker sends.
-  new Connection(portChannel(state.port, MAX_DEPTH.mainThread), { result: () => {} }, new Slots(state.slots), new Wake(state.wake));
+  // Its handle may be sent on to a third thread: that thread's port comes this way (ATTACH).
+  const events = { result: () => {}, control: (op: number, value: unknown) => op === Op.Attach && serveAttached(value as AttachedLoopState) };
+  new Connection(portChannel(state.port, MAX_DEPTH.mainThread), events, new Slots(state.slots), new Wake(state.wake));
   state.port.unref();
 }
 
