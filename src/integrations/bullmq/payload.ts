@@ -54,10 +54,24 @@ export interface WorkerId {
 export const thisWorker: WorkerId = Object.freeze({ host: hostname(), pid: process.pid });
 
 /**
- * Packs `value` for the queue; throws `TaskSerializationError` if it cannot be cloned or is
- * larger than `limit` bytes.
+ * Packs a job's arguments: each may be nested MAX_DEPTH levels, as a pool's (the list, and a
+ * chunk's list of items, are levels of their own), and one deeper is named.
  */
-export function pack(value: unknown, limit: number, what: string): string {
+export function packArgs(args: unknown[], limit: number, what: string, chunk: boolean): string {
+  const values = chunk ? (args[0] as unknown[]) : args;
+  for (let i = 0; i < values.length; i++) {
+    if (!withinDepth(values[i], MAX_DEPTH.mainThread)) {
+      throw new TaskSerializationError(`${what} cannot be sent through the queue: ${chunk ? 'item' : 'argument'} ${i} is ${findUncloneable(values[i], MAX_DEPTH.mainThread)}`);
+    }
+  }
+  return pack(args, limit, what, MAX_DEPTH.mainThread + (chunk ? 2 : 1));
+}
+
+/**
+ * Packs `value` for the queue; throws `TaskSerializationError` if it cannot be cloned, is nested
+ * more than `maxDepth` levels deep, or is larger than `limit` bytes.
+ */
+export function pack(value: unknown, limit: number, what: string, maxDepth: number = MAX_DEPTH.mainThread): string {
   const plain = plainText(value);
   if (plain !== undefined) {
     const text = PLAIN + plain;
@@ -65,8 +79,8 @@ export function pack(value: unknown, limit: number, what: string): string {
   }
   // The other side deserializes on its main thread, whose stack bounds the nesting it can
   // rebuild; refused here, the error says so, instead of failing over there as unreadable.
-  if (!withinDepth(value, MAX_DEPTH.mainThread)) {
-    throw new TaskSerializationError(`${what} cannot be sent through the queue: it is ${findUncloneable(value, MAX_DEPTH.mainThread)}`);
+  if (!withinDepth(value, maxDepth)) {
+    throw new TaskSerializationError(`${what} cannot be sent through the queue: it is ${findUncloneable(value, maxDepth)}`);
   }
   let bytes: Buffer;
   try {

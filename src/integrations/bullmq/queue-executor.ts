@@ -32,7 +32,7 @@ import {
   type Task,
   type UnobservedFailures,
 } from './internals.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, pack, type JobData, type WorkerId } from './payload.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, packArgs, type JobData, type WorkerId } from './payload.js';
 import { QueuedJob } from './queued-job.js';
 import { RetentionSweeper, sweptRetention } from './retention.js';
 
@@ -224,7 +224,7 @@ export class QueueExecutor implements Executor {
     const committed = this.#tracker.commits((opts.delay ?? 0) <= 0 && task.options.signal === undefined);
     const data: JobData = {
       v: 1,
-      a: pack(args, this.#maxPayloadBytes, `the arguments of '${name}'`),
+      a: packArgs(args, this.#maxPayloadBytes, `the arguments of '${name}'`, chunk),
       p: this.#idPrefix,
       ...(committed ? { g: 1 as const } : {}),
       ...(task.options.timeoutMs === undefined ? {} : { t: task.options.timeoutMs }),
