@@ -274,6 +274,22 @@ describe('mainLoop and currentLoop', () => {
     assert.equal(await f, 42);
   });
 
+  test("a loop thread that dies of a stray throw reports it as an 'error' event; its later calls fail", async () => {
+    const loop = await startLoopThread({ name: 'stray' });
+    const keep = setInterval(() => {}, 60_000); // an idle loop thread holds nothing open: this waits for its event
+    try {
+      const reported = new Promise((resolve) => loop.once('error', resolve));
+      assert.equal(await loop.submit(() => { setTimeout(() => { throw new Error('late boom'); }, 5); return 'returned'; }), 'returned');
+      const error = await reported;
+      assert.ok(error instanceof WorkerCrashedError);
+      assert.match(error.message, /loop thread 'stray' died: late boom/);
+      assert.throws(() => loop.submit(() => 1), (e) => e === error); // at the call, as after a stop
+    } finally {
+      clearInterval(keep);
+      await loop.stop();
+    }
+  });
+
   test("a loop thread given its own handle: blocking on it is a DeadlockError, awaiting it works", async () => {
     const loop = await startLoopThread();
     try {

@@ -122,6 +122,24 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
     assert.equal(await ex.submit(t.add, 1, 1), 2, 'a new worker took its place');
   });
 
+  test('a worker that dies of a stray throw while running no task is reported as a warning; another takes its place', async () => {
+    const ex = make({ maxWorkers: 1 });
+    const keep = setInterval(() => {}, 60_000); // an idle pool holds nothing open: this waits for its warning
+    const warned = new Promise((resolve) => {
+      const onWarning = (warning) => {
+        if (warning.code !== 'THREADLOOP_WORKER_DIED') return;
+        process.off('warning', onWarning);
+        resolve(warning);
+      };
+      process.on('warning', onWarning);
+    });
+    // It returns, then its timer throws: no future fails with the error, which had been lost.
+    assert.equal(await ex.submit(() => { setTimeout(() => { throw new Error('late boom'); }, 5); return 'returned'; }), 'returned');
+    const warning = await warned.finally(() => clearInterval(keep));
+    assert.match(warning.message, /running no task, died: late boom/);
+    assert.equal(await ex.submit(t.add, 1, 2), 3);
+  });
+
   test('thread-only options are validated', () => {
     assert.throws(() => make({ resourceLimits: 'small' }), TypeError, /resourceLimits/);
     assert.throws(() => make({ resourceLimits: { maxOldGenerationSizeMb: 'lots' } }), TypeError, /maxOldGenerationSizeMb/);

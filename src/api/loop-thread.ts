@@ -75,6 +75,8 @@ export class LoopThread extends EventEmitter implements Loop {
   readonly #stopGraceMs: number;
   readonly #exited: Promise<WorkerExit>;
   #stopping: Promise<void> | undefined = undefined;
+  /** It reported READY: from then on, a death is reported (before, it rejects the start). */
+  #running = false;
   /** How the thread ended (LoopEnd), for the handles sent to other threads: cells they all share (AttachedLoopState.end). */
   readonly #end = new Int32Array(new SharedArrayBuffer(8));
 
@@ -122,6 +124,7 @@ export class LoopThread extends EventEmitter implements Loop {
     });
     noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {
+      this.#running = true;
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
       ready();
     };
@@ -131,6 +134,9 @@ export class LoopThread extends EventEmitter implements Loop {
         Atomics.store(this.#end, 0, this.#stopping !== undefined ? LoopEnd.stopped : LoopEnd.died);
         const error = this.#lostError(exit);
         this.#client.close(error);
+        // Dead of an uncaught error (a stray timer's throw) once running: reported as a throwing
+        // callSoonThreadsafe callback is, never lost. (One that never started rejects its start.)
+        if (this.#stopping === undefined && exit.error !== undefined && this.#running) this.#uncaught(error);
         ready(error);
         this.emit('exit', exit);
         resolve(exit);

@@ -281,6 +281,12 @@ export class Scheduler implements CallPolicy {
       this.#break(new BrokenExecutorError(`a ${this.transport.kind} of executor '${this.options.name}' could not start: ${messageOf(cause)}`, { cause }));
     }
     const crashed = (was !== 'retiring' && was !== 'ending') || worker.inflight > 0;
+    // Dead of an error while running nothing (a task's stray timer threw after it returned): no
+    // future fails with it, so it is said here, never lost.
+    if (exit.error !== undefined && worker.inflight === 0 && was !== 'starting') {
+      const subject = `the ${this.transport.kind} ${this.options.name}_${worker.index} of executor '${this.options.name}', running no task,`;
+      process.emitWarning(`${crashError(subject, exit).message}; another takes its place if needed`, { code: 'THREADLOOP_WORKER_DIED' });
+    }
     this.#holdDispatch++;
     let blamed = false;
     // The module found to end the workers it is imported by, and the error its calls fail with.
