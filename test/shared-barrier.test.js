@@ -87,6 +87,7 @@ test('timeoutMs is the default timeout of every wait; options are validated', as
   const worker = ex.submit((b) => b.waitSync({ timeoutMs: 10_000 }), b);
   assert.equal(await b.wait({ timeoutMs: 10_000 }) + await worker, 1, 'an explicit timeout wins');
   assert.throws(() => new Barrier(2, { timeoutMs: -1 }), RangeError);
+  assert.throws(() => new Barrier(2, { timeout: 100 }), (e) => e instanceof TypeError && /Barrier: unknown option 'timeout'/.test(e.message));
   assert.throws(() => new Barrier(2, { action: 42 }), TypeError);
   assert.throws(() => new Barrier(2, null), TypeError);
 });

@@ -87,6 +87,10 @@ test('the byte ring wraps around without corrupting items', async () => {
   assert.equal(expected, 3000);
 });
 
+test('a misspelt option is named, not ignored', () => {
+  assert.throws(() => new ThreadQueue({ capcity: 1 }), (e) => e instanceof TypeError && /ThreadQueue: unknown option 'capcity'/.test(e.message));
+});
+
 test('an item larger than the queue can hold fails with a RangeError, not a hang', async () => {
   const q = new ThreadQueue({ capacity: 4, maxItemBytes: 100 });
   assert.equal(q.maxItemBytes, 100);

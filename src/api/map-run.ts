@@ -11,7 +11,8 @@
  *   its input at once, as Python's map would have, so the shutdown waits only for work, never for
  *   the consumer (unless `cancelFutures`, which cancels it).
  */
-import type { Future } from '../core/future.js';
+import type { MapOptions } from '../core/executor.js';
+import { checkTimeout, describe, type Future } from '../core/future.js';
 import { after } from '../core/timers.js';
 import { CancelledError, TimeoutError } from '../wire/errors.js';
 
@@ -35,6 +36,28 @@ export interface MapSettings {
   window: number;
   ordered: boolean;
   timeoutMs: number | undefined;
+}
+
+const MAP_OPTIONS = new Set(['chunkSize', 'timeoutMs', 'ordered', 'concurrency']);
+
+/**
+ * Checks `map`'s (`starmap`'s: `what`) items and options at the call, for every executor; the
+ * window is `concurrency`, else `defaultWindow`. A misspelt option is named, not ignored. @internal
+ */
+export function checkMapOptions(what: string, items: unknown, options: MapOptions, defaultWindow: number): MapSettings {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) if (!MAP_OPTIONS.has(key)) throw new TypeError(`${what}: unknown option '${key}'`);
+  const chunkSize = options.chunkSize ?? 1;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`${what}: chunkSize must be an integer >= 1, got ${describe(chunkSize)}`);
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const window = options.concurrency ?? defaultWindow;
+  if (!Number.isInteger(window) || window < 1) throw new RangeError(`${what}: concurrency must be an integer >= 1, got ${describe(window)}`);
+  const ordered = options.ordered ?? true;
+  if (typeof ordered !== 'boolean') throw new TypeError(`${what}: ordered must be a boolean, got ${describe(ordered)}`);
+  if (items === null || typeof items !== 'object' || (typeof (items as Iterable<unknown>)[Symbol.iterator] !== 'function' && typeof (items as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function')) {
+    throw new TypeError(`${what}: items must be an iterable or async iterable, got ${describe(items)}`);
+  }
+  return { chunkSize, timeoutMs, ordered, window };
 }
 
 /**

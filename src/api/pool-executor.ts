@@ -7,10 +7,10 @@ import { plainArgs, prepareArgs, type PreparedArgs } from '../wire/args.js';
 import { CallFlag } from '../wire/protocol.js';
 import { AbortError } from '../wire/errors.js';
 import type { Executor, MapOptions, ResolvedOptions, ShutdownOptions, Submitted } from '../core/executor.js';
-import { checkTimeout, describe, Future } from '../core/future.js';
+import { describe, Future } from '../core/future.js';
 import { Scheduler } from '../runtime/scheduler.js';
 import { openStream, type StreamChunk, type StreamReturn, type TaskStream } from '../core/stream.js';
-import { MapRun, type MapHost } from './map-run.js';
+import { checkMapOptions, MapRun, type MapHost } from './map-run.js';
 import type { ExecutorStats } from '../core/stats.js';
 import type { Transport } from '../runtime/transport.js';
 
@@ -140,15 +140,7 @@ export abstract class PoolExecutor implements Executor {
 
   #run<T, R>(task: Task, items: Iterable<T> | AsyncIterable<T>, options: MapOptions, spread: number): AsyncIterableIterator<R> {
     const what = spread === 0 ? 'map' : 'starmap';
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
-    const chunkSize = options.chunkSize ?? 1;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`${what}: chunkSize must be an integer >= 1, got ${describe(chunkSize)}`);
-    const timeoutMs = checkTimeout(options.timeoutMs);
-    const concurrency = options.concurrency ?? this.#maxWorkers * 32;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`${what}: concurrency must be an integer >= 1, got ${describe(concurrency)}`);
-    if (items === null || (typeof (items as Iterable<T>)[Symbol.iterator] !== 'function' && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] !== 'function')) {
-      throw new TypeError(`${what}: items must be an iterable or async iterable, got ${describe(items)}`);
-    }
+    const { chunkSize, timeoutMs, ordered, window: concurrency } = checkMapOptions(what, items, options, this.#maxWorkers * 32);
     this.#scheduler.checkOpen();
     refuseQueueOptions(task, `${what} on a ${this.constructor.name}`);
     const scheduler = this.#scheduler;
@@ -168,7 +160,7 @@ export abstract class PoolExecutor implements Executor {
       openMap: (onShutdown) => scheduler.openMap(onShutdown),
     };
     const window = Math.min(concurrency, this.#maxQueue + this.#maxWorkers);
-    return new MapRun<T, R>(host, items, { chunkSize, window, ordered: options.ordered ?? true, timeoutMs });
+    return new MapRun<T, R>(host, items, { chunkSize, window, ordered, timeoutMs });
   }
 
   /**

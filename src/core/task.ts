@@ -247,11 +247,14 @@ export function refuseQueueOptions(task: Task, where: string): void {
   );
 }
 
-/** Validates per-call task options. @internal */
+const TASK_OPTIONS = new Set(['signal', 'timeoutMs', 'transfer', 'highWaterMark', 'attempts', 'backoff', 'priority']);
+
+/** Validates per-call task options; a misspelt one is named, not ignored. @internal */
 export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`task.with() expects an options object, got ${describe(options)}`);
   }
+  for (const key of Object.keys(options)) if (!TASK_OPTIONS.has(key)) throw new TypeError(`task.with(): unknown option '${key}'`);
   const { signal, timeoutMs, transfer, highWaterMark, attempts, backoff, priority } = options;
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
     throw new RangeError(`attempts must be an integer >= 1, got ${describe(attempts)}`);

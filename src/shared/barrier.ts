@@ -229,6 +229,7 @@ export class Barrier implements Shareable {
         throw new RangeError(`Barrier: parties must be an integer from 1 to ${MAX_PARTIES} (got ${String(parties)})`);
       }
       if (typeof options !== 'object' || options === null) throw new TypeError('Barrier: options must be an object');
+      for (const key of Object.keys(options)) if (key !== 'action' && key !== 'timeoutMs') throw new TypeError(`Barrier: unknown option '${key}'`);
       checkWaitOptions({ timeoutMs: options.timeoutMs }, 'Barrier');
     }
     this.#sab = revived?.buffer ?? new SharedArrayBuffer(WORDS * 4);

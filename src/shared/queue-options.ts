@@ -87,6 +87,9 @@ export function newQueueBuffer(options: ThreadQueueOptions): SharedArrayBuffer {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('ThreadQueue: options must be an object');
   }
+  for (const key of Object.keys(options)) {
+    if (!['order', 'capacity', 'maxItemBytes', 'byteCapacity'].includes(key)) throw new TypeError(`ThreadQueue: unknown option '${key}'`);
+  }
   const capacity = checkInt('capacity', options.capacity ?? DEFAULT_CAPACITY, 1, MAX_CAPACITY);
   const maxItemBytes = checkInt('maxItemBytes', options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES, 1, MAX_BYTES);
   const byteCapacity = checkInt(

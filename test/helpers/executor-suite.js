@@ -826,6 +826,10 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.throws(() => ex.map(t.double, [1], { timeoutMs: -1 }), RangeError, /timeoutMs/);
         assert.throws(() => ex.map(t.double, [1], { concurrency: 0 }), RangeError, /concurrency/);
         assert.throws(() => ex.map(42, [1]), TypeError);
+        // A misspelt option is named, not ignored (plain JavaScript has no type check to catch it).
+        assert.throws(() => ex.map(t.double, [1], { concurency: 2 }), (e) => e instanceof TypeError && /map: unknown option 'concurency'/.test(e.message));
+        assert.throws(() => ex.map(t.double, [1], { ordered: 'no' }), (e) => e instanceof TypeError && /ordered must be a boolean/.test(e.message));
+        assert.throws(() => ex.submit(t.add.with({ timeOutMs: 100 }), 1, 2), (e) => e instanceof TypeError && /task\.with\(\): unknown option 'timeOutMs'/.test(e.message));
       });
     });
 

@@ -9,8 +9,7 @@ import { reachable, resolveBackend, type QueueConnection } from './backend.js';
 import { JobTracker } from './job-tracker.js';
 import { controlQueue } from './start-consent.js';
 import { jobOptionsOf } from './job-options.js';
-import { checkMapOptions } from './map-options.js';
-import { MapRun, type MapHost } from './internals.js';
+import { checkMapOptions, MapRun, type MapHost } from './internals.js';
 import {
   AbortError,
   checkTimeout,
@@ -309,7 +308,7 @@ export class QueueExecutor implements Executor {
 
   /** One map run (api/map-run.ts, the pools' own) over this executor's jobs. */
   #run<T, R>(t: Task, items: Iterable<T> | AsyncIterable<T>, options: MapOptions, spread: boolean): AsyncIterableIterator<R> {
-    const settings = checkMapOptions(items, options, Math.min(256, this.#maxQueue === Infinity ? 256 : Math.max(1, this.#maxQueue)));
+    const settings = checkMapOptions(spread ? 'starmap' : 'map', items, options, Math.min(256, this.#maxQueue === Infinity ? 256 : Math.max(1, this.#maxQueue)));
     if (spread && settings.chunkSize > 1) throw new RangeError('starmap on a QueueExecutor sends one job per argument list: chunkSize must be 1');
     this.#checkOpen();
     portableName(t);
