@@ -85,6 +85,8 @@ describe('ProcessPoolExecutor: what only processes do', () => {
     const pool = make({ maxWorkers: 1, cwd: dir });
     assert.equal(await pool.submit(() => process.cwd() + '/'), dir);
     assert.throws(() => new ProcessPoolExecutor({ cwd: 5 }), TypeError);
+    // A missing one is refused at construction: spawned there, a child failed with "spawn node ENOENT".
+    assert.throws(() => new ProcessPoolExecutor({ cwd: `${dir}no-such-dir` }), (e) => e instanceof TypeError && /cwd '.*no-such-dir' is not a directory/.test(e.message));
   });
 
   test('shared-memory primitives cannot be sent to a child, with a clear error', () => {

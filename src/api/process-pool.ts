@@ -3,6 +3,7 @@
  * worker thread (native addons that are not thread-safe, `process.chdir`, process-wide state), or
  * whose crash or leak must not touch the main process.
  */
+import { statSync } from 'node:fs';
 import { describe } from '../core/future.js';
 import { resolveOptions, type ExecutorOptions } from '../core/executor.js';
 import { PoolExecutor } from './pool-executor.js';
@@ -31,9 +32,20 @@ export class ProcessPoolExecutor extends PoolExecutor {
     const resolved = resolveOptions('ProcessPoolExecutor', options, ['cwd', 'processEntry']);
     const { cwd, processEntry = defaultProcessEntry } = options;
     if (cwd !== undefined && typeof cwd !== 'string') throw new TypeError(`ProcessPoolExecutor: cwd must be a string, got ${describe(cwd)}`);
+    // Checked here: a child spawned in a missing directory fails with "spawn <node> ENOENT",
+    // which blames Node.js, and only at the first submit.
+    if (cwd !== undefined && !isDirectory(cwd)) throw new TypeError(`ProcessPoolExecutor: cwd '${cwd}' is not a directory`);
     if (!(processEntry instanceof URL) && typeof processEntry !== 'string') {
       throw new TypeError(`ProcessPoolExecutor: processEntry must be a URL or a path, got ${describe(processEntry)}`);
     }
     super(resolved, processTransport({ entry: processEntry, env: resolved.env, execArgv: resolved.execArgv, cwd }));
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -282,6 +282,12 @@ export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (transfer !== undefined && !Array.isArray(transfer)) {
     throw new TypeError(`transfer must be an array of transferables, got ${describe(transfer)}`);
   }
+  // The common mistakes, at the call (postMessage would refuse them later, blaming "an argument").
+  transfer?.forEach((item: unknown, i) => {
+    if (ArrayBuffer.isView(item)) throw new TypeError(`transfer[${i}] is a ${item.constructor.name}: transfer its .buffer (an ArrayBuffer)`);
+    if (item instanceof SharedArrayBuffer) throw new TypeError(`transfer[${i}] is a SharedArrayBuffer, which is shared, never transferred: pass it as an argument only`);
+    if (typeof item !== 'object' || item === null) throw new TypeError(`transfer[${i}] must be a transferable (an ArrayBuffer, a MessagePort, …), got ${describe(item)}`);
+  });
   return options;
 }
 

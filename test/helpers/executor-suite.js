@@ -579,6 +579,10 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         const copied = new ArrayBuffer(8);
         assert.equal(await ex.submit(t.byteLength, copied), 8);
         assert.equal(copied.byteLength, 8, 'without transfer the buffer is copied');
+        // The common mistakes are refused at the call, naming the entry.
+        assert.throws(() => t.byteLength.with({ transfer: [new Uint8Array(8)] }), (e) => e instanceof TypeError && /transfer\[0\] is a Uint8Array: transfer its \.buffer/.test(e.message));
+        assert.throws(() => t.byteLength.with({ transfer: [new SharedArrayBuffer(8)] }), (e) => e instanceof TypeError && /transfer\[0\] is a SharedArrayBuffer/.test(e.message));
+        assert.throws(() => t.byteLength.with({ transfer: ['buffer'] }), (e) => e instanceof TypeError && /transfer\[0\] must be a transferable/.test(e.message));
       });
 
       test('move() in a task transfers the result', async () => {
