@@ -172,6 +172,24 @@ describe('calls through a loop handle sent to another thread settle when the loo
   }
 });
 
+test('a loop handle that reaches a worker once its loop has stopped: a call through it fails, never hangs', async () => {
+  const loop = await startLoopThread({ stopGraceMs: 50 });
+  const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  try {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const blocked = pool.submit(state.blockUntil, gate);
+    const late = pool.submit(state.callThrough, loop); // its handle waits behind the blocked call
+    await loop.stop();
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    assert.equal(await blocked, 'released');
+    // Its port came after its peer had closed: no 'close' event for it, and it had waited for ever.
+    assert.equal(await late, 'LoopClosedError');
+  } finally {
+    await pool.shutdown({ force: true });
+  }
+});
+
 describe('a loop thread that dies while this thread blocks in resultSync', () => {
   const tasks = taskModule(new URL('./fixtures/tasks.js', import.meta.url));
 

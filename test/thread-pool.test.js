@@ -122,6 +122,22 @@ describe('ThreadPoolExecutor: thread-only behaviour', () => {
     assert.equal(await ex.submit(t.add, 1, 1), 2, 'a new worker took its place');
   });
 
+  test('shutdown({ force: true }) keeps the result of a call that finished before it, not yet read', async () => {
+    const ex = make({ maxWorkers: 1 });
+    await ex.submit(t.add, 1, 1); // a started worker
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const finished = ex.submit(t.markAndReturn, cell, 'kept');
+    await null; // the call goes out (sent in a microtask); from here on this thread does not yield
+    // to its event loop: the result, once sent, waits in the channel.
+    while (Atomics.load(cell, 0) === 0) Atomics.wait(cell, 0, 0, 1);
+    const until = performance.now() + 100; // time for the worker to post it (a result waits at most 200 µs)
+    while (performance.now() < until);
+    const done = ex.shutdown({ force: true });
+    assert.equal(finished.state, 'finished'); // it had been cancelled 'by a forced shutdown'
+    assert.equal(await finished, 'kept');
+    await done;
+  });
+
   test('a worker that dies of a stray throw while running no task is reported as a warning; another takes its place', async () => {
     const ex = make({ maxWorkers: 1 });
     const keep = setInterval(() => {}, 60_000); // an idle pool holds nothing open: this waits for its warning

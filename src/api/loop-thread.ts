@@ -133,10 +133,12 @@ export class LoopThread extends EventEmitter implements Loop {
       this.#spawned.onExit((exit) => {
         Atomics.store(this.#end, 0, this.#stopping !== undefined ? LoopEnd.stopped : LoopEnd.died);
         const error = this.#lostError(exit);
+        const idle = this.#client.endpoint.inflight === 0;
         this.#client.close(error);
-        // Dead of an uncaught error (a stray timer's throw) once running: reported as a throwing
-        // callSoonThreadsafe callback is, never lost. (One that never started rejects its start.)
-        if (this.#stopping === undefined && exit.error !== undefined && this.#running) this.#uncaught(error);
+        // Dead of an uncaught error (a stray timer's throw) while running no call: reported as a
+        // throwing callSoonThreadsafe callback is, never lost. (With calls, they fail with it;
+        // one that never started rejects its start.)
+        if (this.#stopping === undefined && exit.error !== undefined && this.#running && idle) this.#uncaught(error, true);
         ready(error);
         this.emit('exit', exit);
         resolve(exit);
@@ -220,9 +222,9 @@ export class LoopThread extends EventEmitter implements Loop {
     return crashError(`loop thread '${this.name}'`, exit);
   }
 
-  #uncaught(error: unknown): void {
+  #uncaught(error: unknown, died = false): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    else reportUncaught(error, `loop thread '${this.name}'`);
+    else reportUncaught(error, `loop thread '${this.name}'`, died);
   }
 }
 

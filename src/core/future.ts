@@ -183,7 +183,7 @@ export class Future<T> extends Promise<T> {
    * const hash = executor.submit(hashFile, path).resultSync({ timeoutMs: 5000 });
    */
   resultSync(options: WaitOptions = {}): T {
-    const timeoutMs = checkTimeout(options.timeoutMs); // checked whether or not it waits: a mistake is not a matter of timing
+    const timeoutMs = waitTimeout(options); // checked whether or not it waits: a mistake is not a matter of timing
     if (!this.done()) {
       if (this.link === undefined) {
         throw new DeadlockError(
@@ -354,7 +354,7 @@ export class Future<T> extends Promise<T> {
   }
 
   #waitDone(options: WaitOptions): Promise<void> {
-    const timeoutMs = checkTimeout(options.timeoutMs);
+    const timeoutMs = waitTimeout(options);
     if (this.done()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = timeoutMs === undefined ? undefined : after(timeoutMs, () => reject(new TimeoutError(`the future did not settle within ${timeoutMs} ms`)));
@@ -427,6 +427,12 @@ function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
       { code: 'THREADLOOP_DONE_CALLBACK' },
     );
   }
+}
+
+/** The `timeoutMs` of a wait's options, checked, as the options object itself. */
+function waitTimeout(options: WaitOptions): number | undefined {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`wait options must be an object ({ timeoutMs }), got ${describe(options)}`);
+  return checkTimeout(options.timeoutMs);
 }
 
 /** Validates a `timeoutMs` option: undefined, or a number >= 0; Infinity means none (undefined). */

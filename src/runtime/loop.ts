@@ -287,10 +287,14 @@ export class ClientLoop implements Loop {
   }
 }
 
-/** Reports an error thrown by a fire-and-forget call where nobody awaits it. @internal */
-export function reportUncaught(error: unknown, where: string): void {
+/**
+ * Reports an error nobody awaits: one thrown by a fire-and-forget call, or (`died`) one a loop
+ * thread died of, running no call. @internal
+ */
+export function reportUncaught(error: unknown, where: string, died = false): void {
   const text = error instanceof Error ? (error.stack ?? error.message) : describe(error);
-  process.emitWarning(`a callSoonThreadsafe callback threw on ${where}: ${text}`, { code: 'THREADLOOP_CALLBACK_ERROR' });
+  if (died) process.emitWarning(`${where} died, running no call: ${text}`, { code: 'THREADLOOP_WORKER_DIED' });
+  else process.emitWarning(`a callSoonThreadsafe callback threw on ${where}: ${text}`, { code: 'THREADLOOP_CALLBACK_ERROR' });
 }
 
 /** Throws unless `loop` is a Loop. @internal */

@@ -399,6 +399,8 @@ export class Scheduler implements CallPolicy {
 
   /** A forced shutdown: running calls are told to stop and cancelled, their workers ended now. */
   #endRunning(): void {
+    // Results the workers sent already, still in their channels: a call that finished keeps its result.
+    for (const worker of this.#workers.list) worker.conn.receivePending();
     const cancelled = () => new CancelledError('cancelled by a forced shutdown');
     this.#sweep(undefined, (call, worker) => {
       worker.sender.abort(call.id, cancelled());

@@ -155,6 +155,8 @@ export function executorSuite(label, makeExecutor, caps = {}) {
         assert.throws(() => f.resultSync({ timeoutMs: Number.NaN }), TypeError);
         assert.throws(() => f.resultSync({ timeoutMs: '5' }), TypeError);
         assert.equal(f.resultSync({ timeoutMs: 0 }), 2);
+        assert.throws(() => f.resultSync(null), (e) => e instanceof TypeError && /wait options must be an object/.test(e.message));
+        await failsWith(() => f.result(null), TypeError, /wait options must be an object/);
       });
 
       test('addDoneCallback runs once, with the future, and at once when already done', async () => {
