@@ -237,7 +237,8 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         test('on PostgreSQL finished jobs past their age are swept by the producer, not deleted by BullMQ at each completion', HANG_GUARD, async () => {
           const own = newQueueName();
           const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
-          const ages = { removeOnComplete: { age: 1 }, removeOnFail: { age: 1 } };
+          // 3 s: time to read the jobs' options before the first sweep takes them, on a loaded machine too.
+          const ages = { removeOnComplete: { age: 3 }, removeOnFail: { age: 3 } };
           const producer = new QueueExecutor({ queue: own, connection: server.url, jobOptions: ages });
           // A count stays BullMQ's to apply (only an age alone is swept).
           const counted = new QueueExecutor({ queue: own, connection: server.url, jobOptions: { removeOnComplete: { age: 1, count: 5 } } });
@@ -250,12 +251,12 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
             const [completed, failed] = [await byData('completed'), await byData('failed')];
             assert.deepEqual([completed.swept.removeOnComplete, failed['swept too'].removeOnFail], [false, false]);
             assert.deepEqual(completed.counted.removeOnComplete, { age: 1, count: 5 });
-            // Gone within a few sweeps after their second (a sweep every half the age: 0.5 s). A sweep,
-            // like BullMQ's own retention, takes every finished job of the queue past the age: the counted one too.
+            // Gone within a few sweeps after their third second (a sweep every half the age: 1.5 s). A
+            // sweep, like BullMQ's own retention, takes every finished job of the queue past the age: the counted one too.
             await eventuallyAsync(async () => {
               const counts = await raw.getJobCounts('completed', 'failed');
               return counts.completed + counts.failed === 0;
-            }, 'the finished jobs to be swept', 10_000);
+            }, 'the finished jobs to be swept', 15_000);
           } finally {
             await Promise.all([producer.shutdown(), counted.shutdown()]);
             await worker.close();
