@@ -20,6 +20,7 @@
 import { CancelledError, DeadlockError, InvalidStateError, TimeoutError } from '../wire/errors.js';
 import { brand } from '../wire/thread-state.js';
 import { after } from './timers.js';
+import { waitTimeout } from './checks.js';
 import { failureSeen, watchFailure, worthReporting, type UnobservedFailures, type UnseenFailure } from './unobserved.js';
 
 /** Marks a Future of any copy of threadloop in the thread (a loader may load a second copy). */
@@ -429,27 +430,5 @@ function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
   }
 }
 
-/** The `timeoutMs` of a wait's options, checked, as the options object itself. */
-function waitTimeout(options: WaitOptions): number | undefined {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`wait options must be an object ({ timeoutMs }), got ${describe(options)}`);
-  return checkTimeout(options.timeoutMs);
-}
-
-/** Validates a `timeoutMs` option: undefined, or a number >= 0; Infinity means none (undefined). */
-export function checkTimeout(timeoutMs: unknown, name = 'timeoutMs'): number | undefined {
-  if (timeoutMs === undefined || timeoutMs === Infinity) return undefined;
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(timeoutMs)}`);
-  }
-  if (timeoutMs < 0) throw new RangeError(`${name} must be >= 0, got ${timeoutMs}`);
-  return timeoutMs;
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return `${typeof value} ${String(value)}`;
-}
+// Where every layer has long imported them from.
+export { checkTimeout, describe } from './checks.js';
