@@ -947,6 +947,33 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         }
       });
 
+      test(`SIGTERM of a worker whose server is gone: it exits after the grace, ending the task it let go of (on a server of its own, which it takes away)`, HANG_GUARD, async () => {
+        const own = kind === 'redis' ? await startRedis() : await startPostgres();
+        const queue = newQueueName();
+        const gate = gates();
+        let worker;
+        let stopped;
+        const producer = new QueueExecutor({ queue, connection: own.url });
+        try {
+          worker = await startWorker(own, queue, ['--grace-ms', '500']);
+          void producer.submit(tasks.hold, gate.dir, 'forever').catch(() => {}); // (its outcome is lost with the server)
+          await eventually(() => gate.startedBy('forever').length === 1, { what: 'the job to start', timeoutMs: 10_000 });
+          stopped = own.stop();
+          await stopped;
+          worker.kill('SIGTERM');
+          // It waited on the server for ever: for the job's hand-back, then for BullMQ's close. Now
+          // it gives up on the server 5 s after the grace and ends its pool's threads, and the task
+          // that never ends with them (the job goes back by the stall check once the server is back).
+          const { code, stderr } = await within(worker.exited, 60_000, 'the worker to exit');
+          assert.equal(code, 0, stderr);
+        } finally {
+          await producer.shutdown({ force: true });
+          if (worker !== undefined) await stopWorker(worker);
+          await (stopped ?? own.stop());
+          gate.remove();
+        }
+      });
+
       test('a server restart mid-run: producers and workers reconnect, every future settles once', HANG_GUARD, async () => {
         const futures = Array.from({ length: 40 }, (_, i) => executor.submit(tasks.sleep, 50).then(() => i));
         await eventually(() => executor.stats().completed > 0 || executor.stats().running > 0, { what: 'jobs to run', timeoutMs: 10_000 });
@@ -989,36 +1016,6 @@ for (const kind of found) {
       await producer.shutdown({ force: true }); // a failed assertion may leave a gated job running: nothing is waited for
       await raw?.close();
       await server?.stop();
-    }
-  });
-}
-
-// On each backend this machine has: its own server, which the test takes away.
-for (const kind of found) {
-  test(`SIGTERM of a worker whose server is gone: it exits after the grace, ending the task it let go of (${kind})`, HANG_GUARD, async () => {
-    const server = kind === 'redis' ? await startRedis() : await startPostgres();
-    const queue = newQueueName();
-    const gate = gates();
-    let worker;
-    let stopped;
-    const producer = new QueueExecutor({ queue, connection: server.url });
-    try {
-      worker = await startWorker(server, queue, ['--grace-ms', '500']);
-      void producer.submit(tasks.hold, gate.dir, 'forever').catch(() => {}); // (its outcome is lost with the server)
-      await eventually(() => gate.startedBy('forever').length === 1, { what: 'the job to start', timeoutMs: 10_000 });
-      stopped = server.stop();
-      await stopped;
-      worker.kill('SIGTERM');
-      // It waited on the server for ever: for the job's hand-back, then for BullMQ's close. Now
-      // it gives up on the server 5 s after the grace and ends its pool's threads, and the task
-      // that never ends with them (the job goes back by the stall check once the server is back).
-      const { code, stderr } = await within(worker.exited, 60_000, 'the worker to exit');
-      assert.equal(code, 0, stderr);
-    } finally {
-      await producer.shutdown({ force: true });
-      if (worker !== undefined) await stopWorker(worker);
-      await (stopped ?? server.stop());
-      gate.remove();
     }
   });
 }
