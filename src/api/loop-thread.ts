@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { ResourceLimits } from 'node:worker_threads';
 import { crashError } from '../core/endpoint.js';
 import { LoopClosedError } from '../wire/errors.js';
-import { describe, type Future } from '../core/future.js';
+import { describe, refuseUnknownOptions, type Future } from '../core/future.js';
 import { checkEnvAndFlags, checkUnobservedFailures, duration } from '../core/executor.js';
 import type { UnobservedFailures } from '../core/unobserved.js';
 import { checkResourceLimits } from './thread-pool.js';
@@ -75,13 +75,12 @@ export class LoopThread extends EventEmitter implements Loop {
   readonly #stopGraceMs: number;
   readonly #exited: Promise<WorkerExit>;
   #stopping: Promise<void> | undefined = undefined;
-  /** It reported READY: from then on, a death is reported (before, it rejects the start). */
-  #running = false;
   /** How the thread ended (LoopEnd), for the handles sent to other threads: cells they all share (AttachedLoopState.end). */
   readonly #end = new Int32Array(new SharedArrayBuffer(8));
 
   /** @internal use startLoopThread() */
-  constructor(name: string, options: LoopThreadOptions, ready: (error?: unknown) => void) {
+  /** `ready` settles the start; it says whether it did (false: the start was settled already). */
+  constructor(name: string, options: LoopThreadOptions, ready: (error?: unknown) => boolean) {
     super();
     this.#stopGraceMs = options.stopGraceMs ?? 1000;
     const wakeCaller = new Wake();
@@ -124,7 +123,6 @@ export class LoopThread extends EventEmitter implements Loop {
     });
     noteShareableCreated(); // a LoopThread can be passed to other threads
     this.#client.onReady = () => {
-      this.#running = true;
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
       ready();
     };
@@ -135,11 +133,11 @@ export class LoopThread extends EventEmitter implements Loop {
         const error = this.#lostError(exit);
         const idle = this.#client.endpoint.inflight === 0;
         this.#client.close(error);
+        const startFailed = ready(error);
         // Dead of an uncaught error (a stray timer's throw) while running no call: reported as a
-        // throwing callSoonThreadsafe callback is, never lost. (With calls, they fail with it;
-        // one that never started rejects its start.)
-        if (this.#stopping === undefined && exit.error !== undefined && this.#running && idle) this.#uncaught(error, true);
-        ready(error);
+        // throwing callSoonThreadsafe callback is, never lost. (With calls, they fail with it; one
+        // that never started failed its start.)
+        if (this.#stopping === undefined && exit.error !== undefined && !startFailed && idle) this.#uncaught(error, true);
         this.emit('exit', exit);
         resolve(exit);
       });
@@ -241,10 +239,11 @@ export function startLoopThread(options: LoopThreadOptions = {}): Promise<LoopTh
   return new Promise((resolve, reject) => {
     let settled = false;
     const loop: LoopThread = new LoopThread(options.name ?? `loop-${++loopCount}`, options, (error) => {
-      if (settled) return;
+      if (settled) return false;
       settled = true;
       if (error === undefined) resolve(loop);
       else reject(error);
+      return true;
     });
   });
 }
@@ -307,10 +306,11 @@ export function startThread<F extends AnyFunction>(task: Runnable<F>, ...args: P
   };
 }
 
+const LOOP_OPTIONS = new Set(['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry', 'unobservedFailures']);
+
 function checkLoopOptions(options: LoopThreadOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError(`startLoopThread options must be an object, got ${describe(options)}`);
-  const known = ['name', 'env', 'execArgv', 'resourceLimits', 'stopGraceMs', 'abortGraceMs', 'workerEntry', 'unobservedFailures'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`startLoopThread: unknown option '${key}'`);
+  refuseUnknownOptions('startLoopThread', options, LOOP_OPTIONS);
   if (options.name !== undefined && typeof options.name !== 'string') throw new TypeError(`startLoopThread: name must be a string, got ${describe(options.name)}`);
   checkEnvAndFlags('startLoopThread', options.env, options.execArgv);
   checkResourceLimits(options.resourceLimits, 'startLoopThread');

@@ -12,7 +12,7 @@
  *   the consumer (unless `cancelFutures`, which cancels it).
  */
 import type { MapOptions } from '../core/executor.js';
-import { checkTimeout, describe, type Future } from '../core/future.js';
+import { checkTimeout, describe, refuseUnknownOptions, type Future } from '../core/future.js';
 import { after } from '../core/timers.js';
 import { CancelledError, TimeoutError } from '../wire/errors.js';
 
@@ -46,7 +46,7 @@ const MAP_OPTIONS = new Set(['chunkSize', 'timeoutMs', 'ordered', 'concurrency']
  */
 export function checkMapOptions(what: string, items: unknown, options: MapOptions, defaultWindow: number): MapSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!MAP_OPTIONS.has(key)) throw new TypeError(`${what}: unknown option '${key}'`);
+  refuseUnknownOptions(what, options, MAP_OPTIONS);
   const chunkSize = options.chunkSize ?? 1;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`${what}: chunkSize must be an integer >= 1, got ${describe(chunkSize)}`);
   const timeoutMs = checkTimeout(options.timeoutMs);

@@ -7,7 +7,7 @@ import type { AnyFunction, Runnable } from './task.js';
 import type { Future } from './future.js';
 import type { ExecutorStats } from './stats.js';
 import type { StreamChunk, StreamReturn, TaskStream } from './stream.js';
-import { describe } from './future.js';
+import { describe, refuseUnknownOptions } from './future.js';
 import { perThread } from '../wire/thread-state.js';
 import type { UnobservedFailures } from './unobserved.js';
 
@@ -176,10 +176,7 @@ export function resolveOptions(kind: string, options: ExecutorOptions, extraKeys
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${kind} options must be an object, got ${describe(options)}`);
   }
-  const known = new Set([...commonKeys, ...extraKeys]);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`${kind}: unknown option '${key}'`);
-  }
+  refuseUnknownOptions(kind, options, new Set([...commonKeys, ...extraKeys]));
   const maxWorkers = count(kind, 'maxWorkers', options.maxWorkers, availableParallelism(), 1);
   const minWorkers = count(kind, 'minWorkers', options.minWorkers, 0, 0);
   if (minWorkers > maxWorkers) {

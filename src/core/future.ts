@@ -20,7 +20,7 @@
 import { CancelledError, DeadlockError, InvalidStateError, TimeoutError } from '../wire/errors.js';
 import { brand } from '../wire/thread-state.js';
 import { after } from './timers.js';
-import { waitTimeout } from './checks.js';
+import { waitTimeout } from '../wire/checks.js';
 import { failureSeen, watchFailure, worthReporting, type UnobservedFailures, type UnseenFailure } from './unobserved.js';
 
 /** Marks a Future of any copy of threadloop in the thread (a loader may load a second copy). */
@@ -431,4 +431,4 @@ function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
 }
 
 // Where every layer has long imported them from.
-export { checkTimeout, describe } from './checks.js';
+export { checkTimeout, describe, refuseUnknownOptions } from '../wire/checks.js';

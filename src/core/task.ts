@@ -4,7 +4,7 @@
  * self-contained function (inline) — plus per-call options (`task.with(...)`).
  */
 import { TaskSerializationError } from '../wire/errors.js';
-import { checkTimeout, describe } from './future.js';
+import { checkTimeout, describe, refuseUnknownOptions } from './future.js';
 import { helpersFor } from './loader-helpers.js';
 import type { TaskRef } from '../wire/protocol.js';
 import { brand, perThread } from '../wire/thread-state.js';
@@ -254,7 +254,7 @@ export function checkTaskOptions(options: TaskOptions): TaskOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`task.with() expects an options object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) if (!TASK_OPTIONS.has(key)) throw new TypeError(`task.with(): unknown option '${key}'`);
+  refuseUnknownOptions('task.with()', options, TASK_OPTIONS);
   const { signal, timeoutMs, transfer, highWaterMark, attempts, backoff, priority } = options;
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
     throw new RangeError(`attempts must be an integer >= 1, got ${describe(attempts)}`);

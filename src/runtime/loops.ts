@@ -144,7 +144,10 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
   state.port.unref();
   // A handle that arrives once its loop has ended hears no 'close' (its peer closed before it
   // came): it is closed at once, and calls made through it throw.
-  if (Atomics.load(end, 0) !== LoopEnd.running) client.close(endError(), true);
+  if (Atomics.load(end, 0) !== LoopEnd.running) {
+    client.close(endError(), true);
+    state.port.close(); // (nothing answers on it)
+  }
   noteShareableCreated(); // it can be sent on: to a third thread, with a port of its own
   return new ClientLoop(client, () => attachment(state.name, state.end, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
 }

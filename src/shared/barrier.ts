@@ -16,6 +16,7 @@
  * barrier that lets the next round in only once every waiter of the last one has left, a waiter
  * that dies (a terminated worker) cannot hold the next round up; it just counts as arrived.
  */
+import { refuseUnknownOptions } from '../wire/checks.js';
 import { BrokenBarrierError, TaskNotFoundError } from '../wire/errors.js';
 import type { TaskRef } from '../wire/protocol.js';
 import {
@@ -40,6 +41,7 @@ import {
   type WaitOptions,
 } from './wait.js';
 
+const BARRIER_OPTIONS = new Set(['action', 'timeoutMs']);
 const STATE = 0;
 const PARTIES = 1;
 const OUTCOMES = 2;
@@ -229,7 +231,7 @@ export class Barrier implements Shareable {
         throw new RangeError(`Barrier: parties must be an integer from 1 to ${MAX_PARTIES} (got ${String(parties)})`);
       }
       if (typeof options !== 'object' || options === null) throw new TypeError('Barrier: options must be an object');
-      for (const key of Object.keys(options)) if (key !== 'action' && key !== 'timeoutMs') throw new TypeError(`Barrier: unknown option '${key}'`);
+      refuseUnknownOptions('Barrier', options, BARRIER_OPTIONS);
       checkWaitOptions({ timeoutMs: options.timeoutMs }, 'Barrier');
     }
     this.#sab = revived?.buffer ?? new SharedArrayBuffer(WORDS * 4);

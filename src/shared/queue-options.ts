@@ -11,6 +11,7 @@ import {
   ORDERS,
   type QueueOrder,
 } from './queue-layout.js';
+import { refuseUnknownOptions } from '../wire/checks.js';
 import { orderedStoreBytes } from './ordered-store.js';
 import { ringBytes } from './queue-ring.js';
 
@@ -83,13 +84,13 @@ export interface PutOptions {
  * const sab = newQueueBuffer({ capacity: 100, order: 'lifo' });
  * ```
  */
+const QUEUE_OPTIONS = new Set(['order', 'capacity', 'maxItemBytes', 'byteCapacity']);
+
 export function newQueueBuffer(options: ThreadQueueOptions): SharedArrayBuffer {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('ThreadQueue: options must be an object');
   }
-  for (const key of Object.keys(options)) {
-    if (!['order', 'capacity', 'maxItemBytes', 'byteCapacity'].includes(key)) throw new TypeError(`ThreadQueue: unknown option '${key}'`);
-  }
+  refuseUnknownOptions('ThreadQueue', options, QUEUE_OPTIONS);
   const capacity = checkInt('capacity', options.capacity ?? DEFAULT_CAPACITY, 1, MAX_CAPACITY);
   const maxItemBytes = checkInt('maxItemBytes', options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES, 1, MAX_BYTES);
   const byteCapacity = checkInt(

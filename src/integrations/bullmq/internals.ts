@@ -26,5 +26,6 @@ export { ThreadPoolExecutor } from '../../api/thread-pool.js';
 export { ProcessPoolExecutor } from '../../api/process-pool.js';
 export { encodeError, decodeError, type EncodedError } from '../../wire/error-codec.js';
 export { findUncloneable, MAX_DEPTH, withinDepth } from '../../wire/clone-check.js';
+export { refuseUnknownOptions } from '../../wire/checks.js';
 export { checkMapOptions, MapRun, type MapHost } from '../../api/map-run.js';
 export { LOAD_MODULE } from '../../runtime/task-registry.js';

@@ -13,6 +13,7 @@ import { checkMapOptions, MapRun, type MapHost } from './internals.js';
 import {
   AbortError,
   checkTimeout,
+  refuseUnknownOptions,
   checkUnobservedFailures,
   describe,
   CancelledError,
@@ -101,7 +102,7 @@ export class QueueExecutor implements Executor {
 
   constructor(options: QueueExecutorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`QueueExecutor options must be an object, got ${describe(options)}`);
-    for (const key of Object.keys(options)) if (!keys.has(key)) throw new TypeError(`QueueExecutor: unknown option '${key}'`);
+    refuseUnknownOptions('QueueExecutor', options, keys);
     const { queue, maxQueue = Infinity, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, connectionTimeoutMs = 30_000, jobOptions = {}, commitWhenIdle = true } = options;
     if (typeof queue !== 'string' || queue === '') throw new TypeError(`QueueExecutor: queue must be a non-empty string, got ${describe(queue)}`);
     if (!(maxQueue === Infinity || (Number.isInteger(maxQueue) && maxQueue >= 0))) throw new RangeError(`QueueExecutor: maxQueue must be an integer >= 0, got ${describe(maxQueue)}`);

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { CancelEvent } from './cancel-event.js';
-import { AbortError, checkTimeout, describe, TaskSerializationError } from './internals.js';
+import { AbortError, checkTimeout, describe, refuseUnknownOptions, TaskSerializationError } from './internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, unpack, type JobData } from './payload.js';
 import type { QueueConnection } from './backend.js';
 import type { Executor } from './internals.js';
@@ -88,7 +88,7 @@ export function unpackArgs(data: JobData, name: string): unknown[] {
 /** The options, checked, with their defaults filled in. */
 export function checkOptions(options: QueueWorkerOptions) {
   if (typeof options !== 'object' || options === null) throw new TypeError(`startQueueWorker options must be an object, got ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!keys.has(key)) throw new TypeError(`startQueueWorker: unknown option '${key}'`);
+  refuseUnknownOptions('startQueueWorker', options, keys);
   const { queue, tasks } = options;
   if (typeof queue !== 'string' || queue === '') throw new TypeError(`startQueueWorker: queue must be a non-empty string, got ${describe(queue)}`);
   if (typeof tasks !== 'object' || tasks === null || Object.keys(tasks).length === 0) {

@@ -3,6 +3,11 @@
  * for them: a timeout, a wait's options, any value in a message.
  */
 
+/** Throws a TypeError naming the first key of `options` not in `known`: a misspelt option is named, not ignored. */
+export function refuseUnknownOptions(what: string, options: object, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${what}: unknown option '${key}'`);
+}
+
 /** The `timeoutMs` of a wait's options, checked, as the options object itself. */
 export function waitTimeout(options: { timeoutMs?: number | undefined }): number | undefined {
   if (typeof options !== 'object' || options === null) throw new TypeError(`wait options must be an object ({ timeoutMs }), got ${describe(options)}`);
