@@ -59,7 +59,9 @@ export class JobTally {
     if (job.queued) this.#queued--;
     else if (job.running) {
       this.#running--;
-      this.#runTime.add(performance.now() - job.startedAt);
+      // (A job found finished by a lookup counts its worker's measure: counting the lookup's delay
+      // would feed the silence rule's median, which sets when the next lookups come: silence.ts.)
+      this.#runTime.add(job.ranMs ?? performance.now() - job.startedAt);
     }
     if (outcome === 'completed') this.#completed++;
     else if (outcome === 'failed') this.#failed++;

@@ -413,6 +413,7 @@ export class JobTracker implements JobOwner {
       if (stored === undefined) {
         this.#settle(job, 'failed', new QueueConnectionError(`job ${job.id} ('${job.name}') is gone from the queue server: its data was lost (a server restarted without persistence?)`));
       } else if (stored.finishedOn !== undefined && stored.finishedOn > 0) {
+        if (stored.processedOn !== undefined && stored.processedOn > 0) job.ranMs = Math.max(0, stored.finishedOn - stored.processedOn);
         if (stored.failedReason !== undefined && stored.failedReason !== null && stored.returnvalue === null) await this.#onFailed(job.id, stored.failedReason, stored);
         else this.#onCompleted(job.id, stored.returnvalue);
       } else if (stored.processedOn !== undefined && stored.processedOn > 0 && (job.queued || job.state === 'committed')) {

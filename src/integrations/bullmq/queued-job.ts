@@ -29,6 +29,11 @@ export class QueuedJob implements FutureLink {
   /** `performance.now()` at submit, and when a worker started it (0 before). */
   readonly submittedAt = performance.now();
   startedAt = 0;
+  /**
+   * How long it ran by its worker's clock (`finishedOn - processedOn`), when a lookup found it
+   * finished: the time from heard taken to that lookup is the lookup's delay, not the run's.
+   */
+  ranMs: number | undefined = undefined;
   /** `Date.now()` when its add was sent to the server (0 before): only then can a worker take it. */
   sentAt = 0;
   /** `Date.now()` when anything was last heard of this job (for reconciling missed events). */
