@@ -387,6 +387,46 @@ describe('threadloop/bullmq on every backend', { concurrency: true }, () => {
         });
       }
 
+      if (kind === 'postgres') {
+        test("on PostgreSQL a job's completion that a deadlock rolls back is run again: the job finishes, not fails", HANG_GUARD, async () => {
+          // A session holds the event table (a completion writes its 'completed' event there) and
+          // then asks for the finishing job's row, which the completion holds: a deadlock, whose
+          // victim PostgreSQL makes the completion (it waited first; this session checks late).
+          const own = newQueueName();
+          const gate = gates();
+          const admin = new pg.Client({ connectionString: server.url });
+          const watch = new pg.Client({ connectionString: server.url });
+          await Promise.all([admin.connect(), watch.connect()]);
+          const worker = await startQueueWorker({ queue: own, connection: server.url, tasks: { fx: fixture }, threads: 1 });
+          const producer = new QueueExecutor({ queue: own, connection: server.url });
+          try {
+            const future = producer.submit(tasks.hold, gate.dir, 'locked');
+            await eventually(() => gate.startedBy('locked').length === 1, { what: 'the job to start', timeoutMs: 30_000 });
+            await admin.query('BEGIN');
+            await admin.query("SET LOCAL deadlock_timeout = '60s'");
+            await admin.query('LOCK TABLE bullmq.event IN SHARE MODE');
+            gate.open('locked');
+            // (Polled: a session waiting for a lock has no event to wait for.)
+            const completing = async () => (await watch.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%move_to_completed%'")).rows[0].n > 0;
+            while (!(await completing())) await new Promise((resolve) => setTimeout(resolve, 10));
+            const { rows } = await watch.query(`SELECT id FROM bullmq.job WHERE queue = $1 AND state = 'active'`, [own]);
+            assert.equal(rows.length, 1);
+            await admin.query('SELECT 1 FROM bullmq.job WHERE queue = $1 AND id = $2 FOR UPDATE', [own, rows[0].id]); // (the deadlock: the completion rolls back)
+            await admin.query('ROLLBACK');
+            assert.equal(await future, process.pid);
+            const { rows: [job] } = await watch.query('SELECT state FROM bullmq.job WHERE queue = $1 AND id = $2', [own, rows[0].id]);
+            assert.equal(job.state, 'completed');
+          } finally {
+            gate.open('locked');
+            await admin.query('ROLLBACK').catch(() => {});
+            await producer.shutdown({ force: true });
+            await worker.close();
+            await Promise.all([admin.end(), watch.end()]);
+            gate.remove();
+          }
+        });
+      }
+
       test('a task error comes back with its class, code, own properties, cause, remote stack and worker', HANG_GUARD, async () => {
         const error = await rejectsWith(executor.submit(tasks.fail, 'bad input'), RangeError, /bad input/);
         assert.equal(error.code, 'E_FIXTURE');

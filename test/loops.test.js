@@ -136,6 +136,31 @@ describe('loop threads', () => {
     }
   });
 
+  test('handles sent with every call are closed once dropped: openHandles stays bounded; one kept stays served', async () => {
+    const own = await startLoopThread({ name: 'handed-out' });
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    // The worker's garbage is collected until `done()`: a dropped handle closes after a collection
+    // there (its finalizer, then its port's close reaching the loop's thread).
+    const collectUntil = async (done, what) => {
+      for (let round = 0; !done(); round++) {
+        if (round === 200) assert.fail(`${what}: openHandles is ${own.openHandles}`);
+        await pool.submit(state.collectGarbage);
+      }
+    };
+    try {
+      for (let i = 0; i < 100; i++) assert.equal(await pool.submit((loop, i) => loop.submit((i) => i + 1, i), own, i), i + 1);
+      await pool.submit(state.keep, own);
+      assert.ok(own.openHandles >= 1, `a handle kept in the worker is open (${own.openHandles})`);
+      await collectUntil(() => own.openHandles === 1, 'the 100 dropped handles to close');
+      assert.equal(await pool.submit(state.callKept, 'still served'), 'still served');
+      await pool.submit(state.keep, undefined);
+      await collectUntil(() => own.openHandles === 0, 'the last handle to close once dropped');
+    } finally {
+      await pool.shutdown();
+      await own.stop();
+    }
+  });
+
   test("a handle with listeners of its own ('error', 'exit') is sent all the same", async () => {
     const listened = await startLoopThread();
     listened.on('error', () => {});

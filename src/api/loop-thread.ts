@@ -20,7 +20,7 @@ import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '..
 import { prepareArgs } from '../wire/args.js';
 import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
-import { attachment, LoopEnd } from '../runtime/loops.js';
+import { attachment, LoopCell, LoopEnd } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
@@ -76,7 +76,7 @@ export class LoopThread extends EventEmitter implements Loop {
   readonly #exited: Promise<WorkerExit>;
   #stopping: Promise<void> | undefined = undefined;
   /** How the thread ended (LoopEnd), for the handles sent to other threads: cells they all share (AttachedLoopState.end). */
-  readonly #end = new Int32Array(new SharedArrayBuffer(8));
+  readonly #end = new Int32Array(new SharedArrayBuffer(LoopCell.count * 4));
 
   /** @internal use startLoopThread() */
   /** `ready` settles the start; it says whether it did (false: the start was settled already). */
@@ -129,7 +129,7 @@ export class LoopThread extends EventEmitter implements Loop {
     this.#loop = new ClientLoop(this.#client);
     this.#exited = new Promise((resolve) => {
       this.#spawned.onExit((exit) => {
-        Atomics.store(this.#end, 0, this.#stopping !== undefined ? LoopEnd.stopped : LoopEnd.died);
+        Atomics.store(this.#end, LoopCell.end, this.#stopping !== undefined ? LoopEnd.stopped : LoopEnd.died);
         const error = this.#lostError(exit);
         const idle = this.#client.endpoint.inflight === 0;
         this.#client.close(error);
@@ -179,6 +179,21 @@ export class LoopThread extends EventEmitter implements Loop {
 
   isClosed(): boolean {
     return this.#loop.isClosed();
+  }
+
+  /**
+   * How many handles of this loop other threads hold now: each one sent (as a task argument, or
+   * on from a thread that had one) is a port of its own to this loop's thread. A handle its
+   * thread can no longer reach is closed once its calls are done (after a garbage collection
+   * there), as is every handle of a thread that ended; so this stays bounded however many calls
+   * carry the loop.
+   *
+   * @example
+   * await pool.submit(work, loop); // `work` gets a handle of `loop`, dropped when it returns
+   * console.log(loop.openHandles); // 1 until the worker's next garbage collection, then 0
+   */
+  get openHandles(): number {
+    return Atomics.load(this.#end, LoopCell.handles);
   }
 
   /**

@@ -91,11 +91,15 @@ export interface AttachedLoopState {
   /** Start/withdraw cells of the calls sent on `port`. */
   slots: SharedArrayBuffer;
   /**
-   * Two cells shared by every handle of the loop: [0] how it ended, as its owner saw it (LoopEnd);
-   * [1] the loop's threadId + 1, written by the loop's thread as it serves its first handle.
+   * Cells shared by every handle of the loop (LoopCell): how it ended, as its owner saw it
+   * (LoopEnd); the loop's threadId + 1, written by the loop's thread as it serves its first
+   * handle; how many handles it serves now.
    */
   end: SharedArrayBuffer;
 }
+
+/** The cells of AttachedLoopState.end. @internal */
+export const LoopCell = { end: 0, thread: 1, handles: 2, count: 3 } as const;
 
 /** How a loop thread ended, as its owner writes it for the handles sent to other threads. @internal */
 export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
@@ -118,9 +122,9 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
   const end = new Int32Array(state.end);
   // A handle of the loop this very thread runs (a task given its own loop): only this thread
   // could answer its calls, so blocking on one throws DeadlockError, as on currentLoop().
-  const servedHere = Atomics.load(end, 1) === threadId + 1;
+  const servedHere = Atomics.load(end, LoopCell.thread) === threadId + 1;
   const endError = (): LoopClosedError => {
-    const how = Atomics.load(end, 0);
+    const how = Atomics.load(end, LoopCell.end);
     if (how === LoopEnd.stopped) return new LoopClosedError(`loop '${state.name}' was stopped before the call finished`);
     if (how === LoopEnd.died) return new LoopClosedError(`loop thread '${state.name}' is gone: it crashed or was ended before the call finished`);
     return new LoopClosedError(`loop '${state.name}' is stopped, or its thread is gone`);
@@ -134,7 +138,7 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     wake: servedHere ? undefined : new Wake(state.wake),
     keepAlive: channel,
     // A thread blocked in resultSync hears no 'close': it asks the cell its owner writes.
-    probe: () => (Atomics.load(end, 0) === LoopEnd.running ? undefined : {}),
+    probe: () => (Atomics.load(end, LoopCell.end) === LoopEnd.running ? undefined : {}),
     lostError: endError,
     report: (error) => reportUncaught(error, `loop '${state.name}'`),
   });
@@ -144,17 +148,32 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
   state.port.unref();
   // A handle that arrives once its loop has ended hears no 'close' (its peer closed before it
   // came): it is closed at once, and calls made through it throw.
-  if (Atomics.load(end, 0) !== LoopEnd.running) {
+  if (Atomics.load(end, LoopCell.end) !== LoopEnd.running) {
     client.close(endError(), true);
     state.port.close(); // (nothing answers on it)
   }
   noteShareableCreated(); // it can be sent on: to a third thread, with a port of its own
-  return new ClientLoop(client, () => attachment(state.name, state.end, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
+  const loop = new ClientLoop(client, () => attachment(state.name, state.end, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
+  unreachable.register(loop, { client, port: state.port });
+  return loop;
 }
+
+/**
+ * A handle nobody can reach any more closes its port once its calls are done, and the loop's
+ * thread stops serving it: a handle passed with every call (`pool.submit(work, loop)`) would
+ * otherwise hold a port open on both threads for good, a few KB a call.
+ */
+const unreachable = new FinalizationRegistry<{ client: LoopClient; port: MessagePort }>(({ client, port }) => {
+  void client.idle().then(() => port.close());
+});
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
-  Atomics.store(new Int32Array(state.end), 1, threadId + 1);
+  const end = new Int32Array(state.end);
+  Atomics.store(end, LoopCell.thread, threadId + 1);
+  Atomics.add(end, LoopCell.handles, 1);
+  // (Its holder dropped it, or its thread ended: either closes the port.)
+  state.port.once('close', () => Atomics.sub(end, LoopCell.handles, 1));
   // The caller may be a main thread, which rebuilds less deeply nested values than a worker sends.
   // Its handle may be sent on to a third thread: that thread's port comes this way (ATTACH).
   const events = { result: () => {}, control: (op: number, value: unknown) => op === Op.Attach && serveAttached(value as AttachedLoopState) };
