@@ -73,6 +73,22 @@ describe('loop threads', () => {
     assert.equal(error.message, 'callback failed');
   });
 
+  test('a callSoonThreadsafe callback may return what cannot cross (a timer, a function): nobody reads it, nothing is reported', async () => {
+    const reported = [];
+    const report = (error) => reported.push(error);
+    loop.on('error', report);
+    try {
+      loop.callSoonThreadsafe(() => setTimeout(() => {}, 1));
+      loop.callSoonThreadsafe(() => () => 'a function');
+      loop.callSoonThreadsafe(state.record, 'ran'); // (calls from one thread run in order)
+      assert.equal((await loop.submit(state.recorded)).at(-1), 'ran');
+      await new Promise((resolve) => setImmediate(resolve)); // (a report would be on its way by now)
+      assert.deepEqual(reported, []);
+    } finally {
+      loop.off('error', report);
+    }
+  });
+
   test('errors cross with class, properties and cause', async () => {
     const f = loop.submit(() => {
       throw Object.assign(new TypeError('bad', { cause: new Error('root') }), { code: 'E_BAD' });

@@ -411,6 +411,9 @@ export class Connection implements CallSender, StreamOut {
 
   #succeed(id: number, flags: number, value: unknown): void {
     if (this.#closed) return;
+    // A detached call's result has no reader (callSoonThreadsafe ignores its callback's value, as
+    // Python's does): that it ran is all that goes back, whatever it returned (a timer, a socket).
+    if ((flags & CallFlag.Detached) !== 0) value = undefined;
     const moved = isMoved(value) ? value : undefined;
     if (moved !== undefined) value = moved.value;
     let encoded: ReturnType<typeof encodeShareables> | undefined;

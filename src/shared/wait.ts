@@ -17,6 +17,7 @@
  * its holder, so a thread that dies while holding it (a terminated worker) blocks others for at
  * most `LEASE_MS`.
  */
+import { checkTimeout } from '../wire/checks.js';
 import { AbortError, TimeoutError } from '../wire/errors.js';
 import { SpinBackoff } from '../wire/wake.js';
 
@@ -176,12 +177,7 @@ export function checkWaitOptions(opts: WaitOptions | undefined, where: string): 
   if (typeof opts !== 'object' || opts === null) {
     throw new TypeError(`${where}: options must be an object`);
   }
-  const t = opts.timeoutMs;
-  // As everywhere in threadloop (checkTimeout): not a number is a TypeError, a negative one a RangeError.
-  if (t !== undefined && (typeof t !== 'number' || Number.isNaN(t))) {
-    throw new TypeError(`${where}: timeoutMs must be a number of milliseconds (got ${String(t)})`);
-  }
-  if (t !== undefined && t < 0) throw new RangeError(`${where}: timeoutMs must be >= 0 (got ${t})`);
+  checkTimeout(opts.timeoutMs, `${where}: timeoutMs`); // (as everywhere in threadloop)
   const s = opts.signal;
   if (s !== undefined && !(s instanceof AbortSignal)) {
     throw new TypeError(`${where}: signal must be an AbortSignal`);
