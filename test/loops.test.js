@@ -9,6 +9,7 @@ import {
   LoopClosedError,
   TaskSerializationError,
   ThreadPoolExecutor,
+  QueueFullError,
   ThreadQueue,
   TimeoutError,
   WorkerCrashedError,
@@ -20,8 +21,10 @@ import {
   taskModule,
 } from 'threadloop';
 import { blockedOn } from './helpers/runtime.js';
+import { eventually } from './helpers/util.js';
 
 const state = taskModule(new URL('./fixtures/loop-state.js', import.meta.url));
+const { collectGarbage } = await import('./fixtures/loop-state.js'); // (on this thread too)
 
 describe('loop threads', () => {
   let loop;
@@ -173,6 +176,42 @@ describe('loop threads', () => {
       await collectUntil(() => own.openHandles === 0, 'the last handle to close once dropped');
     } finally {
       await pool.shutdown();
+      await own.stop();
+    }
+  });
+
+  test('handles of calls that never run are closed: cancelled while queued or sent ahead, refused by a full queue, aborted first', async () => {
+    const own = await startLoopThread({ name: 'never-run' });
+    const ahead = new ThreadPoolExecutor({ maxWorkers: 1 }); // sends calls ahead to its busy worker
+    const bounded = new ThreadPoolExecutor({ maxWorkers: 1, maxQueue: 1 }); // keeps them here
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const busy = [ahead.submit(state.blockUntil, cell), bounded.submit(state.blockUntil, cell)];
+    const release = () => {
+      Atomics.store(cell, 0, 1);
+      Atomics.notify(cell, 0);
+    };
+    try {
+      // (In a function of its own: the futures, which hold their calls' arguments, are dropped after.)
+      await (async () => {
+        await assert.rejects(async () => ahead.submit(state.increment.with({ signal: AbortSignal.abort() }), own), AbortError);
+        const futures = Array.from({ length: 8 }, () => ahead.submit((loop) => loop.name, own));
+        futures.push(bounded.submit((loop) => loop.name, own));
+        assert.throws(() => bounded.submit((loop) => loop.name, own), QueueFullError);
+        await eventually(() => ahead.stats().queued === 0, { what: 'the calls to be sent ahead to the busy worker' });
+        // (The loop's thread counts a port as it hears of it; those of the 9 held here stay open.)
+        await eventually(() => own.openHandles >= 9, { what: 'the loop thread to serve a port for each handle made' });
+        assert.deepEqual(futures.map((f) => f.cancel()), futures.map(() => true), 'none started');
+      })();
+      release();
+      assert.deepEqual(await Promise.all(busy), ['released', 'released']);
+      // The main thread's garbage (handles never sent) and the worker's (those it was sent ahead).
+      for (let round = 0; own.openHandles > 0; round++) {
+        if (round === 200) assert.fail(`openHandles is ${own.openHandles}`);
+        await Promise.all([collectGarbage(), ahead.submit(state.collectGarbage)]);
+      }
+    } finally {
+      release();
+      await Promise.all([ahead.shutdown(), bounded.shutdown()]);
       await own.stop();
     }
   });

@@ -185,15 +185,16 @@ export class LoopThread extends EventEmitter implements Loop {
    * How many handles of this loop other threads hold now: each one sent (as a task argument, or
    * on from a thread that had one) is a port of its own to this loop's thread. A handle its
    * thread can no longer reach is closed once its calls are done (after a garbage collection
-   * there), as is every handle of a thread that ended; so this stays bounded however many calls
-   * carry the loop.
+   * there) — or once the call that carried it is dropped unsent — as is every handle of a thread
+   * that ended; so this stays bounded however many calls carry the loop. 0 once the loop ended.
    *
    * @example
    * await pool.submit(work, loop); // `work` gets a handle of `loop`, dropped when it returns
    * console.log(loop.openHandles); // 1 until the worker's next garbage collection, then 0
    */
   get openHandles(): number {
-    return Atomics.load(this.#end, LoopCell.handles);
+    // (Its thread gone, every port it served is closed: no handle is open, whatever it last counted.)
+    return Atomics.load(this.#end, LoopCell.end) === LoopEnd.running ? Atomics.load(this.#end, LoopCell.handles) : 0;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { Transferable } from '../wire/transferable.js';
 import type { CallSender, Endpoint } from '../core/endpoint.js';
 import type { TransferList } from '../wire/args.js';
 import { TaskSerializationError } from '../wire/errors.js';
-import { decodeShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
+import { decodeShareables, discardShareables, encodeShareables, loadRevivers, reviversReady, shareablesInUse } from '../wire/shareable.js';
 import { encodeError, type EncodedError } from '../wire/error-codec.js';
 import { CALL_HEAD, CallAt, CallFlag, NO_SLOT, Op, OpAt, opArity, type Frame, type TaskRef } from '../wire/protocol.js';
 import type { Slots } from '../wire/slots.js';
@@ -37,17 +37,14 @@ export interface ConnectionEvents {
 
 const resolved = Promise.resolve();
 
-/** A run under this many milliseconds is fast... */
+// A run under FAST_MS is fast, and a task that ran fast TRUSTED_RUNS times in a row may run before
+// the outbox is sent — unless something in it has waited HOLD_MS already, or fewer than
+// HOLD_MIN_BEHIND frame elements (about four calls) follow in the batch: holding saves little on a
+// short batch, and sending at once lets the caller turn that result around while this side runs
+// the rest, instead of the two sides taking turns.
 const FAST_MS = 0.05;
-/** ...and a task that ran fast this many times in a row may run before the outbox is sent... */
 const TRUSTED_RUNS = 16;
-/** ...unless something in the outbox has waited this many milliseconds already... */
 const HOLD_MS = 0.2;
-/**
- * ...or fewer than this many frame elements (about four calls) follow in the batch: holding
- * saves little on a short batch, and sending at once lets the caller turn that result around
- * while this side runs the rest, instead of the two sides taking turns.
- */
 const HOLD_MIN_BEHIND = 4 * CALL_HEAD;
 
 export class Connection implements CallSender, StreamOut {
@@ -178,11 +175,8 @@ export class Connection implements CallSender, StreamOut {
     this.wake?.bump();
   }
 
-  /**
-   * While on, calls that arrive wait instead of running: a thread blocked in `resultSync` must
-   * not run tasks from inside it. Once off, they run in order, from a microtask, so after the
-   * blocking call has returned.
-   */
+  /** While on, calls that arrive wait (a thread blocked in `resultSync` must not run tasks inside
+   * it); once off, they run in order, from a microtask: after the blocking call returned. */
   holdCalls(on: boolean): void {
     this.#held.hold(on);
     this.poll(on); // blocked, it reads its frames by hand
@@ -223,10 +217,8 @@ export class Connection implements CallSender, StreamOut {
     resolved.then(this.#flushLater);
   }
 
-  /**
-   * A frame failed to clone: send its ops one at a time, so that only the op that cannot be
-   * cloned fails — a call fails back to its caller here, a result fails on the other side.
-   */
+  /** A frame failed to clone: its ops go one at a time, so that only the one that cannot be
+   * cloned fails — a call fails back to its caller here, a result fails on the other side. */
   #postOneByOne(frame: Frame, transfer: Transferable[], firstError: unknown): void {
     for (let i = 0; i < frame.length; ) {
       const op = frame[i] as number;
@@ -324,9 +316,15 @@ export class Connection implements CallSender, StreamOut {
       const task = entry;
       entry = loadRevivers().then(() => task);
     }
+    // A call that never runs is forgotten, and lets go of the loop handles among its arguments (their ports).
+    const drop = (): void => {
+      this.#running.delete(id);
+      if ((flags & CallFlag.Shared) !== 0) discardShareables(args);
+    };
     if (typeof entry === 'function' && this.#deferred === 0) {
       if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#run(entry, id, taskId, args, flags, undefined);
-      return; // else the pool took it back
+      else drop(); // the pool took it back
+      return;
     }
     // The task's module is still loading, or an earlier call waits for its own: calls start in
     // the order they came, so this one waits its turn. It has not started, so the pool may
@@ -338,7 +336,7 @@ export class Connection implements CallSender, StreamOut {
     this.#lastDeferred = turn.then(
       (fn) => {
         this.#deferred--;
-        if (slot !== NO_SLOT && !this.slots!.start(slot, id)) this.#running.delete(id);
+        if (slot !== NO_SLOT && !this.slots!.start(slot, id)) drop();
         else {
           this.#behind = 0; // it runs on its own, after the frame it came in
           this.#run(fn, id, taskId, args, flags, call);
@@ -346,7 +344,7 @@ export class Connection implements CallSender, StreamOut {
       },
       (error) => {
         this.#deferred--;
-        this.#running.delete(id);
+        drop();
         if (slot === NO_SLOT || this.slots!.start(slot, id)) this.#fail(id, taskId, flags, error);
       },
     );

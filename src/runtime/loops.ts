@@ -113,8 +113,18 @@ export function attachment(name: string, end: SharedArrayBuffer, tell: (state: A
   const wake = new Wake().buffer;
   const slots = new Slots().buffer;
   tell({ port: port2, name, wake, slots, end }, [port2]);
-  return { kind: 'Loop', state: { port: port1, name, wake, slots, end } satisfies AttachedLoopState, transfer: [port1] };
+  const state: AttachedLoopState = { port: port1, name, wake, slots, end };
+  unsent.register(state, port1);
+  return { kind: 'Loop', state, transfer: [port1] };
 }
+
+/**
+ * The loop's thread serves a handle's port from the moment the handle is made, for a call that
+ * may never be sent (cancelled while queued, refused by a full queue, its signal aborted): once
+ * that call is dropped, the port closes here. A sent handle's port moved with it, and closing
+ * what is left of it here does nothing.
+ */
+const unsent = new FinalizationRegistry<MessagePort>((port) => port.close());
 
 /** On the receiving thread: a Loop over the port that came with a loop handle. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {

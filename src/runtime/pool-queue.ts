@@ -46,7 +46,9 @@ export class PoolQueue {
 
   /** A waiting call settled where it is (cancelled, aborted, dropped). */
   released(): void {
-    this.#size--;
+    // None waits any more: those left are settled, and must not hold their arguments (a large
+    // buffer, a loop handle's port) until the next call comes.
+    if (--this.#size === 0) this.#deque.drain();
   }
 
   /**

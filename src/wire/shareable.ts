@@ -242,17 +242,35 @@ export function encodeShareables(
 
 /** Rebuilds the Shareables that `encodeShareables` replaced, in place. */
 export function decodeShareables(value: unknown): unknown {
+  return replaceTagged(value, (record) => {
+    const revive = state.revivers.get(record[TAG]);
+    if (revive === undefined) {
+      throw new TaskSerializationError(`no reviver registered for shared kind '${record[TAG]}'`);
+    }
+    state.created = true;
+    return revive(record.state);
+  });
+}
+
+/**
+ * Lets go of the Shareables in `value` as `encodeShareables` left them, for a call that will never
+ * run (taken back, or its task failed to load): the ports their records hold (a loop handle's)
+ * are closed, so the thread at the other end stops serving them.
+ */
+export function discardShareables(value: unknown): void {
+  replaceTagged(value, (record) => {
+    for (const part of Object.values(record.state as object)) {
+      if (typeof part?.close === 'function' && typeof part?.postMessage === 'function') (part as { close(): void }).close();
+    }
+    return undefined;
+  });
+}
+
+/** Replaces every tagged record in `value` (also nested in arrays, plain objects, Maps and Sets) by `replace`'s answer, in place. */
+function replaceTagged(value: unknown, replace: (record: TaggedRecord) => unknown): unknown {
   const walk = (v: unknown, seen: Set<object>): unknown => {
     if (typeof v !== 'object' || v === null) return v;
-    const tag = (v as Partial<TaggedRecord>)[TAG];
-    if (typeof tag === 'string') {
-      const revive = state.revivers.get(tag);
-      if (revive === undefined) {
-        throw new TaskSerializationError(`no reviver registered for shared kind '${tag}'`);
-      }
-      state.created = true;
-      return revive((v as TaggedRecord).state);
-    }
+    if (typeof (v as Partial<TaggedRecord>)[TAG] === 'string') return replace(v as TaggedRecord);
     if (!isPlainContainer(v) || seen.has(v)) return v;
     seen.add(v);
     if (Array.isArray(v)) {
