@@ -20,7 +20,7 @@ import { checkLoop, ClientLoop, LoopClient, reportUncaught, type Loop } from '..
 import { prepareArgs } from '../wire/args.js';
 import { Op } from '../wire/protocol.js';
 import { noteShareableCreated, toShared, type SharedDescriptor } from '../wire/shareable.js';
-import { attachment, LoopCell, LoopEnd } from '../runtime/loops.js';
+import { attachment, LoopCell, LoopEnd, nameLoop, type LoopIdentity } from '../runtime/loops.js';
 import { Slots } from '../wire/slots.js';
 import { Wake } from '../wire/wake.js';
 import { toTask, type AnyFunction, type Runnable } from '../core/task.js';
@@ -77,6 +77,8 @@ export class LoopThread extends EventEmitter implements Loop {
   #stopping: Promise<void> | undefined = undefined;
   /** How the thread ended (LoopEnd), for the handles sent to other threads: cells they all share (AttachedLoopState.end). */
   readonly #end = new Int32Array(new SharedArrayBuffer(LoopCell.count * 4));
+  /** What every handle sent to another thread carries (LoopIdentity). */
+  readonly #identity: LoopIdentity;
 
   /** @internal use startLoopThread() */
   /** `ready` settles the start; it says whether it did (false: the start was settled already). */
@@ -122,6 +124,9 @@ export class LoopThread extends EventEmitter implements Loop {
       lostError: (exit) => this.#lostError(exit),
     });
     noteShareableCreated(); // a LoopThread can be passed to other threads
+    nameLoop(this.#end); // (a thread that gets its handle many times keeps one)
+    const { abortGraceMs, unobservedFailures } = options;
+    this.#identity = { name, end: this.#end.buffer as SharedArrayBuffer, abortGraceMs, unobservedFailures };
     this.#client.onReady = () => {
       this.#spawned.channel.unref(); // from now on, only calls in flight hold the process open
       ready();
@@ -182,15 +187,14 @@ export class LoopThread extends EventEmitter implements Loop {
   }
 
   /**
-   * How many handles of this loop other threads hold now: each one sent (as a task argument, or
-   * on from a thread that had one) is a port of its own to this loop's thread. A handle its
-   * thread can no longer reach is closed once its calls are done (after a garbage collection
-   * there) — or once the call that carried it is dropped unsent — as is every handle of a thread
-   * that ended; so this stays bounded however many calls carry the loop. 0 once the loop ended.
+   * How many handles of this loop other threads hold now: a port each to this loop's thread. A
+   * thread keeps one handle of a loop however many calls bring it, until it ends (or the loop
+   * stops); the handle of a call that never runs (cancelled, refused by a full queue) is let go.
+   * So this stays at most one per thread that got the loop. 0 once the loop ended.
    *
    * @example
-   * await pool.submit(work, loop); // `work` gets a handle of `loop`, dropped when it returns
-   * console.log(loop.openHandles); // 1 until the worker's next garbage collection, then 0
+   * await pool.submit(work, loop); // `work` gets a handle of `loop`; the worker keeps it
+   * console.log(loop.openHandles); // 1, however many such calls the worker runs
    */
   get openHandles(): number {
     // (Its thread gone, every port it served is closed: no handle is open, whatever it last counted.)
@@ -222,7 +226,7 @@ export class LoopThread extends EventEmitter implements Loop {
    */
   [toShared](): SharedDescriptor {
     if (this.isClosed()) throw new LoopClosedError(`loop '${this.name}' is stopped and cannot be sent to another thread`);
-    return attachment(this.name, this.#end.buffer as SharedArrayBuffer, (attached, transfer) => this.#conn.control(Op.Attach, attached, transfer));
+    return attachment(this.#identity, (attached, transfer) => this.#conn.control(Op.Attach, attached, transfer));
   }
 
   /** `await using loop = await startLoopThread()` stops it at the end of the block. */

@@ -204,13 +204,13 @@ export class LoopClient implements CallPolicy, ConnectionEvents {
     }
   }
 
-  /** Resolves when no call is in flight, or after `ms` (if given). */
-  idle(ms?: number): Promise<void> {
+  /** Resolves when no call is in flight, or after `ms`. */
+  idle(ms: number): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = ms === undefined ? undefined : after(ms, resolve);
+      const timer = after(ms, resolve);
       this.#idleWaiters.push(() => {
-        timer?.clear();
+        timer.clear();
         resolve();
       });
     });

@@ -16,6 +16,7 @@ import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
 import { LoopClosedError } from '../wire/errors.js';
+import type { UnobservedFailures } from '../core/unobserved.js';
 
 // Per thread, not per copy of threadloop: task code may have loaded another copy than the worker
 // runtime that set the main loop (wire/thread-state.ts).
@@ -82,10 +83,19 @@ function loopback(): Loop {
   return new ClientLoop(client);
 }
 
-/** How a loop handle travels to another thread: its own port to the loop's thread. @internal */
-export interface AttachedLoopState {
-  port: MessagePort;
+/** What every handle of a loop carries: its name, its shared cells, and the options its calls keep. @internal */
+export interface LoopIdentity {
   name: string;
+  /** See AttachedLoopState. */
+  end: SharedArrayBuffer;
+  /** The loop's `abortGraceMs` and `unobservedFailures`, which its calls keep from any thread. */
+  abortGraceMs: number | undefined;
+  unobservedFailures: UnobservedFailures | undefined;
+}
+
+/** How a loop handle travels to another thread: its own port to the loop's thread. @internal */
+export interface AttachedLoopState extends LoopIdentity {
+  port: MessagePort;
   /** Bumped by the loop's thread when it answers on `port`. */
   wake: SharedArrayBuffer;
   /** Start/withdraw cells of the calls sent on `port`. */
@@ -98,8 +108,20 @@ export interface AttachedLoopState {
   end: SharedArrayBuffer;
 }
 
-/** The cells of AttachedLoopState.end. @internal */
-export const LoopCell = { end: 0, thread: 1, handles: 2, count: 3 } as const;
+/**
+ * The cells of AttachedLoopState.end; `owner` and `seq` name the loop in the process (the thread
+ * that started it, +1, and its count of loops started). @internal
+ */
+export const LoopCell = { end: 0, thread: 1, handles: 2, owner: 3, seq: 4, count: 5 } as const;
+
+// Per thread, not per copy of threadloop: two copies must not number two loops alike.
+const started = perThread('loops-started', 1, () => ({ count: 0 }));
+
+/** Names a new loop in the process, in its `end` cells. @internal */
+export function nameLoop(end: Int32Array): void {
+  Atomics.store(end, LoopCell.owner, threadId + 1);
+  Atomics.store(end, LoopCell.seq, ++started.count);
+}
 
 /** How a loop thread ended, as its owner writes it for the handles sent to other threads. @internal */
 export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
@@ -108,12 +130,13 @@ export const LoopEnd = { running: 0, stopped: 1, died: 2 } as const;
  * A handle of a loop thread for another thread: a new port to the loop's thread, whose end
  * `tell` sends there (over a connection that thread serves, as an ATTACH control op). @internal
  */
-export function attachment(name: string, end: SharedArrayBuffer, tell: (state: AttachedLoopState, transfer: Transferable[]) => void): SharedDescriptor {
+export function attachment(loop: LoopIdentity, tell: (state: AttachedLoopState, transfer: Transferable[]) => void): SharedDescriptor {
   const { port1, port2 } = new MessageChannel();
+  const { name, end, abortGraceMs, unobservedFailures } = loop;
   const wake = new Wake().buffer;
   const slots = new Slots().buffer;
-  tell({ port: port2, name, wake, slots, end }, [port2]);
-  const state: AttachedLoopState = { port: port1, name, wake, slots, end };
+  tell({ port: port2, name, wake, slots, end, abortGraceMs, unobservedFailures }, [port2]);
+  const state: AttachedLoopState = { port: port1, name, wake, slots, end, abortGraceMs, unobservedFailures };
   unsent.register(state, port1);
   return { kind: 'Loop', state, transfer: [port1] };
 }
@@ -126,10 +149,26 @@ export function attachment(name: string, end: SharedArrayBuffer, tell: (state: A
  */
 const unsent = new FinalizationRegistry<MessagePort>((port) => port.close());
 
-/** On the receiving thread: a Loop over the port that came with a loop handle. */
+/**
+ * The handles this thread holds, by loop. A thread keeps one handle of a loop however many calls
+ * bring it one: a pool task given the loop with every call (`pool.submit(work, loop)`) would
+ * otherwise open a port to the loop's thread per call, and keep it until a garbage collection
+ * there — which the ports' cost, outside the JS heap (~30 KB each), does not bring on: measured,
+ * thousands open and hundreds of MB after 20,000 calls. One handle also keeps the calls made from
+ * this thread in order, whichever call brought it.
+ */
+const held = new Map<string, ClientLoop>();
+
+/** On the receiving thread: a Loop over the port that came with a loop handle, or the one held already. */
 function attachedLoop(state: AttachedLoopState): ClientLoop {
-  const channel = portChannel(state.port, workerDepth());
   const end = new Int32Array(state.end);
+  const key = `${Atomics.load(end, LoopCell.owner)}:${Atomics.load(end, LoopCell.seq)}`;
+  const known = held.get(key);
+  if (known !== undefined && !known.isClosed()) {
+    state.port.close(); // (the loop's thread stops serving it)
+    return known;
+  }
+  const channel = portChannel(state.port, workerDepth());
   // A handle of the loop this very thread runs (a task given its own loop): only this thread
   // could answer its calls, so blocking on one throws DeadlockError, as on currentLoop().
   const servedHere = Atomics.load(end, LoopCell.thread) === threadId + 1;
@@ -149,12 +188,17 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     keepAlive: channel,
     // A thread blocked in resultSync hears no 'close': it asks the cell its owner writes.
     probe: () => (Atomics.load(end, LoopCell.end) === LoopEnd.running ? undefined : {}),
+    abortGraceMs: state.abortGraceMs,
+    unobservedFailures: state.unobservedFailures,
     lostError: endError,
     report: (error) => reportUncaught(error, `loop '${state.name}'`),
   });
   // The loop's thread ended (stopped, crashed, terminated): its end of the port closes with it,
   // and the calls sent here settle instead of waiting for an answer that cannot come.
-  state.port.once('close', () => client.close(endError(), true));
+  state.port.once('close', () => {
+    client.close(endError(), true);
+    if (held.get(key) === loop) held.delete(key);
+  });
   state.port.unref();
   // A handle that arrives once its loop has ended hears no 'close' (its peer closed before it
   // came): it is closed at once, and calls made through it throw.
@@ -163,19 +207,10 @@ function attachedLoop(state: AttachedLoopState): ClientLoop {
     state.port.close(); // (nothing answers on it)
   }
   noteShareableCreated(); // it can be sent on: to a third thread, with a port of its own
-  const loop = new ClientLoop(client, () => attachment(state.name, state.end, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
-  unreachable.register(loop, { client, port: state.port });
+  const loop = new ClientLoop(client, () => attachment(state, (attached, transfer) => sender.control(Op.Attach, attached, transfer)));
+  if (!client.closed) held.set(key, loop);
   return loop;
 }
-
-/**
- * A handle nobody can reach any more closes its port once its calls are done, and the loop's
- * thread stops serving it: a handle passed with every call (`pool.submit(work, loop)`) would
- * otherwise hold a port open on both threads for good, a few KB a call.
- */
-const unreachable = new FinalizationRegistry<{ client: LoopClient; port: MessagePort }>(({ client, port }) => {
-  void client.idle().then(() => port.close());
-});
 
 /** On the loop's thread: serve the calls that arrive on an attached port. @internal */
 export function serveAttached(state: AttachedLoopState): void {
