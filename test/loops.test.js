@@ -196,8 +196,8 @@ describe('loop threads', () => {
       Atomics.notify(cell, 0);
     };
     try {
-      // (In a function of its own: the futures, which hold their calls' arguments, are dropped after.)
-      await (async () => {
+      // (The cancelled futures are kept: a cancelled future must not keep its call's arguments.)
+      const kept = await (async () => {
         await assert.rejects(async () => ahead.submit(state.increment.with({ signal: AbortSignal.abort() }), own), AbortError);
         const futures = Array.from({ length: 8 }, () => ahead.submit((loop) => loop.name, own));
         futures.push(bounded.submit((loop) => loop.name, own));
@@ -206,6 +206,7 @@ describe('loop threads', () => {
         // (The loop's thread counts a port as it hears of it; those of the 9 held here stay open.)
         await eventually(() => own.openHandles >= 9, { what: 'the loop thread to serve a port for each handle made' });
         assert.deepEqual(futures.map((f) => f.cancel()), futures.map(() => true), 'none started');
+        return futures;
       })();
       release();
       assert.deepEqual(await Promise.all(busy), ['released', 'released']);
@@ -214,10 +215,23 @@ describe('loop threads', () => {
         if (round === 200) assert.fail(`openHandles is ${own.openHandles}`);
         await Promise.all([collectGarbage(), ahead.submit(state.collectGarbage)]);
       }
+      assert.ok(kept.every((f) => f.cancelled()));
     } finally {
       release();
       await Promise.all([ahead.shutdown(), bounded.shutdown()]);
       await own.stop();
+    }
+  });
+
+  test('a result may hold a loop handle (it comes back usable); one holding a shared object and a function fails, never hangs', async () => {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const queue = new ThreadQueue();
+    try {
+      const back = await pool.submit((loop) => ({ loop }), loop);
+      assert.equal(await back.loop.submit(() => 'through the handle that came back'), 'through the handle that came back');
+      await assert.rejects(pool.submit((queue) => ({ queue, f: () => 1 }), queue), TaskSerializationError);
+    } finally {
+      await pool.shutdown();
     }
   });
 

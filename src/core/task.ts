@@ -82,7 +82,12 @@ export type TaskModule<M> = {
 
 // Per thread, not per copy of threadloop (wire/thread-state.ts): a task id names a task on
 // every connection of the thread, so two copies must not hand out the same one.
-const state = perThread('tasks', 1, () => ({ nextTaskId: 1, inlineTasks: new WeakMap<AnyFunction, Task>() }));
+const state = perThread('tasks', 2, () => ({
+  nextTaskId: 1,
+  inlineTasks: new WeakMap<AnyFunction, Task>(),
+  /** Inline tasks by name and source: see toTask. */
+  inlineBySource: new Map<string, Task>(),
+}));
 
 /** Marks a Task for every copy of threadloop in the thread: `instanceof` knows only its own. */
 const TASK = brand('task');
@@ -179,7 +184,16 @@ export function toTask<F extends AnyFunction>(runnable: Runnable<F>): Task<F> {
   }
   let task = state.inlineTasks.get(runnable);
   if (task === undefined) {
-    task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, state.nextTaskId++, {});
+    // A function made anew for each call (an arrow in a loop, in a request handler) is the task
+    // the last one with its name and source was (an inline task is self-contained: the same
+    // source does the same): one id, defined once to each thread — not one more per call, which
+    // every thread that ran it kept (measured: 30,000 calls, 30,000 definitions kept).
+    const key = `${runnable.name}\n${Function.prototype.toString.call(runnable)}`;
+    task = state.inlineBySource.get(key);
+    if (task === undefined) {
+      task = new TaskImpl({ kind: 'inline', source: inlineSource(runnable), name: runnable.name || 'anonymous' }, state.nextTaskId++, {});
+      state.inlineBySource.set(key, task);
+    }
     state.inlineTasks.set(runnable, task);
   }
   return task as Task<F>;

@@ -232,7 +232,7 @@ export class Connection implements CallSender, StreamOut {
         const id = single[OpAt.id] as number;
         if (op === Op.Call) {
           this.events.result(id, false, encodeError(new TaskSerializationError(`an argument cannot be sent to the other thread: ${reason}`, { cause: error })));
-        } else if (op === Op.Ok || op === Op.Err || op === Op.Yield) {
+        } else if (op === Op.Ok || op === Op.OkShared || op === Op.Err || op === Op.Yield) {
           const what = op === Op.Yield ? 'a chunk the task yielded' : "the task's result";
           const failure = new TaskSerializationError(`${what} cannot be sent back to the calling thread: ${reason}`);
           this.#running.get(id)?.abort(failure); // a stream stops: its consumer got the error
@@ -423,6 +423,7 @@ export class Connection implements CallSender, StreamOut {
       return;
     }
     if (moved !== undefined) this.#transfer.push(...moved.transfer);
+    if (encoded?.transfer !== undefined) this.#transfer.push(...encoded.transfer); // (a loop handle's port)
     this.#out.push(encoded?.found === true ? Op.OkShared : Op.Ok, id, encoded?.found === true ? encoded.value : value);
     this.#schedule();
   }

@@ -42,13 +42,22 @@ export class PoolQueue {
   take(): void {
     this.#deque.shift();
     this.#size--;
+    this.#dropSettled();
   }
 
   /** A waiting call settled where it is (cancelled, aborted, dropped). */
   released(): void {
-    // None waits any more: those left are settled, and must not hold their arguments (a large
-    // buffer, a loop handle's port) until the next call comes.
-    if (--this.#size === 0) this.#deque.drain();
+    this.#size--;
+    this.#dropSettled();
+  }
+
+  /**
+   * Drops the settled calls at the front: an idle pool must not hold their arguments (a large
+   * buffer, a loop handle's port) until the next call comes. (Only settled ones: the count can
+   * run a call behind while a dead worker's calls go back in the queue.)
+   */
+  #dropSettled(): void {
+    while (this.#deque.size > 0 && this.#deque.peek()!.state !== 'queued') this.#deque.shift();
   }
 
   /**
