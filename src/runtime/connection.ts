@@ -24,6 +24,7 @@ import type { StreamOut, StreamRun } from './stream-run.js';
 import { HeldCalls } from './held-calls.js';
 import { explainMissingIdentifier, TaskTable } from './task-registry.js';
 import { isMoved } from './move.js';
+import { portsSent } from './unsent-ports.js';
 import type { Linger } from './linger.js';
 import type { Channel } from './channels.js';
 
@@ -157,7 +158,6 @@ export class Connection implements CallSender, StreamOut {
   }
 
   readonly #flushLater = (): void => this.flush();
-
   /** Sends everything queued now, as one frame. */
   flush(): void {
     this.#flushQueued = false;
@@ -169,14 +169,14 @@ export class Connection implements CallSender, StreamOut {
     this.linger?.sending(); // before the peer can answer (see Linger.sending)
     try {
       this.channel.post(frame, transfer);
+      if (transfer.length > 0) portsSent(transfer);
     } catch (error) {
       this.#postOneByOne(frame, transfer, error);
     }
     this.wake?.bump();
   }
 
-  /** While on, calls that arrive wait (a thread blocked in `resultSync` must not run tasks inside
-   * it); once off, they run in order, from a microtask: after the blocking call returned. */
+  /** While on, calls that arrive wait (not inside a blocking `resultSync`); once off, they run in order, from a microtask. */
   holdCalls(on: boolean): void {
     this.#held.hold(on);
     this.poll(on); // blocked, it reads its frames by hand

@@ -15,6 +15,7 @@ import { Wake } from '../wire/wake.js';
 import { portChannel, workerDepth } from './channels.js';
 import { Connection } from './connection.js';
 import { ClientLoop, LoopClient, reportUncaught, type Loop } from './loop.js';
+import { closeIfUnsent } from './unsent-ports.js';
 import { LoopClosedError } from '../wire/errors.js';
 import type { UnobservedFailures } from '../core/unobserved.js';
 
@@ -137,19 +138,10 @@ export function attachment(loop: LoopIdentity, tell: (state: AttachedLoopState, 
   const slots = new Slots().buffer;
   tell({ port: port2, name, wake, slots, end, abortGraceMs, unobservedFailures }, [port2]);
   const state: AttachedLoopState = { port: port1, name, wake, slots, end, abortGraceMs, unobservedFailures };
-  unsent.register(state, new WeakRef(port1));
+  closeIfUnsent(state, port1);
   return { kind: 'Loop', state, transfer: [port1] };
 }
 
-/**
- * The loop's thread serves a handle's port from the moment the handle is made, for a call that
- * may never be sent (cancelled while queued, refused by a full queue, its signal aborted): once
- * that call is dropped, the port closes here. Held weakly: a port not sent stays alive (an open
- * port holds itself), while one that moved with its call leaves an empty object here, whose
- * memory outside the JS heap (~3 KB) a strong hold kept until the handle's state was collected —
- * measured, 500 MB over 150,000 calls.
- */
-const unsent = new FinalizationRegistry<WeakRef<MessagePort>>((port) => port.deref()?.close());
 
 /**
  * The handles this thread holds, by loop. A thread keeps one handle of a loop however many calls
