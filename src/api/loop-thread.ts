@@ -194,7 +194,7 @@ export class LoopThread extends EventEmitter implements Loop {
    *
    * @example
    * await pool.submit(work, loop); // `work` gets a handle of `loop`; the worker keeps it
-   * console.log(loop.openHandles); // 1, however many such calls the worker runs
+   * console.log(loop.openHandles); // 1 (once the loop hears of extra ones closed), however many such calls
    */
   get openHandles(): number {
     // (Its thread gone, every port it served is closed: no handle is open, whatever it last counted.)

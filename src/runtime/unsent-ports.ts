@@ -7,6 +7,7 @@
  * 150,000 calls); and it cannot be held weakly, as Deno collects an open port nobody holds.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { isMessagePort } from '../wire/transferable.js';
 
 const unsent = new FinalizationRegistry<MessagePort>((port) => port.close());
 
@@ -17,5 +18,5 @@ export function closeIfUnsent(owner: object, port: MessagePort): void {
 
 /** These went with a message that was sent: nothing to close. */
 export function portsSent(transfer: readonly unknown[]): void {
-  for (const item of transfer) if (typeof (item as Partial<MessagePort> | null)?.postMessage === 'function') unsent.unregister(item as MessagePort);
+  for (const item of transfer) if (isMessagePort(item)) unsent.unregister(item);
 }

@@ -13,7 +13,7 @@
 import { TaskSerializationError } from './errors.js';
 import type { TaskRef } from './protocol.js';
 import { perThread } from './thread-state.js';
-import type { Transferable } from './transferable.js';
+import { isMessagePort, type Transferable } from './transferable.js';
 
 /**
  * Symbol-keyed method a Shareable implements: its kind and its cloneable shared state. A
@@ -259,9 +259,7 @@ export function decodeShareables(value: unknown): unknown {
  */
 export function discardShareables(value: unknown): void {
   replaceTagged(value, (record) => {
-    for (const part of Object.values(record.state as object)) {
-      if (typeof part?.close === 'function' && typeof part?.postMessage === 'function') (part as { close(): void }).close();
-    }
+    for (const part of Object.values(record.state as object)) if (isMessagePort(part)) part.close();
     return undefined;
   });
 }

@@ -19,3 +19,9 @@ import type { MessagePort } from 'node:worker_threads';
  * await pool.submit(images.blur.with({ transfer: [pixels.buffer] }), pixels);
  */
 export type Transferable = ArrayBuffer | MessagePort | AbortSignal | FileHandle | ReadableStream | WritableStream | TransformStream;
+
+/** Whether `value` is a MessagePort (of any runtime's worker_threads: checked by shape). @internal */
+export function isMessagePort(value: unknown): value is MessagePort {
+  const port = value as Partial<MessagePort> | null;
+  return typeof port?.postMessage === 'function' && typeof port.close === 'function';
+}
